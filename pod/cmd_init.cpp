@@ -1,0 +1,89 @@
+#include <unistd.h>
+
+#include <span>
+
+#include "pod/cli.hpp"
+#include "pod/config.hpp"
+#include "pod/messages.hpp"
+#include "pod/prompt.hpp"
+#include "pod/unlock.hpp"
+#include "vault/recovery_key.hpp"
+#include "vault/store.hpp"
+
+namespace ghostpod {
+namespace {
+
+std::string describe_params(KdfProfile profile) {
+    auto p = params_for(profile);
+    return std::string(profile_name(profile)) + ": Argon2id, " + std::to_string(p.m_cost_kib / 1024) + " MiB, " +
+           std::to_string(p.t_cost) + " passes, " + std::to_string(p.parallelism) + " lanes";
+}
+
+Result<SecretBuffer> new_passphrase(const Context& context, const std::string& vault_path) {
+    if (context.passphrase_fd < 0) return ask_new_passphrase(vault_path);
+    GP_TRY(check_fd_open(context.passphrase_fd, "--passphrase-fd"));
+    auto passphrase = read_line_from_fd(context.passphrase_fd, "passphrase from --passphrase-fd");
+    if (passphrase && passphrase->empty())
+        return make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
+    return passphrase;
+}
+
+Status create_vault(const Context& context, const std::string& path, KdfProfile profile) {
+    if (file_exists(path))
+        return make_error(ErrorCode::runtime, "init " + path, "a vault already exists there",
+                          "use it, or choose another path with --vault; nothing was changed");
+    auto passphrase = new_passphrase(context, path);
+    if (!passphrase) return std::move(passphrase).error();
+    if (!make_parent_dirs(path)) return sys_error("create the directory for " + path);
+    auto lock = VaultLock::acquire(path);
+    if (!lock) return std::move(lock).error();
+    if (file_exists(path))
+        return make_error(ErrorCode::runtime, "init " + path, "a vault was created there meanwhile", "nothing was changed");
+
+    auto recovery = generate_recovery_key();
+    if (!recovery) return std::move(recovery).error();
+    auto vault = Vault::create(passphrase->bytes(), profile, recovery->bytes(), now_seconds());
+    if (!vault) return std::move(vault).error();
+    GP_TRY(save_vault(*vault, path));
+
+    auto shown = format_recovery_key(recovery->bytes());
+    if (!shown) return std::move(shown).error();
+    GP_TRY(shown->push_back('\n'));
+    note("created vault " + path + " (" + describe_params(profile) + ")");
+    note("recovery key below, shown this once: keep it offline; it unlocks the vault if the passphrase is lost");
+    return write_all(STDOUT_FILENO, shown->bytes(), "write the recovery key to stdout");
+}
+
+}  // namespace
+
+int cmd_init(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"--kdf", true}, {"--user", false}}, context, "init");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("init") ? 0 : 2;
+    if (!parsed->positional.empty()) return report(usage_error("init", "unexpected argument '" + parsed->positional[0] + "'"));
+    KdfProfile profile = KdfProfile::moderate;
+    if (auto name = parsed->value("--kdf")) {
+        auto p = parse_profile(*name);
+        if (!p) return report(usage_error("init", "--kdf must be interactive, moderate or sensitive, not '" + *name + "'"));
+        profile = *p;
+    }
+
+    std::string path;
+    bool project = false;
+    if (context.paths.vault || getenv("GHOSTPOD_VAULT")) {
+        path = locate_vault(context.paths).path;
+    } else if (parsed->has("--user")) {
+        path = user_vault_path();
+    } else {
+        path = ".ghostpod/vault";
+        project = true;
+    }
+    if (auto created = create_vault(context, path, profile); !created) return report(created.error());
+    if (project) {
+        if (auto scaffold = write_project_scaffold(".ghostpod"); !scaffold) return report(scaffold.error());
+        note("wrote .ghostpod/config.json (safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git)");
+    }
+    return 0;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,57 @@
+#include "pod/cli.hpp"
+#include "pod/messages.hpp"
+#include "pod/prompt.hpp"
+#include "pod/unlock.hpp"
+#include "vault/store.hpp"
+
+namespace ghostpod {
+
+int cmd_passwd(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"--new-passphrase-fd", true}, {"--kdf", true}}, context, "passwd");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("passwd") ? 0 : 2;
+    if (!parsed->positional.empty()) return report(usage_error("passwd", "unexpected argument '" + parsed->positional[0] + "'"));
+    std::optional<KdfProfile> profile;
+    if (auto name = parsed->value("--kdf")) {
+        profile = parse_profile(*name);
+        if (!profile) return report(usage_error("passwd", "--kdf must be interactive, moderate or sensitive"));
+    }
+    int new_fd = -1;
+    if (auto text = parsed->value("--new-passphrase-fd")) {
+        auto fd = parse_fd("--new-passphrase-fd", *text);
+        if (!fd) return report(fd.error());
+        new_fd = *fd;
+        if (auto open = check_fd_open(new_fd, "--new-passphrase-fd"); !open) return report(open.error());
+    }
+
+    std::string path = resolve_vault_path(locate_vault(context.paths).path);
+    if (!file_exists(path)) return report(read_vault_file(path).error());
+    auto credential = obtain_credential(context, path);
+    if (!credential) return report(credential.error());
+    Result<SecretBuffer> fresh = SecretBuffer{};
+    if (new_fd >= 0) {
+        fresh = read_line_from_fd(new_fd, "new passphrase from --new-passphrase-fd");
+        if (fresh && fresh->empty())
+            fresh = make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
+    } else {
+        fresh = ask_new_passphrase(path);
+    }
+    if (!fresh) return report(fresh.error());
+
+    auto lock = VaultLock::acquire(path);
+    if (!lock) return report(lock.error());
+    auto vault = open_vault(path, *credential);
+    if (!vault) return report(vault.error());
+    if (!profile) {
+        profile = KdfProfile::moderate;
+        for (const auto& slot : vault->header().slots)
+            if (slot.type == SlotType::passphrase && slot.profile != KdfProfile::custom) profile = slot.profile;
+    }
+    if (auto changed = vault->set_passphrase(fresh->bytes(), *profile); !changed) return report(changed.error());
+    if (auto saved = save_vault(*vault, path); !saved) return report(saved.error());
+    note(std::string("passphrase changed for ") + path + " (KDF " + profile_name(*profile) +
+         "); the recovery key still works; the data was not re-encrypted");
+    return 0;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,165 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "pod/cli.hpp"
+#include "pod/format_util.hpp"
+#include "pod/messages.hpp"
+#include "pod/prompt.hpp"
+#include "pod/unlock.hpp"
+#include "vault/store.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+Result<std::uint16_t> parse_mode(const std::string& text) {
+    std::uint16_t mode = 0;
+    if (text.empty() || text.size() > 4) return usage_error("secret set", "--mode must be octal, e.g. 0400");
+    for (char c : text) {
+        if (c < '0' || c > '7') return usage_error("secret set", "--mode must be octal, e.g. 0400");
+        mode = static_cast<std::uint16_t>(mode * 8 + (c - '0'));
+    }
+    if (mode & 07000) return usage_error("secret set", "--mode may not set setuid, setgid or sticky bits");
+    return mode;
+}
+
+Result<SecretBuffer> read_value(const ParsedArgs& args, const std::string& name, std::string& source) {
+    if (auto path = args.value("--file")) {
+        UniqueFd fd(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid()) return sys_error("open " + *path);
+        source = "file:" + *path;
+        return SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read " + *path);
+    }
+    source = "stdin";
+    if (::isatty(STDIN_FILENO)) return ask_hidden("value for " + name, "stdin or --file");
+    return SecretBuffer::read_fd(STDIN_FILENO, kMaxValueBytes, "read the value from stdin");
+}
+
+// Holds the writer lock across unlock, change and save so concurrent writers never lose an update.
+template <class Change>
+Status change_vault(const Context& context, Change&& change) {
+    std::string path = resolve_vault_path(locate_vault(context.paths).path);
+    if (!file_exists(path)) return read_vault_file(path).error();
+    auto credential = obtain_credential(context, path);
+    if (!credential) return std::move(credential).error();
+    auto lock = VaultLock::acquire(path);
+    if (!lock) return std::move(lock).error();
+    auto vault = open_vault(path, *credential);
+    if (!vault) return std::move(vault).error();
+    GP_TRY(change(*vault, path));
+    return save_vault(*vault, path);
+}
+
+Result<Vault> read_only_vault(const Context& context, std::string& path) {
+    path = resolve_vault_path(locate_vault(context.paths).path);
+    if (!file_exists(path)) return read_vault_file(path).error();
+    auto credential = obtain_credential(context, path);
+    if (!credential) return std::move(credential).error();
+    return open_vault(path, *credential);
+}
+
+Error no_such_secret(const std::string& name, const std::string& path) {
+    return make_error(ErrorCode::runtime, "no secret named '" + name + "' in " + path, "",
+                      "list them with 'ghostpod secret ls'");
+}
+
+int secret_set(Context& context, const ParsedArgs& args) {
+    if (args.positional.size() != 1) return report(usage_error("secret set", "expects exactly one NAME"));
+    const std::string& name = args.positional[0];
+    if (auto valid = validate_entry_name(name); !valid) return report(valid.error());
+    Entry entry;
+    entry.name = name;
+    if (auto kind = args.value("--kind")) {
+        auto parsed = parse_kind(*kind);
+        if (!parsed) return report(usage_error("secret set", "--kind must be file, env, identity or token-cache"));
+        entry.kind = *parsed;
+    }
+    if (auto mode = args.value("--mode")) {
+        auto parsed = parse_mode(*mode);
+        if (!parsed) return report(parsed.error());
+        entry.mode = *parsed;
+    }
+    // The value is read before the writer lock is taken: a slow pipe must not block other writers.
+    auto value = read_value(args, name, entry.source);
+    if (!value) return report(value.error());
+    entry.updated = now_seconds();
+    auto done = change_vault(context, [&](Vault& vault, const std::string&) { return vault.put(entry, value->bytes()); });
+    return done ? 0 : report(done.error());
+}
+
+int secret_get(Context& context, const ParsedArgs& args) {
+    if (args.positional.size() != 1) return report(usage_error("secret get", "expects exactly one NAME"));
+    std::string path;
+    auto vault = read_only_vault(context, path);
+    if (!vault) return report(vault.error());
+    const Entry* entry = vault->find(args.positional[0]);
+    if (entry == nullptr) return report(no_such_secret(args.positional[0], path));
+    auto written = write_all(STDOUT_FILENO, entry->value(), "write the secret to stdout");
+    return written ? 0 : report(written.error());
+}
+
+int secret_ls(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("secret ls", "takes no NAME"));
+    std::string path;
+    auto vault = read_only_vault(context, path);
+    if (!vault) return report(vault.error());
+    std::vector<const Entry*> entries;
+    for (const auto& e : vault->entries()) entries.push_back(&e);
+    std::sort(entries.begin(), entries.end(), [](auto* a, auto* b) { return a->name < b->name; });
+    if (args.has("--json")) {
+        auto list = nlohmann::json::array();
+        for (const Entry* e : entries)
+            list.push_back({{"name", e->name}, {"kind", kind_name(e->kind)}, {"size", e->length},
+                            {"mode", octal_mode(e->mode)}, {"updated", iso_time(e->updated)}, {"source", e->source}});
+        print_stdout(list.dump(2) + "\n");
+        return 0;
+    }
+    std::size_t width = 4;
+    for (const Entry* e : entries) width = std::max(width, e->name.size());
+    std::string out;
+    auto pad = [](std::string s, std::size_t n) { return s.size() < n ? s + std::string(n - s.size(), ' ') : s; };
+    out += pad("NAME", width) + "  " + pad("KIND", 11) + "  " + pad("SIZE", 10) + "  MODE  " + pad("UPDATED", 20) + "  SOURCE\n";
+    for (const Entry* e : entries)
+        out += pad(e->name, width) + "  " + pad(kind_name(e->kind), 11) + "  " + pad(human_size(e->length), 10) + "  " +
+               octal_mode(e->mode) + "  " + iso_time(e->updated) + "  " + e->source + "\n";
+    print_stdout(out);
+    return 0;
+}
+
+int secret_rm(Context& context, const ParsedArgs& args) {
+    if (args.positional.size() != 1) return report(usage_error("secret rm", "expects exactly one NAME"));
+    const std::string& name = args.positional[0];
+    auto done = change_vault(context, [&](Vault& vault, const std::string& path) -> Status {
+        if (!vault.remove(name)) return no_such_secret(name, path);
+        return {};
+    });
+    return done ? 0 : report(done.error());
+}
+
+}  // namespace
+
+int cmd_secret(Context& context, const std::vector<std::string>& args) {
+    if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+        print_help("secret");
+        return args.empty() ? 2 : 0;
+    }
+    std::string sub = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    std::vector<OptionSpec> spec;
+    if (sub == "set") spec = {{"--file", true}, {"--kind", true}, {"--mode", true}};
+    else if (sub == "ls") spec = {{"--json", false}};
+    else if (sub != "get" && sub != "rm") return report(usage_error("secret", "unknown subcommand '" + sub + "'"));
+    auto parsed = parse_args(rest, spec, context, "secret " + sub);
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("secret " + sub) ? 0 : 2;
+    if (sub == "set") return secret_set(context, *parsed);
+    if (sub == "get") return secret_get(context, *parsed);
+    if (sub == "ls") return secret_ls(context, *parsed);
+    return secret_rm(context, *parsed);
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,133 @@
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "pod/cli.hpp"
+#include "pod/config.hpp"
+#include "pod/format_util.hpp"
+#include "pod/messages.hpp"
+#include "sandbox/rlimits.hpp"
+#include "vault/format.hpp"
+#include "vault/secret_buffer.hpp"
+#include "vault/store.hpp"
+
+namespace ghostpod {
+namespace {
+
+// Active swap devices from /proc/swaps, and whether each is dm-crypt (named dm-*).
+nlohmann::json swap_posture() {
+    nlohmann::json devices = nlohmann::json::array();
+    std::ifstream swaps("/proc/swaps");
+    std::string line;
+    std::getline(swaps, line);  // column titles
+    while (std::getline(swaps, line)) {
+        std::istringstream fields(line);
+        std::string name, type;
+        fields >> name >> type;
+        if (!name.empty()) devices.push_back({{"device", name}, {"type", type}, {"device_mapper", name.find("/dm-") != std::string::npos}});
+    }
+    return devices;
+}
+
+nlohmann::json keyslot_json(const Keyslot& slot) {
+    nlohmann::json j = {{"type", slot.type == SlotType::passphrase ? "passphrase" : "recovery-key"}};
+    if (slot.kdf == SlotKdf::argon2id) {
+        j["kdf"] = "argon2id";
+        j["profile"] = profile_name(slot.profile);
+        j["t_cost"] = slot.params.t_cost;
+        j["m_cost_kib"] = slot.params.m_cost_kib;
+        j["parallelism"] = slot.params.parallelism;
+    } else {
+        j["kdf"] = "blake2b";
+    }
+    return j;
+}
+
+std::string text_report(const nlohmann::json& s) {
+    std::ostringstream out;
+    out << "vault:      " << s["vault"]["path"].get<std::string>() << " (" << s["vault"]["origin"].get<std::string>() << ")\n";
+    const auto& v = s["vault"];
+    if (v.contains("error")) {
+        out << "            " << v["error"].get<std::string>() << "\n";
+    } else if (v["exists"].get<bool>()) {
+        out << "  size:       " << human_size(v["size"].get<std::uint64_t>()) << "\n"
+            << "  entries:    " << v["entries"].get<std::uint64_t>() << "\n"
+            << "  generation: " << v["generation"].get<std::uint64_t>() << "\n"
+            << "  created:    " << v["created"].get<std::string>() << "\n"
+            << "  updated:    " << v["updated"].get<std::string>() << "\n"
+            << "  backup:     " << (v["backup"].get<bool>() ? "present (.bak)" : "none yet") << "\n";
+        for (const auto& slot : v["keyslots"]) {
+            out << "  keyslot:    " << slot["type"].get<std::string>() << ", " << slot["kdf"].get<std::string>();
+            if (slot.contains("profile"))
+                out << " " << slot["profile"].get<std::string>() << " (" << slot["m_cost_kib"].get<std::uint32_t>() / 1024
+                    << " MiB, " << slot["t_cost"].get<std::uint32_t>() << " passes, " << slot["parallelism"].get<std::uint32_t>() << " lanes)";
+            out << "\n";
+        }
+    } else {
+        out << "            none yet (create one with 'ghostpod init')\n";
+    }
+    out << "config:     " << s["config"]["path"].get<std::string>() << " ("
+        << (s["config"]["exists"].get<bool>() ? "present" : "absent, defaults apply") << ")\n";
+    const auto& p = s["posture"];
+    out << "posture:\n"
+        << "  core dumps:    " << (p["core_dumps_disabled"].get<bool>() ? "disabled" : "ENABLED") << "\n"
+        << "  memfd_secret:  " << (p["memfd_secret"].get<bool>() ? "available (data key held there)" : "unavailable (sodium_malloc fallback)") << "\n"
+        << "  memlock limit: " << p["memlock_limit"].get<std::string>() << "\n"
+        << "  swap:          ";
+    if (p["swap"].empty()) out << "none active\n";
+    for (const auto& d : p["swap"])
+        out << d["device"].get<std::string>() << (d["device_mapper"].get<bool>() ? " (device-mapper, possibly encrypted)" : " (NOT encrypted)") << "; ";
+    if (!p["swap"].empty()) out << "\n";
+    return out.str();
+}
+
+}  // namespace
+
+int cmd_status(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"--json", false}}, context, "status");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("status") ? 0 : 2;
+    if (!parsed->positional.empty()) return report(usage_error("status", "unexpected argument '" + parsed->positional[0] + "'"));
+
+    auto where = locate_vault(context.paths);
+    std::string path = resolve_vault_path(where.path);
+    nlohmann::json s;
+    s["vault"] = {{"path", path}, {"origin", where.origin}, {"exists", file_exists(path)}};
+    int rc = 0;
+    if (!file_exists(path)) {
+        rc = 1;
+    } else if (auto bytes = read_vault_file(path); !bytes) {
+        s["vault"]["error"] = bytes.error().describe();
+        rc = report(bytes.error());
+    } else if (auto header = parse_header(*bytes); !header) {
+        Error e = header.error();
+        e.what = "vault " + path + " is damaged";
+        s["vault"]["error"] = e.describe();
+        rc = report(e);
+    } else {
+        auto& v = s["vault"];
+        v["size"] = bytes->size();
+        v["entries"] = header->entry_count;
+        v["generation"] = header->generation;
+        v["created"] = iso_time(header->created);
+        v["updated"] = iso_time(header->updated);
+        v["backup"] = file_exists(backup_path(path));
+        v["keyslots"] = nlohmann::json::array();
+        for (const auto& slot : header->slots) v["keyslots"].push_back(keyslot_json(slot));
+    }
+    auto config_where = locate_config(context.paths);
+    auto config = load_config(config_where.path);
+    s["config"] = {{"path", config_where.path}, {"origin", config_where.origin}, {"exists", config && config->found}};
+    if (!config) s["config"]["error"] = config.error().describe();
+    std::size_t memlock = sandbox::memlock_limit();
+    s["posture"] = {{"core_dumps_disabled", sandbox::core_dumps_disabled()},
+                    {"memfd_secret", memfd_secret_available()},
+                    {"memlock_limit", memlock == SIZE_MAX ? std::string("unlimited") : human_size(memlock)},
+                    {"swap", swap_posture()}};
+    print_stdout(parsed->has("--json") ? s.dump(2) + "\n" : text_report(s));
+    return rc;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,49 @@
+#include "pod/format_util.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <span>
+
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+
+std::string iso_time(std::uint64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm {};
+    gmtime_r(&t, &tm);
+    char out[32];
+    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}
+
+std::string octal_mode(std::uint16_t mode) {
+    char out[8];
+    std::snprintf(out, sizeof out, "%04o", mode);
+    return out;
+}
+
+std::string human_size(std::uint64_t bytes) {
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 3) {
+        value /= 1024;
+        ++unit;
+    }
+    char out[32];
+    if (unit == 0) {
+        std::snprintf(out, sizeof out, "%llu B", static_cast<unsigned long long>(bytes));
+    } else {
+        std::snprintf(out, sizeof out, "%.1f %s", value, units[unit]);
+    }
+    return out;
+}
+
+void print_stdout(const std::string& text) {
+    (void)write_all(STDOUT_FILENO, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write to stdout");
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,137 @@
+// Help texts. man/ghostpod.1 says the same at length; tests/pod/test_help.cpp keeps the two
+// from drifting apart.
+#include <unistd.h>
+
+#include <map>
+#include <span>
+#include <string>
+
+#include "pod/cli.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+const char* const kOverview = R"(ghostpod - keys in RAM, only for the tools that need them
+
+Usage: ghostpod [GLOBAL OPTIONS] COMMAND [ARGS]
+
+Commands:
+  init [--kdf PROFILE] [--user]    create a new encrypted vault
+  secret set NAME [--file PATH]    store a secret (value from stdin unless --file)
+  secret get NAME                  write a secret's bytes to stdout, exactly
+  secret ls [--json]               list secrets: names and metadata, never values
+  secret rm NAME                   remove a secret
+  passwd [--new-passphrase-fd N]   change the passphrase (the data is not re-encrypted)
+  status [--json]                  the vault, its keyslots and the memory-protection posture
+  help [COMMAND]                   this text, or one command's
+
+Global options:
+  --vault FILE           the vault (also GHOSTPOD_VAULT); default: .ghostpod/vault found
+                         upward from the working directory, else $XDG_DATA_HOME/ghostpod/vault
+  --config FILE          the config (also GHOSTPOD_CONFIG); default: .ghostpod/config.json
+                         found upward, else $XDG_CONFIG_HOME/ghostpod/config.json
+  --passphrase-fd N      read the passphrase from file descriptor N, not the terminal
+  --recovery-key-fd N    unlock with the recovery key read from file descriptor N
+  -h, --help             show help;  --version  show the version
+
+Exit codes:
+  0 ok; 1 runtime failure; 2 usage error; 3 wrong passphrase or damaged vault;
+  4 network or server failure; 5 session state (none running, already running)
+
+See ghostpod(1), ghostpod-vault(5) and ghostpod-config(5).
+)";
+
+const std::map<std::string, const char*> kCommandHelp = {
+    {"init", R"(Usage: ghostpod init [--kdf interactive|moderate|sensitive] [--user]
+
+Creates a new vault and prints its recovery key once, on stdout. The passphrase is asked
+twice on the terminal, or read from --passphrase-fd N (one line).
+
+Where: --vault FILE or GHOSTPOD_VAULT if given; with --user, $XDG_DATA_HOME/ghostpod/vault;
+otherwise .ghostpod/vault in the working directory, together with .ghostpod/config.json (no
+secrets, safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git).
+
+Options:
+  --kdf PROFILE   Argon2id cost: interactive (64 MiB, ~0.15 s), moderate (256 MiB, ~0.7 s;
+                  the default) or sensitive (1 GiB, ~3.5 s), measured on a 2-core machine
+  --user          create the user's own vault instead of a project vault
+)"},
+    {"secret", R"(Usage: ghostpod secret set NAME [--file PATH] [--kind KIND] [--mode MODE]
+       ghostpod secret get NAME
+       ghostpod secret ls [--json]
+       ghostpod secret rm NAME
+
+Run 'ghostpod secret SUBCOMMAND --help' for one subcommand.
+)"},
+    {"secret set", R"(Usage: ghostpod secret set NAME [--file PATH] [--kind KIND] [--mode MODE]
+
+Stores a secret, replacing any of the same name. The value is read from stdin (bytes exact,
+to end of file; on a terminal: one hidden line) or from --file PATH.
+
+NAME: letters, digits and . _ - @ +, with / between folder names (e.g. kube/config).
+
+Options:
+  --file PATH     read the value from PATH instead of stdin
+  --kind KIND     file (default), env, identity or token-cache
+  --mode MODE     octal file mode the secret gets inside a session (default 0400)
+)"},
+    {"secret get", R"(Usage: ghostpod secret get NAME
+
+Writes the secret's bytes to stdout exactly, with nothing added.
+)"},
+    {"secret ls", R"(Usage: ghostpod secret ls [--json]
+
+Lists secrets with kind, size, mode, update time and source. Never prints values.
+
+Options:
+  --json          one JSON array of objects instead of a table
+)"},
+    {"secret rm", R"(Usage: ghostpod secret rm NAME
+
+Removes a secret. The previous generation of the vault stays in <vault>.bak until the next write.
+)"},
+    {"passwd", R"(Usage: ghostpod passwd [--new-passphrase-fd N] [--kdf PROFILE]
+
+Changes the passphrase: the data key is re-wrapped under the new passphrase; the data itself
+is not re-encrypted. Unlock with the current passphrase (terminal or --passphrase-fd) or with
+the recovery key (--recovery-key-fd) when the passphrase is lost.
+
+Options:
+  --new-passphrase-fd N   read the new passphrase from file descriptor N (one line);
+                          may be the same descriptor as --passphrase-fd (next line)
+  --kdf PROFILE           Argon2id cost for the new passphrase (default: keep the current one)
+)"},
+    {"status", R"(Usage: ghostpod status [--json]
+
+Shows the vault (path, size, entries, generation, keyslots and their KDF), the config, and the
+memory-protection posture (core dumps, memfd_secret, RLIMIT_MEMLOCK, swap). Needs no
+passphrase and never shows a value. Exit 0 with a readable vault, 1 when there is none,
+3 when its header is damaged.
+
+Options:
+  --json          one JSON object instead of text
+)"},
+    {"help", R"(Usage: ghostpod help [COMMAND]
+
+Shows the overview, or the help of one command (e.g. 'ghostpod help secret set').
+)"},
+};
+
+}  // namespace
+
+bool print_help(const std::string& command) {
+    const char* text = nullptr;
+    if (command.empty()) {
+        text = kOverview;
+    } else if (auto it = kCommandHelp.find(command); it != kCommandHelp.end()) {
+        text = it->second;
+    } else {
+        return false;
+    }
+    std::string s = text;
+    (void)write_all(STDOUT_FILENO, std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), "write help");
+    return true;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,3 @@
+#include "pod/cli.hpp"
+
+int main(int argc, char** argv) { return ghostpod::run_cli(argc, argv); }

@@ -1,0 +1,31 @@
+#include "pod/messages.hpp"
+
+#include <unistd.h>
+
+#include <span>
+
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+void say(const std::string& line) {
+    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
+    (void)write_all(STDERR_FILENO, bytes, "write to stderr");
+}
+
+}  // namespace
+
+int exit_code(ErrorCode code) { return static_cast<int>(code); }
+
+int report(const Error& error) {
+    std::string text = "ghostpod: " + error.describe() + "\n";
+    if (!error.hint.empty()) text += "hint: " + error.hint + "\n";
+    say(text);
+    return exit_code(error.code);
+}
+
+void warn(const std::string& text) { say("ghostpod: warning: " + text + "\n"); }
+void note(const std::string& text) { say("ghostpod: " + text + "\n"); }
+
+}  // namespace ghostpod

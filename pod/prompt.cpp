@@ -1,0 +1,108 @@
+#include "pod/prompt.hpp"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <span>
+
+#include "pod/messages.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+// While echo is off, a Ctrl-C must not leave the user's terminal silent.
+int g_tty_fd = -1;
+struct termios g_saved_termios;
+
+void restore_tty_and_reraise(int sig) {
+    if (g_tty_fd >= 0) ::tcsetattr(g_tty_fd, TCSAFLUSH, &g_saved_termios);
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+Status say_on(int fd, const std::string& text) {
+    return write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write to terminal");
+}
+
+}  // namespace
+
+Status check_fd_open(int fd, const std::string& option) {
+    if (fd < 0 || ::fcntl(fd, F_GETFD) < 0)
+        return make_error(ErrorCode::usage, option + " " + std::to_string(fd), "that file descriptor is not open",
+                          "open it in the shell, e.g. '" + option + " 3 3<file'");
+    return {};
+}
+
+Result<SecretBuffer> read_line_from_fd(int fd, const std::string& what) {
+    auto line = SecretBuffer::allocate(0);
+    if (!line) return line;
+    bool got_any = false;
+    for (;;) {
+        std::uint8_t c = 0;
+        ssize_t n = ::read(fd, &c, 1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("read " + what);
+        }
+        if (n == 0) break;
+        got_any = true;
+        if (c == '\n') break;
+        if (line->size() >= kMaxPassphraseBytes)
+            return make_error(ErrorCode::usage, "read " + what, "longer than " + std::to_string(kMaxPassphraseBytes) + " bytes");
+        GP_TRY(line->push_back(c));
+    }
+    if (!got_any) return make_error(ErrorCode::usage, "read " + what, "nothing to read (end of file)");
+    if (!line->empty() && line->data()[line->size() - 1] == '\r') line->truncate(line->size() - 1);
+    return line;
+}
+
+Result<SecretBuffer> ask_hidden(const std::string& prompt, const std::string& fd_option_hint) {
+    UniqueFd tty(::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY));
+    if (!tty.valid())
+        return make_error(ErrorCode::usage, "cannot ask for " + prompt, "there is no terminal",
+                          "pass it on a file descriptor with " + fd_option_hint);
+    struct termios saved {};
+    bool is_terminal = ::tcgetattr(tty.get(), &saved) == 0;
+    if (is_terminal) {
+        struct termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL);
+        quiet.c_lflag |= ICANON;
+        g_saved_termios = saved;
+        g_tty_fd = tty.get();
+        ::signal(SIGINT, restore_tty_and_reraise);
+        ::signal(SIGTERM, restore_tty_and_reraise);
+        ::signal(SIGHUP, restore_tty_and_reraise);
+        if (::tcsetattr(tty.get(), TCSAFLUSH, &quiet) != 0) return sys_error("turn off terminal echo");
+    }
+    std::string shown = prompt;
+    if (!shown.empty() && shown[0] >= 'a' && shown[0] <= 'z') shown[0] = static_cast<char>(shown[0] - 'a' + 'A');
+    (void)say_on(tty.get(), shown + ": ");
+    auto line = read_line_from_fd(tty.get(), prompt);
+    if (is_terminal) {
+        ::tcsetattr(tty.get(), TCSAFLUSH, &saved);
+        g_tty_fd = -1;
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        ::signal(SIGHUP, SIG_DFL);
+    }
+    (void)say_on(tty.get(), "\n");
+    return line;
+}
+
+Result<SecretBuffer> ask_new_passphrase(const std::string& what) {
+    auto first = ask_hidden("new passphrase for " + what, "--passphrase-fd N");
+    if (!first) return first;
+    if (first->empty())
+        return make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
+    auto second = ask_hidden("repeat the new passphrase", "--passphrase-fd N");
+    if (!second) return second;
+    if (!first->equals(second->bytes()))
+        return make_error(ErrorCode::usage, "set passphrase", "the two entries differ", "run the command again");
+    return first;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,24 @@
+// Reading passphrases, recovery keys and secret values from the terminal (echo off) or from
+// a file descriptor given on the command line. Never from argv or the environment.
+#pragma once
+
+#include <string>
+
+#include "vault/result.hpp"
+#include "vault/secret_buffer.hpp"
+
+namespace ghostpod {
+
+inline constexpr std::size_t kMaxPassphraseBytes = 4096;
+
+// One line (without its newline) from `fd`, read byte by byte so that a second line on the
+// same fd stays there for the next reader.
+Result<SecretBuffer> read_line_from_fd(int fd, const std::string& what);
+// Asks on /dev/tty with echo off. ErrorCode::usage when there is no terminal.
+Result<SecretBuffer> ask_hidden(const std::string& prompt, const std::string& fd_option_hint);
+// Asks twice and insists the answers match; refuses an empty passphrase.
+Result<SecretBuffer> ask_new_passphrase(const std::string& what);
+// Fails with ErrorCode::usage unless `fd` is an open descriptor.
+Status check_fd_open(int fd, const std::string& option);
+
+}  // namespace ghostpod

@@ -1,0 +1,62 @@
+#include "pod/unlock.hpp"
+
+#include <ctime>
+
+#include "pod/prompt.hpp"
+#include "vault/recovery_key.hpp"
+#include "vault/store.hpp"
+
+namespace ghostpod {
+
+std::uint64_t now_seconds() { return static_cast<std::uint64_t>(std::time(nullptr)); }
+
+Result<HeldCredential> obtain_credential(const Context& context, const std::string& vault_path) {
+    HeldCredential held;
+    if (context.recovery_key_fd >= 0) {
+        GP_TRY(check_fd_open(context.recovery_key_fd, "--recovery-key-fd"));
+        auto text = read_line_from_fd(context.recovery_key_fd, "recovery key from --recovery-key-fd");
+        if (!text) return std::move(text).error();
+        auto key = parse_recovery_key(text->bytes());
+        if (!key) return std::move(key).error();
+        held.type = SlotType::recovery;
+        held.secret = std::move(*key);
+        return held;
+    }
+    Result<SecretBuffer> passphrase = SecretBuffer{};
+    if (context.passphrase_fd >= 0) {
+        GP_TRY(check_fd_open(context.passphrase_fd, "--passphrase-fd"));
+        passphrase = read_line_from_fd(context.passphrase_fd, "passphrase from --passphrase-fd");
+    } else {
+        passphrase = ask_hidden("passphrase for " + vault_path, "--passphrase-fd N");
+    }
+    if (!passphrase) return std::move(passphrase).error();
+    held.secret = std::move(*passphrase);
+    return held;
+}
+
+Result<Vault> open_vault(const std::string& path, const HeldCredential& credential) {
+    auto bytes = read_vault_file(path);
+    if (!bytes) return std::move(bytes).error();
+    auto vault = Vault::open(*bytes, credential.view());
+    if (!vault) {
+        Error e = std::move(vault).error();
+        if (e.what.empty()) e.what = "cannot unlock " + path;
+        return e;
+    }
+    return vault;
+}
+
+Status save_vault(Vault& vault, const std::string& path) {
+    auto bytes = vault.serialise(now_seconds());
+    if (!bytes) return std::move(bytes).error();
+    auto written = replace_vault_file(path, *bytes);
+    if (!written) {
+        Error e = std::move(written).error();
+        e.what = "save " + path + ": " + e.what;
+        if (e.hint.empty()) e.hint = "the vault on disk is unchanged; free space or fix the error and retry";
+        return e;
+    }
+    return {};
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,58 @@
+// Vault: an unlocked vault in memory — the data key, the header and the entries — and the
+// operations on it. Reading and writing the file itself is vault/store.hpp's job.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vault/format.hpp"
+#include "vault/payload.hpp"
+#include "vault/result.hpp"
+#include "vault/secret_buffer.hpp"
+
+namespace ghostpod {
+
+struct Credential {
+    SlotType type = SlotType::passphrase;
+    std::span<const std::uint8_t> secret;  // passphrase bytes or the 32-byte recovery key
+};
+
+class Vault {
+public:
+    // A new, empty vault: random data key, a passphrase keyslot and a recovery keyslot.
+    static Result<Vault> create(std::span<const std::uint8_t> passphrase, KdfProfile profile,
+                                std::span<const std::uint8_t> recovery_key, std::uint64_t now);
+    // Unlocks file bytes. ErrorCode::unlock for a wrong credential or any damage.
+    static Result<Vault> open(std::span<const std::uint8_t> file, const Credential& credential);
+
+    // The file bytes to write. Re-seals the payload only when entries changed (bumping the
+    // generation); otherwise the previous ciphertext is reused byte for byte.
+    Result<std::vector<std::uint8_t>> serialise(std::uint64_t now);
+
+    const Header& header() const { return header_; }
+    const std::vector<Entry>& entries() const { return entries_; }
+    const Entry* find(std::string_view name) const;
+    // Adds or replaces an entry; the value is copied into fresh secret memory.
+    Status put(Entry entry, std::span<const std::uint8_t> value);
+    bool remove(std::string_view name);
+    // Replaces every passphrase keyslot with one for `passphrase`. The data key and the
+    // payload stay as they are (no data re-encryption).
+    Status set_passphrase(std::span<const std::uint8_t> passphrase, KdfProfile profile);
+    bool data_key_in_secretmem() const { return dek_.backing() == SecretBuffer::Backing::secretmem; }
+
+private:
+    Vault() = default;
+    Status add_slot(SlotType type, std::span<const std::uint8_t> secret, KdfProfile profile);
+    Result<SecretBuffer> subkey(std::uint64_t id) const;
+
+    SecretBuffer dek_;
+    Header header_;
+    std::vector<Entry> entries_;
+    std::vector<std::uint8_t> sealed_payload_;  // ciphertext as read, reused while unchanged
+    bool entries_changed_ = false;
+};
+
+}  // namespace ghostpod
