@@ -55,7 +55,7 @@ pid_t start(const std::vector<std::string>& argv, const RunOptions& options, int
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int null_in = move_high(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork");
     if (pid == 0) {
@@ -102,6 +102,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     ::signal(SIGPIPE, SIG_IGN);
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    // Keep our ends away from the low numbers the child's extra descriptors are moved onto.
+    for (int* fd : {&out[0], &out[1], &err[0], &err[1]}) *fd = move_high(*fd);
     std::vector<std::thread> writers;
     pid_t pid = start(argv, options, out[1], err[1], writers);
     ::close(out[1]);
@@ -137,7 +139,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
 
 Spawned::Spawned(const std::vector<std::string>& argv, const RunOptions& options) {
     ::signal(SIGPIPE, SIG_IGN);
-    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int null = move_high(::open("/dev/null", O_WRONLY | O_CLOEXEC));
     std::vector<std::thread> writers;
     pid_ = start(argv, options, null, null, writers);
     ::close(null);
