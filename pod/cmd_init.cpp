@@ -19,20 +19,11 @@ std::string describe_params(KdfProfile profile) {
            std::to_string(p.t_cost) + " passes, " + std::to_string(p.parallelism) + " lanes";
 }
 
-Result<SecretBuffer> new_passphrase(const Context& context, const std::string& vault_path) {
-    if (context.passphrase_fd < 0) return ask_new_passphrase(vault_path);
-    GP_TRY(check_fd_open(context.passphrase_fd, "--passphrase-fd"));
-    auto passphrase = read_line_from_fd(context.passphrase_fd, "passphrase from --passphrase-fd");
-    if (passphrase && passphrase->empty())
-        return make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
-    return passphrase;
-}
-
 Status create_vault(const Context& context, const std::string& path, KdfProfile profile) {
     if (file_exists(path))
         return make_error(ErrorCode::runtime, "init " + path, "a vault already exists there",
                           "use it, or choose another path with --vault; nothing was changed");
-    auto passphrase = new_passphrase(context, path);
+    auto passphrase = read_new_passphrase(context.passphrase_fd, "--passphrase-fd", path);
     if (!passphrase) return std::move(passphrase).error();
     if (!make_parent_dirs(path)) return sys_error("create the directory for " + path);
     auto lock = VaultLock::acquire(path);

@@ -21,21 +21,14 @@ int cmd_passwd(Context& context, const std::vector<std::string>& args) {
         auto fd = parse_fd("--new-passphrase-fd", *text);
         if (!fd) return report(fd.error());
         new_fd = *fd;
-        if (auto open = check_fd_open(new_fd, "--new-passphrase-fd"); !open) return report(open.error());
     }
 
-    std::string path = resolve_vault_path(locate_vault(context.paths).path);
-    if (!file_exists(path)) return report(read_vault_file(path).error());
+    auto located = existing_vault_path(context);
+    if (!located) return report(located.error());
+    const std::string& path = *located;
     auto credential = obtain_credential(context, path);
     if (!credential) return report(credential.error());
-    Result<SecretBuffer> fresh = SecretBuffer{};
-    if (new_fd >= 0) {
-        fresh = read_line_from_fd(new_fd, "new passphrase from --new-passphrase-fd");
-        if (fresh && fresh->empty())
-            fresh = make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
-    } else {
-        fresh = ask_new_passphrase(path);
-    }
+    auto fresh = read_new_passphrase(new_fd, "--new-passphrase-fd", path);
     if (!fresh) return report(fresh.error());
 
     auto lock = VaultLock::acquire(path);

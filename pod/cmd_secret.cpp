@@ -39,29 +39,6 @@ Result<SecretBuffer> read_value(const ParsedArgs& args, const std::string& name,
     return SecretBuffer::read_fd(STDIN_FILENO, kMaxValueBytes, "read the value from stdin");
 }
 
-// Holds the writer lock across unlock, change and save so concurrent writers never lose an update.
-template <class Change>
-Status change_vault(const Context& context, Change&& change) {
-    std::string path = resolve_vault_path(locate_vault(context.paths).path);
-    if (!file_exists(path)) return read_vault_file(path).error();
-    auto credential = obtain_credential(context, path);
-    if (!credential) return std::move(credential).error();
-    auto lock = VaultLock::acquire(path);
-    if (!lock) return std::move(lock).error();
-    auto vault = open_vault(path, *credential);
-    if (!vault) return std::move(vault).error();
-    GP_TRY(change(*vault, path));
-    return save_vault(*vault, path);
-}
-
-Result<Vault> read_only_vault(const Context& context, std::string& path) {
-    path = resolve_vault_path(locate_vault(context.paths).path);
-    if (!file_exists(path)) return read_vault_file(path).error();
-    auto credential = obtain_credential(context, path);
-    if (!credential) return std::move(credential).error();
-    return open_vault(path, *credential);
-}
-
 Error no_such_secret(const std::string& name, const std::string& path) {
     return make_error(ErrorCode::runtime, "no secret named '" + name + "' in " + path, "",
                       "list them with 'ghostpod secret ls'");

@@ -93,12 +93,20 @@ Result<SecretBuffer> ask_hidden(const std::string& prompt, const std::string& fd
     return line;
 }
 
-Result<SecretBuffer> ask_new_passphrase(const std::string& what) {
-    auto first = ask_hidden("new passphrase for " + what, "--passphrase-fd N");
-    if (!first) return first;
-    if (first->empty())
+Result<SecretBuffer> read_new_passphrase(int fd, const std::string& option, const std::string& vault_path) {
+    auto empty = [] {
         return make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
-    auto second = ask_hidden("repeat the new passphrase", "--passphrase-fd N");
+    };
+    if (fd >= 0) {
+        GP_TRY(check_fd_open(fd, option));
+        auto line = read_line_from_fd(fd, "new passphrase from " + option);
+        if (line && line->empty()) return empty();
+        return line;
+    }
+    auto first = ask_hidden("new passphrase for " + vault_path, option + " N");
+    if (!first) return first;
+    if (first->empty()) return empty();
+    auto second = ask_hidden("repeat the new passphrase", option + " N");
     if (!second) return second;
     if (!first->equals(second->bytes()))
         return make_error(ErrorCode::usage, "set passphrase", "the two entries differ", "run the command again");

@@ -16,8 +16,9 @@ inline constexpr std::size_t kMaxPassphraseBytes = 4096;
 Result<SecretBuffer> read_line_from_fd(int fd, const std::string& what);
 // Asks on /dev/tty with echo off. ErrorCode::usage when there is no terminal.
 Result<SecretBuffer> ask_hidden(const std::string& prompt, const std::string& fd_option_hint);
-// Asks twice and insists the answers match; refuses an empty passphrase.
-Result<SecretBuffer> ask_new_passphrase(const std::string& what);
+// A new passphrase: one line from `fd` (with `option` naming it in errors), or, when fd < 0,
+// asked twice on the terminal. An empty passphrase is refused.
+Result<SecretBuffer> read_new_passphrase(int fd, const std::string& option, const std::string& vault_path);
 // Fails with ErrorCode::usage unless `fd` is an open descriptor.
 Status check_fd_open(int fd, const std::string& option);
 

@@ -46,6 +46,21 @@ Result<Vault> open_vault(const std::string& path, const HeldCredential& credenti
     return vault;
 }
 
+Result<std::string> existing_vault_path(const Context& context) {
+    std::string path = resolve_vault_path(locate_vault(context.paths).path);
+    if (!file_exists(path)) return read_vault_file(path).error();
+    return path;
+}
+
+Result<Vault> read_only_vault(const Context& context, std::string& path) {
+    auto located = existing_vault_path(context);
+    if (!located) return std::move(located).error();
+    path = *located;
+    auto credential = obtain_credential(context, path);
+    if (!credential) return std::move(credential).error();
+    return open_vault(path, *credential);
+}
+
 Status save_vault(Vault& vault, const std::string& path) {
     auto bytes = vault.serialise(now_seconds());
     if (!bytes) return std::move(bytes).error();

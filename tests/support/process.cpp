@@ -170,7 +170,10 @@ std::string ghostpod_binary() {
     return GHOSTPOD_BINARY;
 }
 
-std::string source_dir() { return GHOSTPOD_SOURCE_DIR; }
+std::string source_dir() {
+    if (const char* env = std::getenv("GHOSTPOD_TEST_SOURCE_DIR")) return env;
+    return GHOSTPOD_SOURCE_DIR;
+}
 
 std::vector<std::string> gp(const std::string& vault, std::vector<std::string> args) {
     std::vector<std::string> argv = {ghostpod_binary(), "--vault", vault, "--passphrase-fd", "3"};

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package ghostpod's build, tests and demo need. Idempotent: does
+# nothing (and needs no network) when all are present.
+set -euo pipefail
+
+packages=(
+  cmake g++ ninja-build pkg-config       # build
+  libsodium-dev libargon2-dev libssl-dev # vault crypto; OpenSSL for the PBKDF2 peer in benchmarks
+  nlohmann-json3-dev libcurl4-openssl-dev libseccomp-dev libcap-dev
+  catch2                                 # unit tests (v2, catch2/catch.hpp)
+  age util-linux passwd coreutils        # tests: the real age binary, unshare, useradd/runuser
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
