@@ -139,7 +139,7 @@ int run_cli(int argc, char** argv) {
         std::string topic;
         for (const auto& word : rest) topic += (topic.empty() ? "" : " ") + word;
         if (print_help(topic)) return 0;
-        return report(usage_error("help", "no command named '" + topic + "'"));
+        return report(make_error(ErrorCode::usage, "help", "no command named '" + topic + "'", "see 'ghostpod --help'"));
     }
     if (command == "init") return cmd_init(context, rest);
     if (command == "secret") return cmd_secret(context, rest);

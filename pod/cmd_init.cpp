@@ -61,8 +61,12 @@ int cmd_init(Context& context, const std::vector<std::string>& args) {
 
     std::string path;
     bool project = false;
-    if (context.paths.vault || getenv("GHOSTPOD_VAULT")) {
-        path = locate_vault(context.paths).path;
+    const char* env_vault = getenv("GHOSTPOD_VAULT");
+    bool explicit_vault = context.paths.vault || (env_vault && *env_vault);
+    if (explicit_vault && parsed->has("--user"))
+        return report(usage_error("init", "--user conflicts with --vault / GHOSTPOD_VAULT"));
+    if (explicit_vault) {
+        path = resolve_vault_path(locate_vault(context.paths).path);
     } else if (parsed->has("--user")) {
         path = user_vault_path();
     } else {

@@ -42,6 +42,11 @@ int cmd_passwd(Context& context, const std::vector<std::string>& args) {
     }
     if (auto changed = vault->set_passphrase(fresh->bytes(), *profile); !changed) return report(changed.error());
     if (auto saved = save_vault(*vault, path); !saved) return report(saved.error());
+    if (auto backup = replace_backup_with_current(path); !backup) {
+        Error e = backup.error();
+        e.hint = "remove " + backup_path(path) + " by hand: it still opens with the old passphrase";
+        return report(e);
+    }
     note(std::string("passphrase changed for ") + path + " (KDF " + profile_name(*profile) +
          "); the recovery key still works; the data was not re-encrypted");
     return 0;

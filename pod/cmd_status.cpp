@@ -70,6 +70,7 @@ std::string text_report(const nlohmann::json& s) {
     }
     out << "config:     " << s["config"]["path"].get<std::string>() << " ("
         << (s["config"]["exists"].get<bool>() ? "present" : "absent, defaults apply") << ")\n";
+    if (s["config"].contains("error")) out << "            ERROR: " << s["config"]["error"].get<std::string>() << "\n";
     const auto& p = s["posture"];
     out << "posture:\n"
         << "  core dumps:    " << (p["core_dumps_disabled"].get<bool>() ? "disabled" : "ENABLED") << "\n"
@@ -119,7 +120,8 @@ int cmd_status(Context& context, const std::vector<std::string>& args) {
     }
     auto config_where = locate_config(context.paths);
     auto config = load_config(config_where.path);
-    s["config"] = {{"path", config_where.path}, {"origin", config_where.origin}, {"exists", config && config->found}};
+    s["config"] = {{"path", config_where.path}, {"origin", config_where.origin},
+                   {"exists", config ? config->found : file_exists(config_where.path)}};
     if (!config) s["config"]["error"] = config.error().describe();
     std::size_t memlock = sandbox::memlock_limit();
     s["posture"] = {{"core_dumps_disabled", sandbox::core_dumps_disabled()},

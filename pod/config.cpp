@@ -1,6 +1,7 @@
 #include "pod/config.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,8 @@ constexpr std::size_t kMaxConfigBytes = 1u << 20;
 Status write_if_missing(const std::string& path, const std::string& text) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd.valid()) return errno == EEXIST ? Status{} : Status{sys_error("create " + path)};
+    // Meant to be committed and read by collaborators: 0644 whatever the process umask.
+    if (::fchmod(fd.get(), 0644) != 0) return sys_error("chmod " + path);
     GP_TRY(write_all(fd.get(), std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write " + path));
     if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
     return {};

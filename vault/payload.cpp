@@ -134,10 +134,12 @@ Result<std::vector<Entry>> open_payload(std::span<const std::uint8_t> sealed, st
             sodium_memzero(&state, sizeof state);
             return damaged_payload("authentication failed in chunk " + std::to_string(i));
         }
-        bool final_tag = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
-        if (final_tag != (i + 1 == chunks)) {
+        bool last = i + 1 == chunks;
+        unsigned char expected = last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+                                      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+        if (tag != expected) {
             sodium_memzero(&state, sizeof state);
-            return damaged_payload(final_tag ? "data after the final chunk" : "truncated (no final chunk)");
+            return damaged_payload(last ? "truncated (no final chunk)" : "unexpected chunk tag (data after the final chunk?)");
         }
         in += clen;
         produced += mlen;

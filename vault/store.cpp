@@ -111,6 +111,15 @@ Result<std::vector<std::uint8_t>> read_vault_file(const std::string& path) {
     return bytes;
 }
 
+Status replace_backup_with_current(const std::string& path) {
+    std::string staging = dir_of(path) + "/" + temp_prefix(path) + "backup";
+    if (auto kept = keep_previous_generation(path, staging); !kept) {
+        ::unlink(staging.c_str());
+        return kept;
+    }
+    return fsync_dir(dir_of(path));
+}
+
 Status replace_vault_file(const std::string& path, std::span<const std::uint8_t> bytes) {
     remove_stale_temps(path);
     std::string dir = dir_of(path);

@@ -37,4 +37,8 @@ Result<std::vector<std::uint8_t>> read_vault_file(const std::string& path);
 // new bytes; on any error the old vault is untouched and the temp file removed.
 Status replace_vault_file(const std::string& path, std::span<const std::uint8_t> bytes);
 
+// Makes <vault>.bak the current file too. After a passphrase change the previous generation
+// still wraps the same data key under the old passphrase; it must not linger next to the vault.
+Status replace_backup_with_current(const std::string& path);
+
 }  // namespace ghostpod

@@ -120,6 +120,10 @@ TEST_CASE("passwd changes the passphrase and keeps every secret", "[cli]") {
     CHECK(after.size() == before.size());
     CHECK(after.substr(after.size() - 64) == before.substr(before.size() - 64));
     CHECK(v.gp({"secret", "get", "a"}).exit_code == 3);
+    // The backup must not keep the old keyslot (it wraps the same data key).
+    auto backup = run(gp(v.vault + ".bak", {"secret", "get", "a"}), v.options());
+    CHECK(backup.exit_code == 3);
+    CHECK(read_text(v.vault + ".bak") == after);
     auto got = v.gp_with({"secret", "get", "a"}, v.options({}, "the new passphrase"));
     CHECK(got.exit_code == 0);
     CHECK(got.out == "alpha");
@@ -167,6 +171,16 @@ TEST_CASE("init refuses to overwrite an existing vault and changes nothing", "[c
     CHECK(read_text(v.vault) == before);
 }
 
+TEST_CASE("init --user together with an explicit vault is a usage error", "[cli]") {
+    TempDir dir;
+    RunOptions o;
+    o.fd_data[3] = "pw\n";
+    auto r = run({ghostpod_binary(), "--vault", dir / "v", "--passphrase-fd", "3", "init", "--user"}, o);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--user conflicts") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "v"));
+}
+
 TEST_CASE("init refuses an empty passphrase", "[cli]") {
     TempDir dir;
     RunOptions o;
@@ -212,6 +226,12 @@ TEST_CASE("init in a directory creates the project layout found from subdirector
     CHECK(std::filesystem::exists(dir / "project/.ghostpod/vault"));
     CHECK(read_text(dir / "project/.ghostpod/config.json").find("\"version\": 1") != std::string::npos);
     CHECK(read_text(dir / "project/.ghostpod/.gitignore").find("vault\n") != std::string::npos);
+    // Config and .gitignore are for collaborators (0644); the vault is the owner's alone (0600).
+    auto perms = [](const std::string& p) { return std::filesystem::status(p).permissions() & std::filesystem::perms::all; };
+    using std::filesystem::perms;
+    CHECK(perms(dir / "project/.ghostpod/config.json") == (perms::owner_read | perms::owner_write | perms::group_read | perms::others_read));
+    CHECK(perms(dir / "project/.ghostpod/.gitignore") == (perms::owner_read | perms::owner_write | perms::group_read | perms::others_read));
+    CHECK(perms(dir / "project/.ghostpod/vault") == (perms::owner_read | perms::owner_write));
     o.cwd = dir / "project/sub/deeper";
     o.stdin_data = "found upward";
     REQUIRE(run({ghostpod_binary(), "--passphrase-fd", "3", "secret", "set", "x"}, o).exit_code == 0);

@@ -67,7 +67,7 @@ TEST_CASE("every command in --help has its own help and a place in ghostpod(1)",
     }
 }
 
-TEST_CASE("--help after any command prints that command's help and exits 0", "[help]") {
+TEST_CASE("the help option after any command prints that command's help and exits 0", "[help]") {
     for (std::vector<std::string> cmd : {std::vector<std::string>{"init"}, {"secret", "set"}, {"secret", "get"},
                                          {"secret", "ls"}, {"secret", "rm"}, {"passwd"}, {"status"}}) {
         std::vector<std::string> argv = {ghostpod_binary()};
@@ -99,7 +99,7 @@ TEST_CASE("an unknown command or option exits 2 and points to --help", "[help]")
     CHECK(none.out.find("Usage:") != std::string::npos);
 }
 
-TEST_CASE("--version prints the version", "[help]") {
+TEST_CASE("the version option prints the version", "[help]") {
     auto r = run({ghostpod_binary(), "--version"});
     CHECK(r.exit_code == 0);
     CHECK(std::regex_match(r.out, std::regex(R"(ghostpod \d+\.\d+\.\d+\n)")));
