@@ -38,6 +38,23 @@ std::vector<Outcome> try_variants(const VaultFixture& v, const std::vector<std::
     return outcomes;
 }
 
+struct Tally {
+    std::size_t accepted = 0;  // variants that did not exit 3
+    std::size_t leaks = 0;     // variants whose output held a stored value
+};
+
+Tally tally(const std::vector<Outcome>& outcomes, const char* what) {
+    Tally t;
+    for (const auto& o : outcomes) {
+        if (o.exit_code != 3) {
+            ++t.accepted;
+            UNSCOPED_INFO(what << " " << o.position << ": exit " << o.exit_code);
+        }
+        if (o.leaked) ++t.leaks;
+    }
+    return t;
+}
+
 struct SmallVault {
     VaultFixture v;
     std::vector<std::string> values{random_marker("first-"), random_marker("second-")};
@@ -62,17 +79,10 @@ TEST_CASE("a flipped bit in any byte of the vault is rejected with exit 3", "[ta
         variants.push_back(flipped);
     }
     auto outcomes = try_variants(s.v, variants, s.values);
-    std::size_t accepted = 0, leaks = 0;
-    for (const auto& o : outcomes) {
-        if (o.exit_code != 3) {
-            ++accepted;
-            UNSCOPED_INFO("byte " << o.position << " flipped: exit " << o.exit_code);
-        }
-        if (o.leaked) ++leaks;
-    }
+    auto t = tally(outcomes, "flipped byte");
     CHECK(outcomes.size() == s.bytes.size());
-    CHECK(accepted == 0);
-    CHECK(leaks == 0);
+    CHECK(t.accepted == 0);
+    CHECK(t.leaks == 0);
 }
 
 TEST_CASE("a vault truncated to any shorter length is rejected with exit 3", "[tamper]") {
@@ -81,16 +91,9 @@ TEST_CASE("a vault truncated to any shorter length is rejected with exit 3", "[t
     for (std::size_t len = 0; len < s.bytes.size(); ++len) variants.push_back(s.bytes.substr(0, len));
     variants.push_back(s.bytes + std::string(1, '\0'));  // and one byte appended
     auto outcomes = try_variants(s.v, variants, s.values);
-    std::size_t accepted = 0, leaks = 0;
-    for (const auto& o : outcomes) {
-        if (o.exit_code != 3) {
-            ++accepted;
-            UNSCOPED_INFO("length " << o.position << ": exit " << o.exit_code);
-        }
-        if (o.leaked) ++leaks;
-    }
-    CHECK(accepted == 0);
-    CHECK(leaks == 0);
+    auto t = tally(outcomes, "truncated to length");
+    CHECK(t.accepted == 0);
+    CHECK(t.leaks == 0);
 }
 
 TEST_CASE("a damaged vault's error says what is wrong and how to recover", "[tamper]") {
