@@ -22,7 +22,9 @@ if [[ $(id -u) -eq 0 ]]; then
   scratch=$(mktemp -d /tmp/ghostpod-ci-XXXXXX)
   trap 'rm -rf "$scratch"' EXIT
   cp build/ghostpod build/tests/ghostpod_unit_tests build/tests/ghostpod_integration_tests "$scratch/"
-  mkdir "$scratch/man" && cp man/* "$scratch/man/"
+  mkdir -p "$scratch/man" "$scratch/tests/support"
+  cp man/* "$scratch/man/"
+  cp tests/support/read_vault_spec.py "$scratch/tests/support/"
   chown -R "$user:$user" "$scratch"
   echo "== tests (release, as unprivileged user $user)"
   for t in ghostpod_unit_tests ghostpod_integration_tests; do
