@@ -20,8 +20,9 @@ struct Argon2Params {
     std::uint32_t parallelism = 0;  // lanes (and threads)
 };
 
-// Measured on a 2-core x86-64 laptop-class VM (see tests/bench/bench_vault.cpp):
-// interactive ≈ 0.15 s, moderate ≈ 0.7 s, sensitive ≈ 3.5 s per unlock.
+// Whole-unlock medians on the 2-core development VM, from tests/bench/bench_vault (quiet machine):
+// interactive ≈ 0.11 s, moderate ≈ 0.51 s, sensitive ≈ 2.6 s. Debian's libargon2 has no SIMD
+// code, so two lanes only just match libsodium's single optimised lane.
 inline constexpr Argon2Params kInteractive{2, 64 * 1024, 2};
 inline constexpr Argon2Params kModerate{3, 256 * 1024, 2};
 inline constexpr Argon2Params kSensitive{4, 1024 * 1024, 2};

@@ -156,10 +156,14 @@ Status Vault::put(Entry entry, std::span<const std::uint8_t> value) {
         return make_error(ErrorCode::usage, "store '" + entry.name + "'",
                           "the value is larger than " + std::to_string(kMaxValueBytes >> 20) + " MiB");
     if (entry.source.size() > kMaxSourceBytes) entry.source.resize(kMaxSourceBytes);
-    auto copy = SecretBuffer::copy_of(value);
-    if (!copy) return std::move(copy).error();
-    entry.store = std::make_shared<SecretBuffer>(std::move(*copy));
-    entry.offset = 0;
+    if (!put_arena_) {
+        auto arena = SecretBuffer::allocate(0);
+        if (!arena) return std::move(arena).error();
+        put_arena_ = std::make_shared<SecretBuffer>(std::move(*arena));
+    }
+    entry.offset = put_arena_->size();
+    GP_TRY(put_arena_->append(value));
+    entry.store = put_arena_;
     entry.length = value.size();
     auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == entry.name; });
     if (it != entries_.end()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,6 +53,9 @@ private:
     Header header_;
     std::vector<Entry> entries_;
     std::vector<std::uint8_t> sealed_payload_;  // ciphertext as read, reused while unchanged
+    // Values added by put() share one growing secret region: a region per value would cost
+    // four memory mappings each and exhaust vm.max_map_count near 16,000 entries.
+    std::shared_ptr<SecretBuffer> put_arena_;
     bool entries_changed_ = false;
 };
 

@@ -397,6 +397,6 @@ int main(int argc, char** argv) {
     large.memory.add({"peak RSS at exit (after part A)", mib(rss_end), "sensitive Argon2 memory",
                       mib(double(sensitive.m_cost_kib) * 1024), ratio(rss_end, double(sensitive.m_cost_kib) * 1024)});
     large.memory.print();
-    std::printf("\nRSS after B includes the 64 MiB interactive Argon2 area; put() maps 4 regions per value.\n");
+    std::printf("\nRSS after B includes the 64 MiB interactive Argon2 area; put() values share one growing secret region.\n");
     return 0;
 }

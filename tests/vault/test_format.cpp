@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 #include <sodium.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -203,4 +206,25 @@ TEST_CASE("entry names that could escape a directory are refused", "[vault]") {
         CHECK_FALSE(validate_entry_name(bad));
     for (const char* good : {"a", "kube/config", "talos/config.yaml", "infisical.client-secret", "AWS_KEY", "me@host+1"})
         CHECK(validate_entry_name(good));
+}
+
+TEST_CASE("tens of thousands of puts share one secret region instead of a mapping each", "[vault]") {
+    auto count_mappings = [] {
+        std::ifstream maps("/proc/self/maps");
+        return std::count(std::istreambuf_iterator<char>(maps), std::istreambuf_iterator<char>(), '\n');
+    };
+    auto f = make_vault();
+    auto before = count_mappings();
+    std::string value(100, 'v');
+    for (int i = 0; i < 30000; ++i) {
+        value[0] = static_cast<char>('a' + i % 26);
+        REQUIRE(f.vault.put(named("bulk/" + std::to_string(i)), as_bytes(value)));
+    }
+    CHECK(count_mappings() - before < 100);
+    auto file = f.vault.serialise(1'700'000'200);
+    REQUIRE(file);
+    Vault back = reopen(*file);
+    REQUIRE(back.entries().size() == 30000);
+    CHECK(as_string(back.find("bulk/29999")->value()).substr(1) == value.substr(1));
+    CHECK(back.find("bulk/29999")->value()[0] == static_cast<std::uint8_t>('a' + 29999 % 26));
 }
