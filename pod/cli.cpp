@@ -145,6 +145,10 @@ int run_cli(int argc, char** argv) {
     if (command == "secret") return cmd_secret(context, rest);
     if (command == "passwd") return cmd_passwd(context, rest);
     if (command == "status") return cmd_status(context, rest);
+    if (command == "run") return cmd_run(context, rest);
+    if (command == "shell") return cmd_shell(context, rest, false);
+    if (command == "enter") return cmd_shell(context, rest, true);
+    if (command == "lock") return cmd_lock(context, rest);
     return report(usage_error("", "unknown command '" + command + "'"));
 }
 

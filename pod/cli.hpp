@@ -53,5 +53,8 @@ int cmd_init(Context& context, const std::vector<std::string>& args);
 int cmd_secret(Context& context, const std::vector<std::string>& args);
 int cmd_passwd(Context& context, const std::vector<std::string>& args);
 int cmd_status(Context& context, const std::vector<std::string>& args);
+int cmd_run(Context& context, const std::vector<std::string>& args);
+int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_only);
+int cmd_lock(Context& context, const std::vector<std::string>& args);
 
 }  // namespace ghostpod

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -25,7 +27,113 @@ Status write_if_missing(const std::string& path, const std::string& text) {
     return {};
 }
 
+const std::map<std::string, SecretMapping>& well_known() {
+    static const std::map<std::string, SecretMapping> table = {
+        {"kube/config", {"~/.kube/config", "KUBECONFIG", false}},
+        {"talos/config", {"~/.talos/config", "TALOSCONFIG", false}},
+        {"sops/age/keys.txt", {"~/.config/sops/age/keys.txt", "SOPS_AGE_KEY_FILE", false}},
+        {"aws/credentials", {"~/.aws/credentials", "AWS_SHARED_CREDENTIALS_FILE", false}},
+        {"terraform.d/credentials.tfrc.json", {"~/.terraform.d/credentials.tfrc.json", "", false}},
+    };
+    return table;
+}
+
+bool valid_env_name(const std::string& name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    for (char c : name)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+}
+
+Error bad_key(const std::string& path, const std::string& key, const std::string& why) {
+    return make_error(ErrorCode::usage, "read config " + path, "\"" + key + "\": " + why, "see ghostpod-config(5)");
+}
+
+Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end()) return {};
+    auto seconds = it->is_string() ? parse_duration(it->get<std::string>()) : std::nullopt;
+    if (it->is_number_unsigned()) seconds = it->get<std::uint64_t>();
+    if (!seconds) return bad_key(path, std::string("session.") + key, "expected a duration like \"90s\", \"15m\", \"8h\"");
+    out = *seconds;
+    return {};
+}
+
+Status read_session(const nlohmann::json& j, SessionSettings& s, const std::string& path) {
+    if (!j.is_object()) return bad_key(path, "session", "expected an object");
+    GP_TRY(read_duration(j, "ttl", s.ttl_seconds, path));
+    GP_TRY(read_duration(j, "linger", s.linger_seconds, path));
+    if (auto it = j.find("ram_limit_mib"); it != j.end()) {
+        if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0 || it->get<std::uint64_t>() > 4096)
+            return bad_key(path, "session.ram_limit_mib", "expected a number of MiB from 1 to 4096");
+        s.ram_limit_bytes = it->get<std::uint64_t>() << 20;
+    }
+    return {};
+}
+
+Status read_secrets(const nlohmann::json& j, Config& config, const std::string& path) {
+    if (!j.is_object()) return bad_key(path, "secrets", "expected an object of secret names");
+    for (auto& [name, m] : j.items()) {
+        std::string key = "secrets." + name;
+        if (!validate_entry_name(name)) return bad_key(path, key, "not a valid secret name");
+        if (!m.is_object()) return bad_key(path, key, "expected an object with \"path\" and/or \"env\"");
+        SecretMapping mapping;
+        if (auto p = m.find("path"); p != m.end()) {
+            if (!p->is_string()) return bad_key(path, key + ".path", "expected a string");
+            mapping.path = p->get<std::string>();
+            if (mapping.path.rfind("~/", 0) != 0 && mapping.path.rfind("/", 0) != 0)
+                return bad_key(path, key + ".path", "must be absolute or start with ~/");
+            if (mapping.path.find("/../") != std::string::npos || mapping.path.ends_with("/.."))
+                return bad_key(path, key + ".path", "must not contain ..");
+        }
+        if (auto e = m.find("env"); e != m.end()) {
+            if (!e->is_string() || !valid_env_name(e->get<std::string>()))
+                return bad_key(path, key + ".env", "expected a variable name");
+            mapping.env = e->get<std::string>();
+        }
+        if (auto v = m.find("env_value"); v != m.end()) {
+            if (!v->is_boolean()) return bad_key(path, key + ".env_value", "expected true or false");
+            mapping.env_value = v->get<bool>();
+        }
+        if (mapping.env_value && mapping.env.empty()) return bad_key(path, key + ".env_value", "needs \"env\"");
+        config.secrets[name] = mapping;
+    }
+    return {};
+}
+
+Status read_profiles(const nlohmann::json& j, Config& config, const std::string& path) {
+    if (!j.is_object()) return bad_key(path, "profiles", "expected an object of profile names");
+    for (auto& [name, list] : j.items()) {
+        if (name.empty() || !list.is_array()) return bad_key(path, "profiles." + name, "expected an array of secret names");
+        std::vector<std::string> names;
+        for (auto& n : list) {
+            if (!n.is_string() || !validate_entry_name(n.get<std::string>()))
+                return bad_key(path, "profiles." + name, "every item must be a secret name");
+            names.push_back(n.get<std::string>());
+        }
+        config.profiles[name] = std::move(names);
+    }
+    return {};
+}
+
 }  // namespace
+
+std::optional<std::uint64_t> parse_duration(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc()) return std::nullopt;
+    std::string unit(end, text.data() + text.size());
+    std::uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (scale == 0 || value > (1ull << 40) / scale) return std::nullopt;
+    return value * scale;
+}
+
+std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name) {
+    if (auto it = config.secrets.find(name); it != config.secrets.end()) return it->second;
+    if (auto it = well_known().find(name); it != well_known().end()) return it->second;
+    return std::nullopt;
+}
 
 Result<Config> load_config(const std::string& path) {
     Config config;
@@ -44,6 +152,9 @@ Result<Config> load_config(const std::string& path) {
                               "unsupported \"version\" (this ghostpod reads version " + std::to_string(kConfigVersion) + ")",
                               "see ghostpod-config(5)");
     }
+    if (auto s = json.find("secrets"); s != json.end()) GP_TRY(read_secrets(*s, config, path));
+    if (auto p = json.find("profiles"); p != json.end()) GP_TRY(read_profiles(*p, config, path));
+    if (auto s = json.find("session"); s != json.end()) GP_TRY(read_session(*s, config.session, path));
     return config;
 }
 

@@ -2,7 +2,11 @@
 // man/ghostpod-config.5 documents every key.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "vault/result.hpp"
 
@@ -10,14 +14,36 @@ namespace ghostpod {
 
 inline constexpr int kConfigVersion = 1;
 
+// Where one vault secret appears inside the ghost.
+struct SecretMapping {
+    std::string path;       // absolute or "~/…"; empty: only $GHOSTPOD_DIR/<name>
+    std::string env;        // variable to set, empty for none
+    bool env_value = false; // the variable holds the value itself, not the path
+};
+
+struct SessionSettings {
+    std::uint64_t ttl_seconds = 8 * 3600;  // the session ends this long after it started
+    std::uint64_t linger_seconds = 0;      // kept this long after the last attached command ends
+    std::uint64_t ram_limit_bytes = 64u << 20;
+};
+
 struct Config {
     bool found = false;  // false: no file, defaults apply
     int version = kConfigVersion;
+    std::map<std::string, SecretMapping> secrets;
+    std::map<std::string, std::vector<std::string>> profiles;
+    SessionSettings session;
 };
 
-// A missing file is not an error (defaults apply); malformed JSON or an unknown version is.
+// A missing file is not an error (defaults apply); malformed JSON, an unknown version or a
+// malformed key is (ErrorCode::usage, naming the key).
 Result<Config> load_config(const std::string& path);
 // The config and .gitignore that 'init' writes into a new .ghostpod directory, each only if missing.
 Status write_project_scaffold(const std::string& ghostpod_dir);
+// The mapping a secret gets: the config's, else the built-in one for well-known names
+// (kube/config, talos/config, sops/age/keys.txt, aws/credentials, terraform.d/credentials.tfrc.json).
+std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name);
+// "90", "90s", "15m", "8h", "2d" → seconds.
+std::optional<std::uint64_t> parse_duration(const std::string& text);
 
 }  // namespace ghostpod

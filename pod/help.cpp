@@ -23,7 +23,13 @@ Commands:
   secret ls [--json]               list secrets: names and metadata, never values
   secret rm NAME                   remove a secret
   passwd [--new-passphrase-fd N]   change the passphrase (the data is not re-encrypted)
-  status [--json]                  the vault, its keyslots and the memory-protection posture
+  run [--ttl D] [--linger D] -- CMD [ARGS]
+                                   run one command in the ghost (joins the running session,
+                                   or starts one that ends with the command)
+  shell [--ttl D] [--linger D]     an interactive shell in the ghost (joins or starts)
+  enter                            another shell in the running session
+  lock                             end the session: every process and plaintext in it gone
+  status [--json]                  the vault, the session and the memory-protection posture
   help [COMMAND]                   this text, or one command's
 
 Global options:
@@ -111,6 +117,39 @@ passphrase and never shows a value. Exit 0 with a readable vault, 1 when there i
 
 Options:
   --json          one JSON object instead of text
+)"},
+    {"run", R"(Usage: ghostpod run [--ttl D] [--linger D] -- CMD [ARGS]
+
+Runs CMD inside the ghost: a private user, mount, pid and IPC namespace whose RAM mount holds
+the vault's secrets ($GHOSTPOD_DIR/<name>, plus mapped paths such as ~/.kube/config and
+variables such as KUBECONFIG; see ghostpod-config(5)). Joins the vault's running session in
+milliseconds; with none, unlocks the vault, starts a session, runs CMD and ends the session
+when CMD ends (unless --linger keeps it). The command runs with no capabilities, no_new_privs,
+a seccomp filter (no ptrace, no TIOCSTI, no new user namespaces), no core dumps, only
+descriptors 0-2 and an environment reduced to an allowlist. Exits with CMD's exit code
+(128+N when killed by signal N).
+
+Options:
+  --ttl D         a new session ends after D at the latest (default 8h; 90s, 15m, 8h, 2d)
+  --linger D      a new session stays D after its last command ends (default 0)
+)"},
+    {"shell", R"(Usage: ghostpod shell [--ttl D] [--linger D]
+
+An interactive $SHELL (else /bin/bash) in the ghost, as 'run' would start it: joins the running
+session or starts one that ends when the last attached shell or command ends (plus --linger).
+
+Options:
+  --ttl D         a new session ends after D at the latest (default 8h)
+  --linger D      a new session stays D after its last command ends (default 0)
+)"},
+    {"enter", R"(Usage: ghostpod enter
+
+Another interactive shell in the running session. Exit 5 when no session is running.
+)"},
+    {"lock", R"(Usage: ghostpod lock
+
+Ends the vault's session: ghost init is killed, and with it every process in the ghost; the RAM
+mount goes with the last of them. Returns when they are gone. Exit 5 when no session is running.
 )"},
     {"help", R"(Usage: ghostpod help [COMMAND]
 

@@ -1,0 +1,207 @@
+// run, shell, enter, lock: joining (or starting) the ghost and running commands inside it.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "pod/cli.hpp"
+#include "pod/config.hpp"
+#include "pod/messages.hpp"
+#include "pod/session.hpp"
+#include "pod/unlock.hpp"
+#include "sandbox/ghost.hpp"
+#include "sandbox/hardening.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+// Variables a command inherits from the caller; everything else is dropped.
+bool inherited(const std::string& name) {
+    static const char* const kAllowed[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "LANG",
+                                           "LANGUAGE", "TZ", "EDITOR", "VISUAL", "PAGER", "NO_COLOR", "SSH_AUTH_SOCK"};
+    for (const char* allowed : kAllowed)
+        if (name == allowed) return true;
+    return name.rfind("LC_", 0) == 0;
+}
+
+struct SessionOptions {
+    SessionSettings settings;
+    bool may_start = true;
+};
+
+Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
+    SessionOptions o;
+    auto config = load_config(locate_config(context.paths).path);
+    if (!config) return std::move(config).error();
+    o.settings = config->session;
+    for (const char* name : {"--ttl", "--linger"}) {
+        if (auto text = args.value(name)) {
+            auto seconds = parse_duration(*text);
+            if (!seconds) return usage_error(command, std::string(name) + " expects a duration like 90s, 15m, 8h");
+            (std::string(name) == "--ttl" ? o.settings.ttl_seconds : o.settings.linger_seconds) = *seconds;
+        }
+    }
+    if (o.settings.ttl_seconds == 0) return usage_error(command, "--ttl must be longer than 0");
+    return o;
+}
+
+// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs.
+Result<Attachment> join_or_start(const Context& context, const SessionOptions& options) {
+    auto vault_path = existing_vault_path(context);
+    if (!vault_path) return std::move(vault_path).error();
+    auto paths = session_paths(*vault_path);
+    if (!paths) return std::move(paths).error();
+    auto joined = attach(*paths);
+    if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
+    auto credential = obtain_credential(context, *vault_path);
+    if (!credential) return std::move(credential).error();
+    GP_TRY(start_session(*vault_path, locate_config(context.paths).path, std::move(*credential), options.settings, *paths));
+    return attach(*paths);
+}
+
+// Builds the command's environment in secret memory: values mapped "env_value" are secrets.
+Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
+    auto env = SecretBuffer::allocate(0);
+    if (!env) return env;
+    auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
+        offsets.push_back(env->size());
+        GP_TRY(env->append({reinterpret_cast<const std::uint8_t*>(name.data()), name.size()}));
+        GP_TRY(env->push_back('='));
+        GP_TRY(env->append(value));
+        return env->push_back('\0');
+    };
+    auto text = [](const std::string& s) { return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
+    for (char** e = environ; *e; ++e) {
+        std::string entry = *e;
+        std::string name = entry.substr(0, entry.find('='));
+        if (inherited(name)) GP_TRY(add(name, text(entry.substr(name.size() + 1))));
+    }
+    GP_TRY(add("GHOSTPOD_DIR", text(a.ghost_dir)));
+    GP_TRY(add("GHOSTPOD_SESSION", text("1")));
+    for (const auto& [name, path] : a.env_paths) GP_TRY(add(name, text(path)));
+    for (const auto& [name, path] : a.env_files) {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid()) return sys_error("open " + path + " for " + name);
+        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read " + path);
+        if (!value) return std::move(value).error();
+        if (std::memchr(value->data(), '\0', value->size()))
+            return make_error(ErrorCode::runtime, "set " + name, "the secret holds a NUL byte, which no variable can");
+        GP_TRY(add(name, value->bytes()));
+    }
+    return env;
+}
+
+[[noreturn]] void exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+                                const std::string& cwd) {
+    // setns reset the working directory to the namespace's root; go back where the user was.
+    if (::chdir(cwd.c_str()) != 0) {
+        const char* home = std::getenv("HOME");
+        if ((!home || ::chdir(home) != 0) && ::chdir("/") != 0) ::_exit(126);
+    }
+    std::vector<char*> envp;
+    for (std::size_t off : offsets) envp.push_back(reinterpret_cast<char*>(env.data() + off));
+    envp.push_back(nullptr);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTTOU, SIGPIPE}) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (auto hardened = sandbox::harden_command(); !hardened) {
+        report(hardened.error());
+        ::_exit(126);
+    }
+    (void)sandbox::close_descriptors_from(3);
+    // execvpe searches PATH of the caller's environment, which is the command's PATH too.
+    ::execvpe(args[0], args.data(), envp.data());
+    int saved = errno;
+    report(sys_error("run " + argv[0] + " in the ghost", saved));
+    ::_exit(saved == ENOENT ? 127 : 126);
+}
+
+pid_t g_child = -1;
+void forward_signal(int sig) {
+    if (g_child > 0) ::kill(g_child, sig);
+}
+
+int run_attached(Attachment& a, const std::vector<std::string>& argv) {
+    char cwd[PATH_MAX];
+    std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_pid.get()); !joined) return report(joined.error());
+    // The environment reads value-mapped files, which exist only inside: built after joining.
+    std::vector<std::size_t> offsets;
+    auto env = command_environment(a, offsets);
+    if (!env) return report(env.error());
+    pid_t child = ::fork();
+    if (child < 0) return report(sys_error("fork the command"));
+    if (child == 0) exec_in_ghost(argv, *env, offsets, where);
+    g_child = child;
+    // Terminal signals reach the command directly (same process group); these come to us.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGQUIT, SIG_IGN);
+    for (int sig : {SIGTERM, SIGHUP}) ::signal(sig, forward_signal);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    // An interactive shell may have taken the terminal's foreground; take it back.
+    if (::isatty(STDIN_FILENO)) {
+        ::signal(SIGTTOU, SIG_IGN);
+        ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+int cmd_run(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"--ttl", true}, {"--linger", true}}, context, "run");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("run") ? 0 : 2;
+    if (parsed->positional.empty()) return report(usage_error("run", "expects a command after --"));
+    auto options = session_options(context, *parsed, "run");
+    if (!options) return report(options.error());
+    auto attachment = join_or_start(context, *options);
+    if (!attachment) return report(attachment.error());
+    return run_attached(*attachment, parsed->positional);
+}
+
+int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_only) {
+    std::string command = join_only ? "enter" : "shell";
+    auto parsed = parse_args(args, join_only ? std::vector<OptionSpec>{} : std::vector<OptionSpec>{{"--ttl", true}, {"--linger", true}},
+                             context, command);
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help(command) ? 0 : 2;
+    if (!parsed->positional.empty()) return report(usage_error(command, "takes no arguments"));
+    auto options = session_options(context, *parsed, command);
+    if (!options) return report(options.error());
+    options->may_start = !join_only;
+    auto attachment = join_or_start(context, *options);
+    if (!attachment) return report(attachment.error());
+    const char* shell = std::getenv("SHELL");
+    return run_attached(*attachment, {shell && *shell ? shell : "/bin/bash"});
+}
+
+int cmd_lock(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {}, context, "lock");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("lock") ? 0 : 2;
+    auto vault_path = existing_vault_path(context);
+    if (!vault_path) return report(vault_path.error());
+    auto paths = session_paths(*vault_path);
+    if (!paths) return report(paths.error());
+    auto answer = request(*paths, "lock");
+    if (!answer) return report(answer.error());
+    if (*answer != "locked") return report(make_error(ErrorCode::session, "lock", "unexpected answer from the holder"));
+    note("session locked: every process in it has ended and its RAM mount is gone");
+    return 0;
+}
+
+}  // namespace ghostpod

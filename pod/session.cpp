@@ -1,0 +1,333 @@
+#include "pod/session.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "pod/materialise.hpp"
+#include "sandbox/fdpass.hpp"
+#include "sandbox/ghost.hpp"
+
+namespace ghostpod {
+namespace {
+
+Status check_private_dir(const std::string& dir) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) return sys_error("stat " + dir);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077) != 0)
+        return make_error(ErrorCode::runtime, "use runtime directory " + dir,
+                          "it must be a directory of yours with mode 0700 (not a link)",
+                          "remove it and run again; another user may have created it first");
+    return {};
+}
+
+std::string session_id(const std::string& vault_path) {
+    char resolved[PATH_MAX];
+    std::string key = ::realpath(vault_path.c_str(), resolved) ? resolved : vault_path;
+    unsigned char hash[8];
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr, 0);
+    char hex[sizeof hash * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    return hex;
+}
+
+Result<UniqueFd> make_socket() {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return sys_error("create a unix socket");
+    return fd;
+}
+
+sockaddr_un socket_address(const std::string& path) {
+    sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    return addr;
+}
+
+// ---- the holder ------------------------------------------------------------------------
+
+struct Holder {
+    SessionPaths paths;
+    SessionSettings settings;
+    sandbox::Ghost ghost;
+    Materialised layout;
+    UniqueFd listener, signals, ttl_timer, idle_timer;
+    std::vector<UniqueFd> clients;
+    UniqueFd lock_requester;  // answered once everything is gone
+    std::uint64_t started = 0;
+};
+
+void arm(int timer, std::uint64_t seconds) {
+    struct itimerspec spec {};
+    spec.it_value.tv_sec = static_cast<time_t>(seconds);
+    spec.it_value.tv_nsec = seconds == 0 ? 1 : 0;  // zero would disarm; fire at once instead
+    ::timerfd_settime(timer, 0, &spec, nullptr);
+}
+
+void disarm(int timer) {
+    struct itimerspec spec {};
+    ::timerfd_settime(timer, 0, &spec, nullptr);
+}
+
+std::string attach_message(const Holder& h) {
+    std::string text = "attached\ndir\t" + h.paths.ghost_dir + "\n";
+    for (const auto& e : h.layout.env) text += std::string(e.value_from_file ? "envfile\t" : "env\t") + e.name + "\t" + e.path + "\n";
+    return text;
+}
+
+std::string status_message(const Holder& h) {
+    nlohmann::json j = {{"holder_pid", ::getpid()},
+                        {"ghost_pid", h.ghost.pid},
+                        {"started", h.started},
+                        {"age_seconds", now_seconds() - h.started},
+                        {"ttl_seconds", h.settings.ttl_seconds},
+                        {"expires", h.started + h.settings.ttl_seconds},
+                        {"linger_seconds", h.settings.linger_seconds},
+                        {"attached", h.clients.size()},
+                        {"ram_mount", h.ghost.ram == sandbox::RamKind::ramfs ? "ramfs" : "tmpfs-noswap"},
+                        {"ghost_dir", h.paths.ghost_dir},
+                        {"secrets", h.layout.secrets.size()},
+                        {"bytes", h.layout.bytes}};
+    return j.dump();
+}
+
+// Serves one request on a fresh connection; returns true to keep the connection (attached).
+bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
+    int conn = conn_fd.get();
+    struct ucred peer {};
+    socklen_t len = sizeof peer;
+    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != ::getuid()) return false;
+    std::string req;
+    if (!sandbox::receive_message(conn, req)) return false;
+    if (req == "attach") {
+        std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get()};
+        if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
+        return static_cast<bool>(sandbox::send_message(conn, attach_message(h), fds));
+    }
+    if (req == "status") (void)sandbox::send_message(conn, status_message(h));
+    if (req == "lock") {
+        shutdown = true;
+        h.lock_requester = std::move(conn_fd);
+    }
+    return false;
+}
+
+void run_holder(Holder& h) {
+    arm(h.ttl_timer.get(), h.settings.ttl_seconds);
+    // Until the first client attaches, allow it time to connect even with no linger.
+    arm(h.idle_timer.get(), std::max<std::uint64_t>(h.settings.linger_seconds, 30));
+    bool shutdown = false;
+    while (!shutdown) {
+        std::vector<pollfd> fds = {{h.listener.get(), POLLIN, 0}, {h.signals.get(), POLLIN, 0},
+                                   {h.ttl_timer.get(), POLLIN, 0}, {h.idle_timer.get(), POLLIN, 0},
+                                   {h.ghost.channel.get(), POLLIN, 0}};
+        for (auto& c : h.clients) fds.push_back({c.get(), POLLIN, 0});
+        if (::poll(fds.data(), fds.size(), -1) < 0) continue;
+        if (fds[1].revents || fds[2].revents || fds[3].revents || fds[4].revents) break;  // signal, TTL, idle, ghost gone
+        if (fds[0].revents & POLLIN) {
+            UniqueFd conn(::accept4(h.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            if (conn.valid() && serve(h, conn, shutdown)) {
+                h.clients.push_back(std::move(conn));
+                disarm(h.idle_timer.get());
+            }
+        }
+        // A client's connection closing (or any data on it) means it detached.
+        for (std::size_t i = h.clients.size(); i-- > 0;) {
+            if (fds[5 + i].revents) {
+                h.clients.erase(h.clients.begin() + static_cast<long>(i));
+                if (h.clients.empty()) arm(h.idle_timer.get(), h.settings.linger_seconds);
+            }
+        }
+    }
+    ::unlink(h.paths.socket.c_str());
+    sandbox::stop_ghost(h.ghost);  // returns once every process in the ghost is gone
+    ::rmdir(h.paths.ghost_dir.c_str());
+    if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
+}
+
+// Everything the holder does before it can serve: listen, ghost, unlock, materialise.
+Status prepare_holder(Holder& h, const std::string& vault_path, const std::string& config_path,
+                      HeldCredential& credential) {
+    auto config = load_config(config_path);
+    if (!config) return std::move(config).error();
+    auto listener = make_socket();
+    if (!listener) return std::move(listener).error();
+    ::unlink(h.paths.socket.c_str());
+    auto addr = socket_address(h.paths.socket);
+    if (::bind(listener->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return sys_error("bind " + h.paths.socket);
+    if (::chmod(h.paths.socket.c_str(), 0600) != 0) return sys_error("chmod " + h.paths.socket);
+    if (::listen(listener->get(), 16) != 0) return sys_error("listen on " + h.paths.socket);
+    h.listener = std::move(*listener);
+    if (::mkdir(h.paths.ghost_dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + h.paths.ghost_dir);
+
+    sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0};
+    auto ghost = sandbox::start_ghost(spec);
+    if (!ghost) return std::move(ghost).error();
+    h.ghost = std::move(*ghost);
+
+    auto vault = open_vault(vault_path, credential);
+    credential.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
+    if (!vault) return std::move(vault).error();
+    const char* home = std::getenv("HOME");
+    auto layout = materialise(h.ghost, h.paths.ghost_dir, *vault, *config, home ? home : "/");
+    if (!layout) return std::move(layout).error();
+    h.layout = std::move(*layout);
+    return {};
+}
+
+void report_to_launcher(int fd, const Status& status) {
+    std::string text = "0";
+    if (!status) {
+        const Error& e = status.error();
+        text = std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
+    }
+    (void)write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "report to launcher");
+}
+
+[[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
+                              const SessionSettings& settings, const SessionPaths& paths, int ready) {
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd : {0, 1, 2}) ::dup2(null, fd);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    Holder h;
+    h.paths = paths;
+    h.settings = settings;
+    h.started = now_seconds();
+    h.signals.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
+    h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+    h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+    Status prepared = prepare_holder(h, vault_path, config_path, credential);
+    report_to_launcher(ready, prepared);
+    ::close(ready);
+    if (!prepared) {
+        sandbox::stop_ghost(h.ghost);
+        ::unlink(paths.socket.c_str());
+        ::rmdir(paths.ghost_dir.c_str());
+        ::_exit(1);
+    }
+    run_holder(h);
+    ::_exit(0);
+}
+
+}  // namespace
+
+Result<SessionPaths> session_paths(const std::string& vault_path) {
+    SessionPaths p;
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    std::string base;
+    if (xdg && *xdg && ::access(xdg, W_OK) == 0) {
+        base = std::string(xdg) + "/ghostpod";
+    } else {
+        base = "/tmp/ghostpod-" + std::to_string(::getuid());
+    }
+    if (::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + base);
+    GP_TRY(check_private_dir(base));
+    std::string id = session_id(vault_path);
+    p.runtime_dir = base;
+    p.socket = base + "/" + id + ".sock";
+    p.ghost_dir = base + "/" + id + ".ghost";
+    return p;
+}
+
+Result<UniqueFd> connect_session(const SessionPaths& paths) {
+    auto fd = make_socket();
+    if (!fd) return fd;
+    auto addr = socket_address(paths.socket);
+    if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (errno == ENOENT || errno == ECONNREFUSED)
+            return make_error(ErrorCode::session, "no session is running for this vault", "",
+                              "start one with 'ghostpod shell' or 'ghostpod run -- CMD'");
+        return sys_error("connect to " + paths.socket);
+    }
+    return fd;
+}
+
+Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
+                     const SessionSettings& settings, const SessionPaths& paths) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return sys_error("pipe");
+    UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
+    // Forked twice so the holder is nobody's child here: it outlives this command when the
+    // session should, and its end is nobody's zombie.
+    pid_t pid = ::fork();
+    if (pid < 0) return sys_error("fork the session holder");
+    if (pid == 0) {
+        read_end.reset();
+        pid_t holder = ::fork();
+        if (holder != 0) ::_exit(holder < 0 ? 1 : 0);
+        holder_main(vault_path, config_path, std::move(credential), settings, paths, write_end.release());
+    }
+    write_end.reset();
+    credential.secret = SecretBuffer{};
+    ::waitpid(pid, nullptr, 0);
+    std::vector<std::uint8_t> answer;
+    GP_TRY(read_to_end(read_end.get(), answer, 64 * 1024, "read the holder's answer"));
+    std::string text(answer.begin(), answer.end());
+    if (text == "0") return {};
+    if (text.empty()) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    auto nl1 = text.find('\n'), nl2 = text.find('\n', nl1 + 1);
+    Error e;
+    e.code = static_cast<ErrorCode>(std::atoi(text.substr(0, nl1).c_str()));
+    e.what = text.substr(nl1 + 1, nl2 - nl1 - 1);
+    e.hint = nl2 == std::string::npos ? "" : text.substr(nl2 + 1);
+    return e;
+}
+
+Result<Attachment> attach(const SessionPaths& paths) {
+    auto conn = connect_session(paths);
+    if (!conn) return std::move(conn).error();
+    GP_TRY(sandbox::send_message(conn->get(), "attach"));
+    std::string reply;
+    std::vector<UniqueFd> fds;
+    GP_TRY(sandbox::receive_message(conn->get(), reply, &fds));
+    if (reply.rfind("attached\n", 0) != 0 || fds.size() < 2)
+        return make_error(ErrorCode::session, "attach to the session", "the holder refused");
+    Attachment a;
+    a.connection = std::move(*conn);
+    a.ns_mnt = std::move(fds[0]);
+    a.ns_pid = std::move(fds[1]);
+    if (fds.size() > 2) a.ns_user = std::move(fds[2]);
+    std::size_t pos = reply.find('\n') + 1;
+    while (pos < reply.size()) {
+        std::size_t end = reply.find('\n', pos);
+        std::string line = reply.substr(pos, end - pos);
+        pos = end == std::string::npos ? reply.size() : end + 1;
+        auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+        std::string kind = line.substr(0, t1);
+        if (kind == "dir") a.ghost_dir = line.substr(t1 + 1);
+        else if (kind == "env" && t2 != std::string::npos) a.env_paths.emplace_back(line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1));
+        else if (kind == "envfile" && t2 != std::string::npos) a.env_files.emplace_back(line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1));
+    }
+    return a;
+}
+
+Result<std::string> request(const SessionPaths& paths, const std::string& what) {
+    auto conn = connect_session(paths);
+    if (!conn) return std::move(conn).error();
+    GP_TRY(sandbox::send_message(conn->get(), what));
+    std::string reply;
+    GP_TRY(sandbox::receive_message(conn->get(), reply));
+    if (reply.empty()) return make_error(ErrorCode::session, what + " the session", "the holder closed the connection");
+    return reply;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,47 @@
+// Sessions: the holder process that owns a ghost, and the control socket clients use to join
+// it, end it or ask about it. One session per vault.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pod/cli.hpp"
+#include "pod/config.hpp"
+#include "pod/unlock.hpp"
+#include "vault/result.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+
+struct SessionPaths {
+    std::string runtime_dir;  // $XDG_RUNTIME_DIR/ghostpod, else /tmp/ghostpod-<uid>; 0700
+    std::string socket;       // <runtime_dir>/<id>.sock
+    std::string ghost_dir;    // <runtime_dir>/<id>.ghost: empty outside, the RAM mount inside
+};
+
+// Creates (and checks the ownership and mode of) the runtime directory.
+Result<SessionPaths> session_paths(const std::string& vault_path);
+
+// Connects to the session's control socket. ErrorCode::session when none is running.
+Result<UniqueFd> connect_session(const SessionPaths& paths);
+
+// Starts a holder for the vault (it daemonises) and returns once the ghost is ready, or with
+// the error that stopped it (wrong passphrase: ErrorCode::unlock, ...).
+Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
+                     const SessionSettings& settings, const SessionPaths& paths);
+
+// What a client receives when it attaches.
+struct Attachment {
+    UniqueFd connection;  // stays open while attached
+    UniqueFd ns_user, ns_mnt, ns_pid;
+    std::string ghost_dir;
+    std::vector<std::pair<std::string, std::string>> env_paths;  // NAME, path
+    std::vector<std::pair<std::string, std::string>> env_files;  // NAME, file whose content is the value
+};
+
+Result<Attachment> attach(const SessionPaths& paths);
+// One request with a one-message answer: "lock", "status".
+Result<std::string> request(const SessionPaths& paths, const std::string& what);
+
+}  // namespace ghostpod

@@ -1,0 +1,44 @@
+// The ghost: a private user + mount + pid + ipc namespace whose pid 1 ("ghost init") holds a
+// RAM mount. Ghost init is created before any secret is unlocked, so it never holds one; the
+// holder writes files into the RAM mount through a directory descriptor ghost init hands it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "sandbox/mounts.hpp"
+#include "vault/result.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod::sandbox {
+
+struct GhostSpec {
+    std::string mount_dir;  // an empty host directory; the RAM mount appears there inside only
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool real_root = false;  // no user namespace; tmpfs with noswap instead of ramfs
+};
+
+struct Ghost {
+    pid_t pid = -1;       // ghost init, in the holder's pid namespace
+    UniqueFd channel;     // requests to ghost init
+    UniqueFd root_dir;    // the RAM mount's root directory
+    UniqueFd ns_user;     // invalid when real_root
+    UniqueFd ns_mnt;
+    UniqueFd ns_pid;
+    RamKind ram = RamKind::ramfs;
+};
+
+// Clones ghost init and waits until its namespaces and RAM mount are ready.
+Result<Ghost> start_ghost(const GhostSpec& spec);
+// Asks ghost init to make `source` (a path in the RAM mount) appear at `target` (absolute).
+Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target);
+// Kills ghost init (and with it every process in the ghost) and reaps it.
+void stop_ghost(Ghost& ghost);
+
+// Joins the ghost's namespaces (user, mount, pid) from passed descriptors. The caller must be
+// single-threaded; the pid namespace applies to its children.
+Status join_ghost(int ns_user, int ns_mnt, int ns_pid);
+
+}  // namespace ghostpod::sandbox

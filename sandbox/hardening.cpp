@@ -1,0 +1,65 @@
+#include "sandbox/hardening.hpp"
+
+#include <linux/close_range.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ghostpod::sandbox {
+
+Status drop_capabilities() {
+    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+            return sys_error("drop capability " + std::to_string(cap) + " from the bounding set");
+    }
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        return sys_error("clear ambient capabilities");
+    cap_t none = ::cap_init();
+    if (none == nullptr) return sys_error("cap_init");
+    int rc = ::cap_set_proc(none);
+    int saved = errno;
+    ::cap_free(none);
+    if (rc != 0) return sys_error("drop all capabilities (capset)", saved);
+    return {};
+}
+
+Status install_seccomp_filter() {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
+    scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == nullptr) return make_error(ErrorCode::runtime, "seccomp_init", "out of memory");
+    const auto deny = SCMP_ACT_ERRNO(EPERM);
+    int rc = 0;
+    for (int nr : {SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(kexec_load),
+                   SCMP_SYS(kexec_file_load), SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd)})
+        rc = rc ? rc : ::seccomp_rule_add(ctx, deny, nr, 0);
+    rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(unshare), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+    rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+    rc = rc ? rc : ::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    for (unsigned long request : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
+        rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request));
+    rc = rc ? rc : ::seccomp_load(ctx);
+    ::seccomp_release(ctx);
+    if (rc != 0) return sys_error("install the seccomp filter", -rc);
+    return {};
+}
+
+Status close_descriptors_from(int first) {
+    if (::syscall(SYS_close_range, first, ~0U, 0) != 0) return sys_error("close_range");
+    return {};
+}
+
+Status harden_command() {
+    struct rlimit none {0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0) return sys_error("setrlimit RLIMIT_CORE 0");
+    GP_TRY(drop_capabilities());
+    return install_seccomp_filter();
+}
+
+}  // namespace ghostpod::sandbox

@@ -1,0 +1,127 @@
+#include "sandbox/mounts.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <vector>
+
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod::sandbox {
+namespace {
+
+constexpr unsigned long kRamFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+Error mount_error(const std::string& what) { return sys_error(what); }
+
+std::string parent_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool exists_nofollow(const std::string& path, struct stat& st) { return ::lstat(path.c_str(), &st) == 0; }
+
+Status make_empty(const std::string& path, bool directory) {
+    if (directory) {
+        if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + path);
+        return {};
+    }
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return sys_error("create mount point " + path);
+    return {};
+}
+
+// Replaces directory `dir` (in this mount namespace only) by a RAM directory that holds bind
+// mounts of every real entry, so entries can be added without writing to the host.
+Status shadow_directory(const std::string& dir, const std::string& shadow_area) {
+    UniqueFd real(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!real.valid()) return sys_error("open " + dir);
+    static int counter = 0;
+    std::string shadow = shadow_area + "/" + std::to_string(++counter);
+    if (::mkdir(shadow.c_str(), 0700) != 0) return sys_error("mkdir " + shadow);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) ::chmod(shadow.c_str(), st.st_mode & 07777);
+    if (::mount(shadow.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        return mount_error("bind shadow over " + dir);
+    // List the real directory through the descriptor opened before it was covered.
+    UniqueFd listing(::openat(real.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing.valid()) return sys_error("list " + dir);
+    DIR* d = ::fdopendir(listing.release());
+    if (d == nullptr) return sys_error("list " + dir);
+    Status result;
+    while (dirent* ent = ::readdir(d)) {
+        std::string name = ent->d_name;
+        if (name == "." || name == "..") continue;
+        std::string from = "/proc/self/fd/" + std::to_string(real.get()) + "/" + name;
+        std::string to = dir + "/" + name;
+        struct stat est {};
+        if (::fstatat(real.get(), name.c_str(), &est, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISLNK(est.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = ::readlinkat(real.get(), name.c_str(), target, sizeof target - 1);
+            if (n < 0) continue;
+            target[n] = '\0';
+            if (::symlink(target, to.c_str()) != 0) result = sys_error("recreate symlink " + to);
+        } else {
+            result = make_empty(to, S_ISDIR(est.st_mode));
+            if (result && ::mount(from.c_str(), to.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+                result = mount_error("bind " + dir + "/" + name + " into its shadow");
+        }
+        if (!result) break;
+    }
+    ::closedir(d);
+    return result;
+}
+
+}  // namespace
+
+Status make_mounts_private() {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return mount_error("make / private (MS_REC|MS_PRIVATE)");
+    return {};
+}
+
+Status mount_proc() {
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        return mount_error("mount proc on /proc");
+    return {};
+}
+
+Status mount_ram(const std::string& path, RamKind kind) {
+    int rc = kind == RamKind::ramfs
+                 ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
+                 : ::mount("ghostpod", path.c_str(), "tmpfs", kRamFlags, "mode=0700,noswap,size=256m");
+    if (rc != 0) return mount_error(std::string("mount ") + (kind == RamKind::ramfs ? "ramfs" : "tmpfs (noswap)") + " on " + path);
+    return {};
+}
+
+Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area) {
+    if (target.empty() || target[0] != '/') return make_error(ErrorCode::usage, "place " + target, "not an absolute path");
+    struct stat st {};
+    if (exists_nofollow(target, st)) {
+        if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::runtime, "place " + target, "exists and is not a regular file");
+    } else {
+        // Walk up to the nearest existing directory; shadow it; create the rest in RAM.
+        std::vector<std::string> missing;
+        std::string dir = parent_of(target);
+        while (!exists_nofollow(dir, st)) {
+            missing.push_back(dir);
+            dir = parent_of(dir);
+        }
+        if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::runtime, "place " + target, dir + " is not a directory");
+        // A directory already in the RAM mount (an earlier shadow) can take new entries as is.
+        struct stat area {};
+        if (::stat(shadow_area.c_str(), &area) != 0) return sys_error("stat " + shadow_area);
+        if (st.st_dev != area.st_dev) GP_TRY(shadow_directory(dir, shadow_area));
+        for (auto it = missing.rbegin(); it != missing.rend(); ++it) GP_TRY(make_empty(*it, true));
+        GP_TRY(make_empty(target, false));
+    }
+    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) return mount_error("bind " + source + " on " + target);
+    return {};
+}
+
+}  // namespace ghostpod::sandbox

@@ -1,0 +1,27 @@
+// Mounts inside the ghost's mount namespace: private propagation, a fresh /proc, the RAM
+// mount, and credential files placed at their standard paths without touching the host.
+#pragma once
+
+#include <string>
+
+#include "vault/result.hpp"
+
+namespace ghostpod::sandbox {
+
+enum class RamKind { ramfs, tmpfs_noswap };
+
+// Nothing mounted in the ghost propagates back to the host (and vice versa).
+Status make_mounts_private();
+// A /proc that shows only the ghost's pid namespace.
+Status mount_proc();
+// The RAM mount at `path`: mode 0700, nosuid, nodev, noexec. ramfs inside a user namespace
+// (tmpfs there refuses noswap); tmpfs with noswap when running as real root.
+Status mount_ram(const std::string& path, RamKind kind);
+// Makes `source` (a file in the RAM mount) appear at `target`. An existing file is covered by
+// a bind mount. A missing one needs its directory to gain an entry, which must not change the
+// host: the nearest existing ancestor is shadowed by a RAM directory holding bind mounts of all
+// its real entries, and the missing part of the path is created inside the shadow.
+// `shadow_area` is a directory in the RAM mount for those shadows.
+Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area);
+
+}  // namespace ghostpod::sandbox
