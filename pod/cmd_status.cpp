@@ -1,4 +1,7 @@
+#include <linux/landlock.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,6 +11,7 @@
 #include "pod/config.hpp"
 #include "pod/format_util.hpp"
 #include "pod/messages.hpp"
+#include "pod/session.hpp"
 #include "sandbox/rlimits.hpp"
 #include "vault/format.hpp"
 #include "vault/secret_buffer.hpp"
@@ -29,6 +33,20 @@ nlohmann::json swap_posture() {
         if (!name.empty()) devices.push_back({{"device", name}, {"type", type}, {"device_mapper", name.find("/dm-") != std::string::npos}});
     }
     return devices;
+}
+
+// The Landlock ABI version, 0 when unsupported or disabled.
+int landlock_abi() {
+    long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+// /proc/sys/dev/tty/legacy_tiocsti: "1" lets TIOCSTI inject input (the seccomp filter denies it
+// to ghost commands either way); absent on kernels before 6.2.
+std::string legacy_tiocsti() {
+    std::ifstream in("/proc/sys/dev/tty/legacy_tiocsti");
+    std::string value;
+    return in >> value ? value : "absent";
 }
 
 nlohmann::json keyslot_json(const Keyslot& slot) {
@@ -72,6 +90,16 @@ std::string text_report(const nlohmann::json& s) {
         << (s["config"]["exists"].get<bool>() ? "present" : "absent, defaults apply") << ")\n";
     if (s["config"].contains("error")) out << "            ERROR: " << s["config"]["error"].get<std::string>() << "\n";
     const auto& p = s["posture"];
+    const auto& sess = s["session"];
+    if (sess.is_object()) {
+        out << "session:    running (holder pid " << sess["holder_pid"].get<long>() << ", ghost init pid " << sess["ghost_pid"].get<long>()
+            << ")\n  age:        " << sess["age_seconds"].get<std::uint64_t>() << " s of a " << sess["ttl_seconds"].get<std::uint64_t>()
+            << " s TTL\n  attached:   " << sess["attached"].get<std::uint64_t>() << " command(s); linger " << sess["linger_seconds"].get<std::uint64_t>()
+            << " s\n  RAM mount:  " << sess["ram_mount"].get<std::string>() << ", " << sess["secrets"].get<std::uint64_t>() << " secrets, "
+            << human_size(sess["bytes"].get<std::uint64_t>()) << "\n";
+    } else {
+        out << "session:    none running\n";
+    }
     out << "posture:\n"
         << "  core dumps:    " << (p["core_dumps_disabled"].get<bool>() ? "disabled" : "ENABLED") << "\n"
         << "  memfd_secret:  " << (p["memfd_secret"].get<bool>() ? "available (data key held there)" : "unavailable (sodium_malloc fallback)") << "\n"
@@ -81,6 +109,9 @@ std::string text_report(const nlohmann::json& s) {
     for (const auto& d : p["swap"])
         out << d["device"].get<std::string>() << (d["device_mapper"].get<bool>() ? " (device-mapper, possibly encrypted)" : " (NOT encrypted)") << "; ";
     if (!p["swap"].empty()) out << "\n";
+    out << "  RAM mount:     " << p["ram_mount"].get<std::string>() << "\n"
+        << "  landlock ABI:  " << p["landlock_abi"].get<int>() << "\n"
+        << "  legacy_tiocsti: " << p["legacy_tiocsti"].get<std::string>() << " (TIOCSTI is denied to ghost commands by seccomp)\n";
     return out.str();
 }
 
@@ -127,7 +158,19 @@ int cmd_status(Context& context, const std::vector<std::string>& args) {
     s["posture"] = {{"core_dumps_disabled", sandbox::core_dumps_disabled()},
                     {"memfd_secret", memfd_secret_available()},
                     {"memlock_limit", memlock == SIZE_MAX ? std::string("unlimited") : human_size(memlock)},
-                    {"swap", swap_posture()}};
+                    {"swap", swap_posture()},
+                    {"ram_mount", ::geteuid() == 0 ? "tmpfs with noswap (real root)" : "ramfs (never swapped; ghostpod enforces the size limit)"},
+                    {"landlock_abi", landlock_abi()},
+                    {"legacy_tiocsti", legacy_tiocsti()}};
+    s["session"] = nullptr;
+    if (file_exists(path)) {
+        if (auto paths = session_paths(path)) {
+            if (auto answer = request(*paths, "status")) {
+                auto j = nlohmann::json::parse(*answer, nullptr, false);
+                if (!j.is_discarded()) s["session"] = j;
+            }
+        }
+    }
     print_stdout(parsed->has("--json") ? s.dump(2) + "\n" : text_report(s));
     return rc;
 }

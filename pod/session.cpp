@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -200,6 +201,7 @@ void report_to_launcher(int fd, const Status& status) {
 [[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
                               const SessionSettings& settings, const SessionPaths& paths, int ready) {
     ::setsid();
+    ::prctl(PR_SET_NAME, "ghostpod-holder");
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd : {0, 1, 2}) ::dup2(null, fd);
     sigset_t mask;

@@ -54,6 +54,7 @@ void reap_children() {
     }
     ::syscall(SYS_close_range, 4, ~0U, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::prctl(PR_SET_NAME, "ghostpod-init");
     // The holder may have died before PDEATHSIG was armed: then the channel is already hung up.
     struct pollfd check {channel, POLLIN, 0};
     if (::poll(&check, 1, 0) > 0 && (check.revents & POLLHUP)) ::_exit(1);

@@ -9,7 +9,8 @@ packages=(
   nlohmann-json3-dev libcurl4-openssl-dev libseccomp-dev libcap-dev
   catch2                                 # unit tests (v2, catch2/catch.hpp)
   age util-linux passwd coreutils        # tests: the real age binary, unshare, useradd/runuser
-  python3                                # tests: the independent format reader, later the local Infisical server
+  python3                                # tests: the independent format reader, probes inside the ghost
+  kubernetes-client                      # tests: the real kubectl reads the ghost's kubeconfig
 )
 
 missing=()

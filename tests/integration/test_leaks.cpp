@@ -4,37 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
+#include "tests/support/leak_scan.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<std::string> files_containing(const fs::path& root, const std::vector<std::string>& needles,
-                                          const std::vector<fs::path>& excluded) {
-    std::vector<std::string> hits;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-         it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) break;
-        std::error_code fec;
-        if (!it->is_regular_file(fec) || it->file_size(fec) > (64u << 20)) continue;
-        bool skip = false;
-        for (const auto& ex : excluded) skip = skip || fs::equivalent(it->path(), ex, fec);
-        if (skip) continue;
-        std::ifstream in(it->path(), std::ios::binary);
-        std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        for (const auto& needle : needles)
-            if (contains(content, needle)) hits.push_back(it->path().string());
-    }
-    return hits;
-}
-
-}  // namespace
 
 TEST_CASE("no stored value or passphrase reaches any file outside the vault", "[leaks]") {
     VaultFixture v;

@@ -1,0 +1,340 @@
+// The ghost with real namespaces and real processes: secrets reachable inside only, hardened
+// commands, and nothing left once the session ends by lock, TTL, last command or kill -9.
+// Runs as whoever runs the suite; scripts/test.sh runs it as root and as an unprivileged user.
+#include <catch2/catch.hpp>
+#include <dirent.h>
+#include <signal.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/leak_scan.hpp"
+#include "tests/support/vault_fixture.hpp"
+
+using namespace ghostpod::test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kKubeconfig = R"(apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "https://127.0.0.1:6443"}
+  name: ghost-cluster
+contexts:
+- context: {cluster: ghost-cluster, user: ghost-user}
+  name: ghost-ctx
+current-context: ghost-ctx
+users:
+- name: ghost-user
+  user: {token: "ghost-token-value"}
+)";
+
+nlohmann::json status_of(const VaultFixture& v) {
+    auto r = v.gp({"status", "--json"});
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+}
+
+bool alive(long pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    auto close = line.rfind(')');
+    return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+// Host pids of live `sleep MARKER` processes.
+std::vector<long> processes_with(const std::string& marker) {
+    std::vector<long> pids;
+    for (auto& entry : fs::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline == "sleep" + std::string(1, '\0') + marker + '\0' && alive(std::stol(name))) pids.push_back(std::stol(name));
+    }
+    return pids;
+}
+
+// Waits up to `limit` for all of `pids` and all processes carrying `marker` to be gone.
+bool gone_within(std::vector<long> pids, const std::string& marker, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        bool any = !processes_with(marker).empty();
+        for (long pid : pids) any = any || alive(pid);
+        if (!any) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+// A session kept open by --linger, with a sleeper carrying `marker` inside.
+nlohmann::json start_lingering_session(const VaultFixture& v, const std::string& marker, const std::string& extra = "") {
+    std::vector<std::string> args = {"run", "--linger", "10m"};
+    if (!extra.empty()) args.insert(args.end(), {"--ttl", extra});
+    args.insert(args.end(), {"--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"});
+    auto r = v.gp(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto s = status_of(v);
+    REQUIRE(s["session"].is_object());
+    REQUIRE(processes_with(marker).size() == 1);
+    return s["session"];
+}
+
+// A sleep duration unique to this test, to find its process by command line.
+std::string unique_sleep() {
+    return std::to_string(100000 + randombytes_uniform(800000)) + "." + std::to_string(10 + randombytes_uniform(89));
+}
+
+}  // namespace
+
+TEST_CASE("a mapped secret is readable inside run at its path and variable", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("kube/config", kKubeconfig).exit_code == 0);
+    auto r = v.gp({"run", "--", "sh", "-c", "cat ~/.kube/config && printf '%s' \"$KUBECONFIG\""});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == kKubeconfig + v.dir.path() + "/.kube/config");
+    CHECK_FALSE(fs::exists(v.dir / ".kube"));
+}
+
+TEST_CASE("a secret without a mapping appears as $GHOSTPOD_DIR/<name> with mode 0400", "[session]") {
+    VaultFixture v;
+    std::string value = random_marker("plain-");
+    REQUIRE(v.set("app/db-password", value).exit_code == 0);
+    auto r = v.gp({"run", "--", "sh", "-c", "cat \"$GHOSTPOD_DIR/app/db-password\"; stat -c ' %a' \"$GHOSTPOD_DIR/app/db-password\""});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == value + " 400\n");
+}
+
+TEST_CASE("exit codes pass through, signals as 128+N", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    CHECK(v.gp({"run", "--", "sh", "-c", "exit 42"}).exit_code == 42);
+    CHECK(v.gp({"run", "--", "sh", "-c", "kill -TERM $$"}).exit_code == 128 + SIGTERM);
+    auto missing = v.gp({"run", "--", "no-such-command-ghostpod"});
+    CHECK(missing.exit_code == 127);
+    CHECK(missing.err.find("no-such-command-ghostpod") != std::string::npos);
+}
+
+TEST_CASE("outside a running session the secret is unreachable by any path", "[session]") {
+    VaultFixture v;
+    std::string value = random_marker("outside-");
+    REQUIRE(v.set("kube/config", value).exit_code == 0);
+    REQUIRE(v.set("loose", value).exit_code == 0);
+    std::string marker = unique_sleep();
+    auto session = start_lingering_session(v, marker);
+    std::string ghost_dir = session["ghost_dir"];
+    CHECK(fs::is_empty(ghost_dir));
+    CHECK_FALSE(fs::exists(v.dir / ".kube"));
+    auto hits = files_containing("/tmp", {value}, {});
+    for (const auto& h : hits) UNSCOPED_INFO("found in " << h);
+    CHECK(hits.empty());
+    // Through /proc: ghost init and the holder are not dumpable, so their root, memory and
+    // environment are closed to other processes of the same uid. Root passes every such check
+    // (the threat model says so); this part is asserted by the unprivileged run of the suite.
+    if (::geteuid() == 0) {
+        WARN("running as root: the same-uid /proc checks run in the unprivileged pass of scripts/test.sh");
+    } else {
+        for (long pid : {session["ghost_pid"].get<long>(), session["holder_pid"].get<long>()}) {
+            for (const char* what : {"mem", "environ"}) {
+                std::string path = "/proc/" + std::to_string(pid) + "/" + what;
+                std::ifstream in(path, std::ios::binary);
+                INFO(path);
+                CHECK_FALSE((in && in.peek() != std::char_traits<char>::eof()));
+            }
+            std::error_code ec;
+            auto through_root = fs::path("/proc") / std::to_string(pid) / "root" / ghost_dir.substr(1) / "loose";
+            INFO(through_root);
+            CHECK_FALSE(fs::exists(through_root, ec));
+        }
+    }
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
+}
+
+TEST_CASE("lock ends every process in the ghost within a second and leaves nothing behind", "[session]") {
+    VaultFixture v;
+    std::string value = random_marker("lock-");
+    REQUIRE(v.set("kube/config", value).exit_code == 0);
+    std::string marker = unique_sleep();
+    auto session = start_lingering_session(v, marker);
+    auto lock = v.gp({"lock"});
+    CHECK(lock.exit_code == 0);
+    CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 1000ms));
+    CHECK_FALSE(fs::exists(session["ghost_dir"].get<std::string>()));
+    CHECK(v.gp({"lock"}).exit_code == 5);
+    CHECK(v.gp({"enter"}).exit_code == 5);
+    for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) CHECK(files_containing(root, {value}).empty());
+    CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
+}
+
+TEST_CASE("kill -9 of the holder takes every ghost process with it within a second", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    auto session = start_lingering_session(v, marker);
+    REQUIRE(::kill(session["holder_pid"].get<pid_t>(), SIGKILL) == 0);
+    CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 1000ms));
+}
+
+TEST_CASE("the session ends by itself at its TTL", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    auto session = start_lingering_session(v, marker, "2s");
+    std::this_thread::sleep_for(1500ms);
+    CHECK(alive(session["ghost_pid"]));
+    CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 2000ms));
+}
+
+TEST_CASE("a one-shot run ends its session when the command ends", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    auto r = v.gp({"run", "--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 & echo started"});
+    CHECK(r.out == "started\n");
+    CHECK(gone_within({}, marker, 1000ms));
+    CHECK(v.gp({"lock"}).exit_code == 5);
+}
+
+TEST_CASE("the last attached shell leaving ends the session after its linger", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    RunOptions o = v.options("echo inside-shell; exit 3\n");
+    o.env["SHELL"] = "/bin/sh";
+    auto r = v.gp_with({"shell", "--linger", "1s"}, o);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out == "inside-shell\n");
+    CHECK(status_of(v)["session"].is_object());
+    std::this_thread::sleep_for(2000ms);
+    CHECK(status_of(v)["session"].is_null());
+}
+
+TEST_CASE("two enter shells see the same ghost", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    start_lingering_session(v, marker);
+    RunOptions first = v.options("echo shared > \"$GHOSTPOD_DIR/note\"\n");
+    first.env["SHELL"] = "/bin/sh";
+    REQUIRE(v.gp_with({"enter"}, first).exit_code == 0);
+    RunOptions second = v.options("cat \"$GHOSTPOD_DIR/note\"\n");
+    second.env["SHELL"] = "/bin/sh";
+    auto r = v.gp_with({"enter"}, second);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "shared\n");
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
+}
+
+TEST_CASE("commands in the ghost cannot ptrace, inject terminal input or nest user namespaces", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    const char* probe = R"PY(
+import ctypes, fcntl, os, termios
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.ptrace(0, 0, 0, 0)
+print("ptrace", r, ctypes.get_errno())
+for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C)):
+    try:
+        fcntl.ioctl(0, req, b"x")
+        print(name, "allowed")
+    except OSError as e:
+        print(name, e.errno)
+print("unshare", libc.unshare(0x10000000), ctypes.get_errno())
+status = open("/proc/self/status").read()
+print([l for l in status.splitlines() if l.startswith(("CapEff", "CapBnd", "NoNewPrivs", "Seccomp:"))])
+)PY";
+    auto r = v.gp({"run", "--", "python3", "-c", probe});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("ptrace -1 1\n") != std::string::npos);
+    CHECK(r.out.find("TIOCSTI 1\n") != std::string::npos);
+    CHECK(r.out.find("TIOCLINUX 1\n") != std::string::npos);
+    CHECK(r.out.find("unshare -1 1\n") != std::string::npos);
+    CHECK(r.out.find("'CapEff:\\t0000000000000000'") != std::string::npos);
+    CHECK(r.out.find("'CapBnd:\\t0000000000000000'") != std::string::npos);
+    CHECK(r.out.find("'NoNewPrivs:\\t1'") != std::string::npos);
+    CHECK(r.out.find("'Seccomp:\\t2'") != std::string::npos);
+}
+
+TEST_CASE("commands see an allowlisted environment and only descriptors 0-2", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_TEST_SHOULD_NOT_PASS"] = "leaky";
+    o.fd_data[7] = "stray descriptor\n";
+    auto r = v.gp_with({"run", "--", "sh", "-c", "env; ls /proc/self/fd | tr '\\n' ' '"}, o);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("GHOSTPOD_TEST_SHOULD_NOT_PASS") == std::string::npos);
+    CHECK(r.out.find("GHOSTPOD_SESSION=1") != std::string::npos);
+    CHECK(r.out.find("HOME=" + v.dir.path()) != std::string::npos);
+    // sh's own listing descriptor (3) is the only one past 2.
+    CHECK(r.out.ends_with("\n0 1 2 3 "));
+}
+
+TEST_CASE("the real age binary inside decrypts with the identity that exists only in the ghost", "[session]") {
+    VaultFixture v;
+    auto keygen = run({"age-keygen"});
+    REQUIRE(keygen.exit_code == 0);
+    auto pos = keygen.out.find("# public key: ");
+    REQUIRE(pos != std::string::npos);
+    std::string recipient = keygen.out.substr(pos + 14, keygen.out.find('\n', pos) - pos - 14);
+    REQUIRE(v.set("sops/age/keys.txt", keygen.out).exit_code == 0);
+    std::string plaintext = random_marker("sealed-");
+    RunOptions enc;
+    enc.stdin_data = plaintext;
+    auto encrypted = run({"age", "-r", recipient, "-o", v.dir / "secret.age"}, enc);
+    REQUIRE(encrypted.exit_code == 0);
+    auto r = v.gp({"run", "--", "sh", "-c", "age -d -i ~/.config/sops/age/keys.txt secret.age && age -d -i \"$SOPS_AGE_KEY_FILE\" secret.age"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == plaintext + plaintext);
+    CHECK_FALSE(fs::exists(v.dir / ".config/sops"));
+    auto outside = run({"age", "-d", "-i", v.dir / ".config/sops/age/keys.txt", v.dir / "secret.age"});
+    CHECK(outside.exit_code != 0);
+}
+
+TEST_CASE("kubectl inside reads the ghost's kubeconfig; outside it keeps the user's own", "[session]") {
+    if (::access("/usr/bin/kubectl", X_OK) != 0) FAIL("kubectl is not installed (Debian package kubernetes-client; scripts/install-deps.sh installs it)");
+    VaultFixture v;
+    REQUIRE(v.set("kube/config", kKubeconfig).exit_code == 0);
+    std::string own = "apiVersion: v1\nkind: Config\ncurrent-context: own-ctx\ncontexts:\n- context: {cluster: c}\n  name: own-ctx\n";
+    fs::create_directories(v.dir / ".kube");
+    write_text(v.dir / ".kube/config", own);
+    RunOptions o = v.options();
+    auto outside_before = run({"kubectl", "config", "current-context"}, o);
+    CHECK(outside_before.out == "own-ctx\n");
+    auto inside = v.gp({"run", "--", "kubectl", "config", "current-context"});
+    INFO(inside.err);
+    CHECK(inside.exit_code == 0);
+    CHECK(inside.out == "ghost-ctx\n");
+    CHECK(read_text(v.dir / ".kube/config") == own);
+    // With no kubeconfig of the user's own, outside sees none at all.
+    fs::remove_all(v.dir / ".kube");
+    CHECK(v.gp({"run", "--", "kubectl", "config", "current-context"}).out == "ghost-ctx\n");
+    CHECK(run({"kubectl", "config", "current-context"}, o).exit_code != 0);
+    CHECK_FALSE(fs::exists(v.dir / ".kube"));
+}
+
+TEST_CASE("run joins a running session without asking for the passphrase", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "joined").exit_code == 0);
+    std::string marker = unique_sleep();
+    start_lingering_session(v, marker);
+    RunOptions o = v.options();
+    o.fd_data.clear();  // no passphrase available at all
+    auto r2 = run({ghostpod_binary(), "--vault", v.vault, "run", "--", "sh", "-c", "cat \"$GHOSTPOD_DIR/a\""}, o);
+    CHECK(r2.exit_code == 0);
+    CHECK(r2.out == "joined");
+    CHECK(status_of(v)["session"]["attached"] == 0);
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
+}
