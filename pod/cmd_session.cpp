@@ -5,7 +5,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sched.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
 #include <climits>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 
@@ -33,6 +38,7 @@ bool inherited(const std::string& name) {
 struct SessionOptions {
     SessionSettings settings;
     bool may_start = true;
+    std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
 };
 
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
@@ -48,6 +54,16 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
         }
     }
     if (o.settings.ttl_seconds == 0) return usage_error(command, "--ttl must be longer than 0");
+    if (auto name = args.value("--profile")) {
+        auto it = config->profiles.find(*name);
+        if (it == config->profiles.end()) {
+            std::string known;
+            for (const auto& [p, list] : config->profiles) known += (known.empty() ? "" : ", ") + p;
+            return make_error(ErrorCode::usage, command + " --profile " + *name, "no such profile in the config",
+                              known.empty() ? "define profiles in the config; see ghostpod-config(5)" : "known profiles: " + known);
+        }
+        o.profile = it->second;
+    }
     return o;
 }
 
@@ -84,8 +100,13 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     }
     GP_TRY(add("GHOSTPOD_DIR", text(a.ghost_dir)));
     GP_TRY(add("GHOSTPOD_SESSION", text("1")));
-    for (const auto& [name, path] : a.env_paths) GP_TRY(add(name, text(path)));
-    for (const auto& [name, path] : a.env_files) {
+    for (const auto& e : a.env) {
+        if (!e.value_from_file) {
+            GP_TRY(add(e.name, text(e.path)));
+            continue;
+        }
+        const std::string& name = e.name;
+        const std::string& path = e.path;
         UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd.valid()) return sys_error("open " + path + " for " + name);
         auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read " + path);
@@ -126,22 +147,90 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     ::_exit(saved == ENOENT ? 127 : 126);
 }
 
+// Narrows the attachment to a profile's secrets and gives the command a view of its own: a
+// nested mount namespace without the other secrets, and a nested pid namespace so it cannot
+// reach the full view through another process's /proc/PID/root.
+Status apply_profile(Attachment& a, const std::vector<std::string>& allowed) {
+    auto permitted = [&](const std::string& secret) { return std::find(allowed.begin(), allowed.end(), secret) != allowed.end(); };
+    std::vector<std::string> keep, hide;
+    for (const auto& s : a.secrets)
+        if (permitted(s)) keep.push_back(s);
+    std::vector<Placement> placements;
+    for (const auto& p : a.placements) {
+        if (permitted(p.secret)) placements.push_back(p);
+        else hide.push_back(p.target);
+    }
+    std::erase_if(a.env, [&](const GhostEnv& e) { return !permitted(e.secret); });
+    a.secrets = keep;
+    a.placements = placements;
+    if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare a mount namespace for the profile");
+    return sandbox::restrict_view(a.ghost_dir, keep, hide,
+                                  ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs);
+}
+
+// Runs `child` in a new process and passes its exit status on, forwarding termination signals.
+[[noreturn]] void wait_and_pass_on(pid_t child) {
+    static pid_t s_child = child;
+    for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGQUIT}) ::signal(sig, [](int s) { ::kill(s_child, s); });
+    for (;;) {
+        int status = 0;
+        pid_t done = ::waitpid(-1, &status, 0);
+        if (done < 0 && errno != EINTR) ::_exit(126);
+        if (done == child) ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+    }
+}
+
+// pid 1 of a profile's pid namespace: a fresh /proc, then the command as its child; reaps and
+// passes the command's status on.
+[[noreturn]] void profile_init(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+                               const std::string& cwd) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (auto proc = sandbox::mount_proc(); !proc) {
+        report(proc.error());
+        ::_exit(126);
+    }
+    pid_t command = ::fork();
+    if (command < 0) ::_exit(126);
+    if (command == 0) exec_in_ghost(argv, env, offsets, cwd);
+    wait_and_pass_on(command);
+}
+
+// A profile's command gets a pid namespace of its own. The client joined the ghost's with
+// setns, after which the kernel refuses it a new one, so this child (already inside) makes it.
+[[noreturn]] void start_profile_pid_namespace(const std::vector<std::string>& argv, SecretBuffer& env,
+                                              const std::vector<std::size_t>& offsets, const std::string& cwd) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::unshare(CLONE_NEWPID) != 0) {
+        report(sys_error("unshare a pid namespace for the profile"));
+        ::_exit(126);
+    }
+    pid_t init = ::fork();
+    if (init < 0) ::_exit(126);
+    if (init == 0) profile_init(argv, env, offsets, cwd);
+    wait_and_pass_on(init);
+}
+
 pid_t g_child = -1;
 void forward_signal(int sig) {
     if (g_child > 0) ::kill(g_child, sig);
 }
 
-int run_attached(Attachment& a, const std::vector<std::string>& argv) {
+int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
     char cwd[PATH_MAX];
     std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
     if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_pid.get()); !joined) return report(joined.error());
+    if (options.profile)
+        if (auto narrowed = apply_profile(a, *options.profile); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.
     std::vector<std::size_t> offsets;
     auto env = command_environment(a, offsets);
     if (!env) return report(env.error());
     pid_t child = ::fork();
     if (child < 0) return report(sys_error("fork the command"));
-    if (child == 0) exec_in_ghost(argv, *env, offsets, where);
+    if (child == 0) {
+        if (options.profile) start_profile_pid_namespace(argv, *env, offsets, where);
+        exec_in_ghost(argv, *env, offsets, where);
+    }
     g_child = child;
     // Terminal signals reach the command directly (same process group); these come to us.
     ::signal(SIGINT, SIG_IGN);
@@ -162,7 +251,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv) {
 }  // namespace
 
 int cmd_run(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--ttl", true}, {"--linger", true}}, context, "run");
+    auto parsed = parse_args(args, {{"--ttl", true}, {"--linger", true}, {"--profile", true}}, context, "run");
     if (!parsed) return report(parsed.error());
     if (parsed->help) return print_help("run") ? 0 : 2;
     if (parsed->positional.empty()) return report(usage_error("run", "expects a command after --"));
@@ -170,12 +259,14 @@ int cmd_run(Context& context, const std::vector<std::string>& args) {
     if (!options) return report(options.error());
     auto attachment = join_or_start(context, *options);
     if (!attachment) return report(attachment.error());
-    return run_attached(*attachment, parsed->positional);
+    return run_attached(*attachment, parsed->positional, *options);
 }
 
 int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_only) {
     std::string command = join_only ? "enter" : "shell";
-    auto parsed = parse_args(args, join_only ? std::vector<OptionSpec>{} : std::vector<OptionSpec>{{"--ttl", true}, {"--linger", true}},
+    auto parsed = parse_args(args,
+                             join_only ? std::vector<OptionSpec>{{"--profile", true}}
+                                       : std::vector<OptionSpec>{{"--ttl", true}, {"--linger", true}, {"--profile", true}},
                              context, command);
     if (!parsed) return report(parsed.error());
     if (parsed->help) return print_help(command) ? 0 : 2;
@@ -186,7 +277,7 @@ int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_
     auto attachment = join_or_start(context, *options);
     if (!attachment) return report(attachment.error());
     const char* shell = std::getenv("SHELL");
-    return run_attached(*attachment, {shell && *shell ? shell : "/bin/bash"});
+    return run_attached(*attachment, {shell && *shell ? shell : "/bin/bash"}, *options);
 }
 
 int cmd_lock(Context& context, const std::vector<std::string>& args) {

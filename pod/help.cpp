@@ -23,11 +23,12 @@ Commands:
   secret ls [--json]               list secrets: names and metadata, never values
   secret rm NAME                   remove a secret
   passwd [--new-passphrase-fd N]   change the passphrase (the data is not re-encrypted)
-  run [--ttl D] [--linger D] -- CMD [ARGS]
+  run [--profile P] [--ttl D] [--linger D] -- CMD [ARGS]
                                    run one command in the ghost (joins the running session,
                                    or starts one that ends with the command)
-  shell [--ttl D] [--linger D]     an interactive shell in the ghost (joins or starts)
-  enter                            another shell in the running session
+  shell [--profile P] [--ttl D] [--linger D]
+                                   an interactive shell in the ghost (joins or starts)
+  enter [--profile P]              another shell in the running session
   lock                             end the session: every process and plaintext in it gone
   status [--json]                  the vault, the session and the memory-protection posture
   help [COMMAND]                   this text, or one command's
@@ -118,7 +119,7 @@ passphrase and never shows a value. Exit 0 with a readable vault, 1 when there i
 Options:
   --json          one JSON object instead of text
 )"},
-    {"run", R"(Usage: ghostpod run [--ttl D] [--linger D] -- CMD [ARGS]
+    {"run", R"(Usage: ghostpod run [--profile P] [--ttl D] [--linger D] -- CMD [ARGS]
 
 Runs CMD inside the ghost: a private user, mount, pid and IPC namespace whose RAM mount holds
 the vault's secrets ($GHOSTPOD_DIR/<name>, plus mapped paths such as ~/.kube/config and
@@ -130,21 +131,27 @@ descriptors 0-2 and an environment reduced to an allowlist. Exits with CMD's exi
 (128+N when killed by signal N).
 
 Options:
+  --profile P     see only the secrets the config's profile P lists: a view of its own (mount and
+                  pid namespaces) without the others' files, paths or variables
   --ttl D         a new session ends after D at the latest (default 8h; 90s, 15m, 8h, 2d)
   --linger D      a new session stays D after its last command ends (default 0)
 )"},
-    {"shell", R"(Usage: ghostpod shell [--ttl D] [--linger D]
+    {"shell", R"(Usage: ghostpod shell [--profile P] [--ttl D] [--linger D]
 
 An interactive $SHELL (else /bin/bash) in the ghost, as 'run' would start it: joins the running
 session or starts one that ends when the last attached shell or command ends (plus --linger).
 
 Options:
+  --profile P     see only the secrets of the config's profile P (as for run)
   --ttl D         a new session ends after D at the latest (default 8h)
   --linger D      a new session stays D after its last command ends (default 0)
 )"},
-    {"enter", R"(Usage: ghostpod enter
+    {"enter", R"(Usage: ghostpod enter [--profile P]
 
 Another interactive shell in the running session. Exit 5 when no session is running.
+
+Options:
+  --profile P     see only the secrets of the config's profile P (as for run)
 )"},
     {"lock", R"(Usage: ghostpod lock
 

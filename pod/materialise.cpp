@@ -50,7 +50,7 @@ Result<Materialised> materialise(sandbox::Ghost& ghost, const std::string& ghost
             GP_TRY(sandbox::place_in_ghost(ghost, inside, target));
             out.placements.push_back({entry.name, target});
         }
-        if (!mapping->env.empty()) out.env.push_back({mapping->env, mapping->env_value ? inside : target, mapping->env_value});
+        if (!mapping->env.empty()) out.env.push_back({entry.name, mapping->env, mapping->env_value ? inside : target, mapping->env_value});
     }
     std::set<std::string> present(out.secrets.begin(), out.secrets.end());
     for (const auto& [name, mapping] : config.secrets)

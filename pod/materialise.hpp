@@ -11,6 +11,7 @@
 namespace ghostpod {
 
 struct GhostEnv {
+    std::string secret;     // the vault entry it comes from
     std::string name;
     std::string path;       // a file in the ghost
     bool value_from_file;   // the variable holds the file's content, read at attach time

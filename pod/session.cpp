@@ -85,7 +85,10 @@ void disarm(int timer) {
 
 std::string attach_message(const Holder& h) {
     std::string text = "attached\ndir\t" + h.paths.ghost_dir + "\n";
-    for (const auto& e : h.layout.env) text += std::string(e.value_from_file ? "envfile\t" : "env\t") + e.name + "\t" + e.path + "\n";
+    for (const auto& s : h.layout.secrets) text += "secret\t" + s + "\n";
+    for (const auto& p : h.layout.placements) text += "place\t" + p.secret + "\t" + p.target + "\n";
+    for (const auto& e : h.layout.env)
+        text += "env\t" + e.secret + "\t" + e.name + "\t" + e.path + "\t" + (e.value_from_file ? "1" : "0") + "\n";
     return text;
 }
 
@@ -313,11 +316,17 @@ Result<Attachment> attach(const SessionPaths& paths) {
         std::size_t end = reply.find('\n', pos);
         std::string line = reply.substr(pos, end - pos);
         pos = end == std::string::npos ? reply.size() : end + 1;
-        auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
-        std::string kind = line.substr(0, t1);
-        if (kind == "dir") a.ghost_dir = line.substr(t1 + 1);
-        else if (kind == "env" && t2 != std::string::npos) a.env_paths.emplace_back(line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1));
-        else if (kind == "envfile" && t2 != std::string::npos) a.env_files.emplace_back(line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1));
+        std::vector<std::string> f;
+        for (std::size_t start = 0;;) {
+            std::size_t tab = line.find('\t', start);
+            f.push_back(line.substr(start, tab - start));
+            if (tab == std::string::npos) break;
+            start = tab + 1;
+        }
+        if (f[0] == "dir" && f.size() == 2) a.ghost_dir = f[1];
+        else if (f[0] == "secret" && f.size() == 2) a.secrets.push_back(f[1]);
+        else if (f[0] == "place" && f.size() == 3) a.placements.push_back({f[1], f[2]});
+        else if (f[0] == "env" && f.size() == 5) a.env.push_back({f[1], f[2], f[3], f[4] == "1"});
     }
     return a;
 }

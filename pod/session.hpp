@@ -8,6 +8,7 @@
 
 #include "pod/cli.hpp"
 #include "pod/config.hpp"
+#include "pod/materialise.hpp"
 #include "pod/unlock.hpp"
 #include "vault/result.hpp"
 #include "vault/unique_fd.hpp"
@@ -36,8 +37,9 @@ struct Attachment {
     UniqueFd connection;  // stays open while attached
     UniqueFd ns_user, ns_mnt, ns_pid;
     std::string ghost_dir;
-    std::vector<std::pair<std::string, std::string>> env_paths;  // NAME, path
-    std::vector<std::pair<std::string, std::string>> env_files;  // NAME, file whose content is the value
+    std::vector<std::string> secrets;      // names in $GHOSTPOD_DIR
+    std::vector<Placement> placements;     // mapped paths
+    std::vector<GhostEnv> env;             // mapped variables
 };
 
 Result<Attachment> attach(const SessionPaths& paths);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,9 @@ namespace ghostpod::sandbox {
 namespace {
 
 constexpr unsigned long kRamFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+// From <linux/mount.h>, which clashes with glibc's <sys/mount.h>.
+constexpr unsigned kOpenTreeClone = 1;
+constexpr unsigned kMoveMountFromEmptyPath = 0x00000004;
 
 Error mount_error(const std::string& what) { return sys_error(what); }
 
@@ -96,6 +100,37 @@ Status mount_ram(const std::string& path, RamKind kind) {
                  ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
                  : ::mount("ghostpod", path.c_str(), "tmpfs", kRamFlags, "mode=0700,noswap,size=256m");
     if (rc != 0) return mount_error(std::string("mount ") + (kind == RamKind::ramfs ? "ramfs" : "tmpfs (noswap)") + " on " + path);
+    return {};
+}
+
+Status restrict_view(const std::string& dir, const std::vector<std::string>& keep, const std::vector<std::string>& hide,
+                     RamKind kind) {
+    for (const auto& path : hide)
+        if (::umount2(path.c_str(), MNT_DETACH) != 0) return mount_error("unmount " + path + " for the profile");
+    UniqueFd full(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!full.valid()) return sys_error("open " + dir);
+    GP_TRY(mount_ram(dir, kind));
+    for (const auto& name : keep) {
+        std::string target = dir;
+        for (std::size_t start = 0;;) {
+            std::size_t slash = name.find('/', start);
+            if (slash == std::string::npos) break;
+            target = dir + "/" + name.substr(0, slash);
+            GP_TRY(make_empty(target, true));
+            start = slash + 1;
+        }
+        target = dir + "/" + name;
+        GP_TRY(make_empty(target, false));
+        // By descriptor, not /proc/self/fd: this process is outside the pid namespace that the
+        // ghost's /proc shows.
+        UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, full.get(), name.c_str(), kOpenTreeClone | O_CLOEXEC)));
+        if (!tree.valid()) return sys_error("open_tree " + name + " for the profile");
+        if (::syscall(SYS_move_mount, tree.get(), "", AT_FDCWD, target.c_str(), kMoveMountFromEmptyPath) != 0)
+            return mount_error("move_mount " + name + " into the profile");
+    }
+    // Read-only like the files in it: a profile's view is not a place to leave things.
+    if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        return mount_error("make the profile view of " + dir + " read-only");
     return {};
 }
 

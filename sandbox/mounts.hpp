@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "vault/result.hpp"
 
@@ -23,5 +24,11 @@ Status mount_ram(const std::string& path, RamKind kind);
 // its real entries, and the missing part of the path is created inside the shadow.
 // `shadow_area` is a directory in the RAM mount for those shadows.
 Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area);
+
+// For a profile's view, in a mount namespace of the caller's own (after unshare): unmounts
+// every path in `hide`, then covers `dir` with a RAM mount that holds bind mounts of only the
+// `keep` entries (paths relative to `dir`) of what was there.
+Status restrict_view(const std::string& dir, const std::vector<std::string>& keep, const std::vector<std::string>& hide,
+                     RamKind kind);
 
 }  // namespace ghostpod::sandbox

@@ -338,3 +338,37 @@ TEST_CASE("run joins a running session without asking for the passphrase", "[ses
     CHECK(status_of(v)["session"]["attached"] == 0);
     REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
+
+TEST_CASE("a profile sees only its own secrets, by no path, variable or process", "[session][profile]") {
+    VaultFixture v;
+    std::string aws = random_marker("aws-"), kube = random_marker("kube-"), loose = random_marker("loose-");
+    REQUIRE(v.set("aws/credentials", aws).exit_code == 0);
+    REQUIRE(v.set("kube/config", kube).exit_code == 0);
+    REQUIRE(v.set("loose", loose).exit_code == 0);
+    write_text(v.dir / "config.json", R"({"version": 1, "profiles": {"terraform": ["aws/credentials"]}})");
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    // A full-view process runs alongside, as another tool in the session would.
+    std::string marker = unique_sleep();
+    REQUIRE(v.gp_with({"run", "--linger", "10m", "--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"}, o).exit_code == 0);
+    const char* probe =
+        "cat ~/.aws/credentials; echo; printf '%s|' \"$AWS_SHARED_CREDENTIALS_FILE\" \"$KUBECONFIG\"; echo;"
+        "cat ~/.kube/config \"$GHOSTPOD_DIR/loose\" \"$GHOSTPOD_DIR/kube/config\" 2>/dev/null;"
+        "grep -rsh -e kube- -e loose- /proc/[0-9]*/root/\"$GHOSTPOD_DIR\" /proc/[0-9]*/environ 2>/dev/null;"
+        "echo pids: $(ls /proc | grep -c '^[0-9]')";
+    auto r = v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c", probe}, o);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind(aws + "\n" + v.dir.path() + "/.aws/credentials||\n", 0) == 0);
+    CHECK_FALSE(contains(r.out, kube));
+    CHECK_FALSE(contains(r.out, loose));
+    CHECK(r.out.find("pids: ") != std::string::npos);
+    CHECK(std::stoi(r.out.substr(r.out.find("pids: ") + 6)) <= 5);
+    // The full view, for comparison, does see them.
+    auto full = v.gp_with({"run", "--", "sh", "-c", "cat \"$GHOSTPOD_DIR/loose\""}, o);
+    CHECK(full.out == loose);
+    auto unknown = v.gp_with({"run", "--profile", "nope", "--", "true"}, o);
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("known profiles: terraform") != std::string::npos);
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+}
