@@ -56,6 +56,22 @@ run secret get infisical/token >/dev/null && echo "the new passphrase unlocks"
 step "the recovery key unlocks when the passphrase is lost"
 "$gp" --vault "$vault" --recovery-key-fd 5 secret ls 5< <(printf '%s\n' "$recovery")
 
+# The ghost works on HOME's standard paths; give the demo a throwaway HOME of its own.
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+step "ghostpod run: the kubeconfig exists at ~/.kube/config inside the ghost only"
+run run -- sh -c 'echo "inside:  $(grep current-context ~/.kube/config)  KUBECONFIG=$KUBECONFIG"; echo "         \$GHOSTPOD_DIR holds: $(cd "$GHOSTPOD_DIR" && find . -type f ! -path "./.ghostpod-shadow/*" | sort | tr "\n" " ")"'
+if [[ -e $HOME/.kube/config ]]; then echo "outside: ~/.kube/config EXISTS" >&2; exit 1; fi
+echo "outside: ~/.kube/config does not exist; the one-shot session has ended"
+
+step "a session that lingers: join it without a passphrase, then lock it"
+run run --linger 5m -- true
+"$gp" --vault "$vault" run -- sh -c 'echo "joined: pid $$ in the ghost, capabilities $(grep CapEff /proc/self/status | cut -f2), seccomp $(grep ^Seccomp: /proc/self/status | cut -f2)"'
+"$gp" --vault "$vault" status | sed -n '/^session/,/RAM mount/p'
+"$gp" --vault "$vault" lock
+"$gp" --vault "$vault" lock 2>/dev/null || echo "lock again: exit $? (no session running)"
+
 step "ghostpod status (no passphrase needed)"
 "$gp" --vault "$vault" status
 

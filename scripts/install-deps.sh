@@ -10,8 +10,10 @@ packages=(
   catch2                                 # unit tests (v2, catch2/catch.hpp)
   age util-linux passwd coreutils        # tests: the real age binary, unshare, useradd/runuser
   python3                                # tests: the independent format reader, probes inside the ghost
-  kubernetes-client                      # tests: the real kubectl reads the ghost's kubeconfig
 )
+# tests: the real kubectl reads the ghost's kubeconfig. Any kubectl will do; Debian's package
+# conflicts with the kubectl some images ship, so it is installed only when none is present.
+if ! command -v kubectl >/dev/null 2>&1; then packages+=(kubernetes-client); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -179,11 +179,16 @@ TEST_CASE("lock ends every process in the ghost within a second and leaves nothi
 
 TEST_CASE("kill -9 of the holder takes every ghost process with it within a second", "[session]") {
     VaultFixture v;
-    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string value = random_marker("killed-");
+    REQUIRE(v.set("kube/config", value).exit_code == 0);
     std::string marker = unique_sleep();
     auto session = start_lingering_session(v, marker);
     REQUIRE(::kill(session["holder_pid"].get<pid_t>(), SIGKILL) == 0);
     CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 1000ms));
+    for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) CHECK(files_containing(root, {value}).empty());
+    CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
+    // The next session starts cleanly over what the killed one left (a stale socket).
+    CHECK(v.gp({"run", "--", "true"}).exit_code == 0);
 }
 
 TEST_CASE("the session ends by itself at its TTL", "[session]") {
