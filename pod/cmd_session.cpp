@@ -37,6 +37,8 @@ bool inherited(const std::string& name) {
 
 struct SessionOptions {
     SessionSettings settings;
+    Config config;
+    bool explicit_lifetime = false;  // --ttl or --linger given
     bool may_start = true;
     std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
 };
@@ -46,14 +48,16 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
     auto config = load_config(locate_config(context.paths).path);
     if (!config) return std::move(config).error();
     o.settings = config->session;
+    o.config = *config;
     for (const char* name : {"--ttl", "--linger"}) {
         if (auto text = args.value(name)) {
             auto seconds = parse_duration(*text);
             if (!seconds) return usage_error(command, std::string(name) + " expects a duration like 90s, 15m, 8h");
             (std::string(name) == "--ttl" ? o.settings.ttl_seconds : o.settings.linger_seconds) = *seconds;
+            o.explicit_lifetime = true;
         }
     }
-    if (o.settings.ttl_seconds == 0) return usage_error(command, "--ttl must be longer than 0");
+    if (o.settings.ttl_seconds == 0) return usage_error(command, "the TTL (--ttl or session.ttl) must be longer than 0");
     if (auto name = args.value("--profile")) {
         auto it = config->profiles.find(*name);
         if (it == config->profiles.end()) {
@@ -74,11 +78,24 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto paths = session_paths(*vault_path);
     if (!paths) return std::move(paths).error();
     auto joined = attach(*paths);
+    if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
+    // Two commands starting at once must not start two holders: the second waits here and
+    // then joins the first one's session.
+    auto starting = VaultLock::acquire(paths->socket + ".start");
+    if (!starting) return std::move(starting).error();
+    joined = attach(*paths);
+    if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
     GP_TRY(start_session(*vault_path, locate_config(context.paths).path, std::move(*credential), options.settings, *paths));
-    return attach(*paths);
+    joined = attach(*paths);
+    if (joined) {
+        for (const auto& [name, mapping] : options.config.secrets)
+            if (std::find(joined->secrets.begin(), joined->secrets.end(), name) == joined->secrets.end())
+                warn("the config maps '" + name + "', which is not in the vault");
+    }
+    return joined;
 }
 
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
@@ -93,10 +110,14 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
         return env->push_back('\0');
     };
     auto text = [](const std::string& s) { return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
+    // A mapped variable replaces an inherited one of the same name; GHOSTPOD_* are ours.
+    auto mapped = [&](const std::string& name) {
+        return std::any_of(a.env.begin(), a.env.end(), [&](const GhostEnv& e) { return e.name == name; });
+    };
     for (char** e = environ; *e; ++e) {
         std::string entry = *e;
         std::string name = entry.substr(0, entry.find('='));
-        if (inherited(name)) GP_TRY(add(name, text(entry.substr(name.size() + 1))));
+        if (inherited(name) && !mapped(name)) GP_TRY(add(name, text(entry.substr(name.size() + 1))));
     }
     GP_TRY(add("GHOSTPOD_DIR", text(a.ghost_dir)));
     GP_TRY(add("GHOSTPOD_SESSION", text("1")));

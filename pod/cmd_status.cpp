@@ -159,7 +159,7 @@ int cmd_status(Context& context, const std::vector<std::string>& args) {
                     {"memfd_secret", memfd_secret_available()},
                     {"memlock_limit", memlock == SIZE_MAX ? std::string("unlimited") : human_size(memlock)},
                     {"swap", swap_posture()},
-                    {"ram_mount", ::geteuid() == 0 ? "tmpfs with noswap (real root)" : "ramfs (never swapped; ghostpod enforces the size limit)"},
+                    {"ram_mount", ::geteuid() == 0 ? "tmpfs with noswap (real root)" : "ramfs (never swapped; no size limit of its own: ghostpod bounds what it writes)"},
                     {"landlock_abi", landlock_abi()},
                     {"legacy_tiocsti", legacy_tiocsti()}};
     s["session"] = nullptr;

@@ -89,6 +89,8 @@ Status read_secrets(const nlohmann::json& j, Config& config, const std::string& 
         if (auto e = m.find("env"); e != m.end()) {
             if (!e->is_string() || !valid_env_name(e->get<std::string>()))
                 return bad_key(path, key + ".env", "expected a variable name");
+            if (e->get<std::string>().rfind("GHOSTPOD_", 0) == 0)
+                return bad_key(path, key + ".env", "GHOSTPOD_* variables are ghostpod's own");
             mapping.env = e->get<std::string>();
         }
         if (auto v = m.find("env_value"); v != m.end()) {

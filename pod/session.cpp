@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -158,6 +159,8 @@ void run_holder(Holder& h) {
     }
     ::unlink(h.paths.socket.c_str());
     sandbox::stop_ghost(h.ghost);  // returns once every process in the ghost is gone
+    // Our references to the namespaces and the RAM mount go before "locked" is said.
+    h.ghost = sandbox::Ghost{};
     ::rmdir(h.paths.ghost_dir.c_str());
     if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
 }
@@ -177,7 +180,7 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     h.listener = std::move(*listener);
     if (::mkdir(h.paths.ghost_dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + h.paths.ghost_dir);
 
-    sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0};
+    sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0, h.settings.ram_limit_bytes};
     auto ghost = sandbox::start_ghost(spec);
     if (!ghost) return std::move(ghost).error();
     h.ghost = std::move(*ghost);
@@ -205,8 +208,16 @@ void report_to_launcher(int fd, const Status& status) {
                               const SessionSettings& settings, const SessionPaths& paths, int ready) {
     ::setsid();
     ::prctl(PR_SET_NAME, "ghostpod-holder");
+    // Keep nothing of the launcher's but the ready pipe: an inherited lock or pipe would
+    // otherwise stay held for the whole session.
+    if (ready != 3) {
+        ::dup2(ready, 3);
+        ready = 3;
+    }
+    ::syscall(SYS_close_range, 4, ~0U, 0);
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd : {0, 1, 2}) ::dup2(null, fd);
+    if (null > 2) ::close(null);
     sigset_t mask;
     sigemptyset(&mask);
     for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&mask, sig);

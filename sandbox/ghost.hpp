@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "sandbox/mounts.hpp"
@@ -18,6 +19,7 @@ struct GhostSpec {
     uid_t uid = 0;
     gid_t gid = 0;
     bool real_root = false;  // no user namespace; tmpfs with noswap instead of ramfs
+    std::uint64_t ram_limit = 64u << 20;  // the tmpfs size (ramfs: enforced by the writer)
 };
 
 struct Ghost {

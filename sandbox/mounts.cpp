@@ -95,11 +95,15 @@ Status mount_proc() {
     return {};
 }
 
-Status mount_ram(const std::string& path, RamKind kind) {
-    int rc = kind == RamKind::ramfs
-                 ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
-                 : ::mount("ghostpod", path.c_str(), "tmpfs", kRamFlags, "mode=0700,noswap,size=256m");
-    if (rc != 0) return mount_error(std::string("mount ") + (kind == RamKind::ramfs ? "ramfs" : "tmpfs (noswap)") + " on " + path);
+Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit) {
+    std::string tmpfs_options = "mode=0700,noswap,size=" + std::to_string(size_limit);
+    int rc = kind == RamKind::ramfs ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
+                                    : ::mount("ghostpod", path.c_str(), "tmpfs", kRamFlags, tmpfs_options.c_str());
+    if (rc != 0) {
+        Error e = mount_error(std::string("mount ") + (kind == RamKind::ramfs ? "ramfs" : "tmpfs (noswap)") + " on " + path);
+        if (kind == RamKind::tmpfs_noswap && errno == EINVAL) e.hint = "tmpfs noswap needs Linux 6.4 or later; run ghostpod as a regular user (ramfs) instead";
+        return e;
+    }
     return {};
 }
 
@@ -148,6 +152,9 @@ Status place_file(const std::string& source, const std::string& target, const st
             dir = parent_of(dir);
         }
         if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::runtime, "place " + target, dir + " is not a directory");
+        if (dir == "/")
+            return make_error(ErrorCode::usage, "place " + target, "its first directory does not exist, and / cannot be shadowed",
+                              "map the secret to a path under an existing directory such as ~");
         // A directory already in the RAM mount (an earlier shadow) can take new entries as is.
         struct stat area {};
         if (::stat(shadow_area.c_str(), &area) != 0) return sys_error("stat " + shadow_area);

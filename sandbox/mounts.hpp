@@ -2,6 +2,7 @@
 // mount, and credential files placed at their standard paths without touching the host.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ Status make_mounts_private();
 Status mount_proc();
 // The RAM mount at `path`: mode 0700, nosuid, nodev, noexec. ramfs inside a user namespace
 // (tmpfs there refuses noswap); tmpfs with noswap when running as real root.
-Status mount_ram(const std::string& path, RamKind kind);
+// `size_limit` bounds a tmpfs; ramfs has no limit of its own.
+Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit = 64u << 20);
 // Makes `source` (a file in the RAM mount) appear at `target`. An existing file is covered by
 // a bind mount. A missing one needs its directory to gain an entry, which must not change the
 // host: the nearest existing ancestor is shadowed by a RAM directory holding bind mounts of all

@@ -28,12 +28,13 @@ command -v python3 >/dev/null || die "python3 is needed for the medians"
 work=$(mktemp -d)
 VW=$work/warm/vault   # the session the warm rows join
 VC=$work/cold/vault   # one-shot sessions, and unlock alone
-standin=""
+standin="" standin_init=""
 cleanup() {
     local rc=$?
     if [[ -e $VW ]]; then "$G" --vault "$VW" lock >/dev/null 2>&1 || true; fi
     if [[ -e $VC ]]; then "$G" --vault "$VC" lock >/dev/null 2>&1 || true; fi
-    if [[ -n $standin ]]; then kill "$standin" 2>/dev/null || true; wait "$standin" 2>/dev/null || true; fi
+    # unshare --fork ignores SIGTERM, and the stand-in's init ignores what it has no handler for
+    if [[ -n $standin ]]; then kill -KILL "${standin_init:-$standin}" 2>/dev/null || true; wait "$standin" 2>/dev/null || true; fi
     rm -rf "$work"
     exit "$rc"
 }
@@ -104,7 +105,7 @@ holder_of() {
     local vault=$1 d pid
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
-        [[ $(cat "$d/comm" 2>/dev/null) == ghostpod ]] || continue
+        [[ $(cat "$d/comm" 2>/dev/null) == ghostpod* ]] || continue  # ghostpod, or ghostpod-holder
         [[ $(pid_field "$pid" 3) == "$pid" ]] || continue
         tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$vault" && { echo "$pid"; return 0; }
     done
@@ -140,14 +141,14 @@ holder=$(pid_field "$ghost" 1) || die "ghost init $ghost vanished"
 
 if (( EUID == 0 )); then
     ns_flags="-m -p"                        # the ghost has no user namespace as root
-    unshare -m -p -i --fork --kill-child sleep 3600 &
+    unshare -m -p -i --fork --kill-child sleep 3600 2>"$work/standin.err" &
 else
     ns_flags="-U -m -p --preserve-credentials"
-    unshare -U -r -m -p -i --fork --kill-child sleep 3600 &
+    unshare -U -r -m -p -i --fork --kill-child sleep 3600 2>"$work/standin.err" &
 fi
 standin=$!
 for _ in $(seq 100); do standin_init=$(child_of "$standin") && break; sleep 0.02; done
-[[ -n ${standin_init:-} ]] || die "the stand-in namespaces (unshare) did not start"
+[[ -n $standin_init ]] || die "the stand-in namespaces (unshare) did not start"
 
 warm="$G --vault $VW run -- /bin/true"
 cold="$G --vault $VC --passphrase-fd 3 run --linger 0 -- /bin/true 3<<<$PASS"
@@ -184,6 +185,7 @@ holder_after=$(holder_of "$VW" || echo none)
 warm_ms=$(median_ms warm)
 echo "ghostpod session benchmark: $(id -un) (uid $EUID), ghost $( ((EUID == 0)) && echo "mount+pid+ipc ns" || echo "user+mount+pid+ipc ns")"
 echo "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), timer: $timer, medians"
+echo "binary $G ($($G --version 2>&1 | head -n 1), built $(date -r "$G" '+%F %T'))"
 echo "ghost init pid $ghost (found by $found_by; holder $holder), stand-in pid $standin_init"
 echo
 printf '%-46s %4s %12s %10s\n' "" n "median ms" "÷ warm"

@@ -377,3 +377,21 @@ TEST_CASE("a profile sees only its own secrets, by no path, variable or process"
     CHECK(unknown.err.find("known profiles: terraform") != std::string::npos);
     REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
 }
+
+TEST_CASE("two commands starting at once share one session", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    RunResult first, second;
+    std::vector<std::string> args = {"run", "--linger", "1m", "--", "sh", "-c", "sleep 0.3; readlink /proc/self/ns/pid"};
+    std::thread a([&] { first = v.gp(args); });
+    std::thread b([&] { second = v.gp(args); });
+    a.join();
+    b.join();
+    INFO(first.err << second.err);
+    CHECK(first.exit_code == 0);
+    CHECK(second.exit_code == 0);
+    CHECK(first.out.rfind("pid:[", 0) == 0);
+    CHECK(first.out == second.out);
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
+    CHECK(v.gp({"lock"}).exit_code == 5);
+}

@@ -27,6 +27,8 @@ std::vector<std::string> listed_commands() {
         }
         if (in_commands && line.empty()) break;
         if (!in_commands) continue;
+        if (line.rfind("   ", 0) == 0) continue;  // a description's continuation line
+        line = line.substr(0, line.find("  ", 2));  // the command column only
         std::istringstream words(line);
         std::string word, name;
         while (words >> word && std::islower(static_cast<unsigned char>(word[0]))) name += (name.empty() ? "" : " ") + word;
