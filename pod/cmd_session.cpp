@@ -82,7 +82,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
     // Two commands starting at once must not start two holders: the second waits here and
     // then joins the first one's session.
-    auto starting = VaultLock::acquire(paths->socket + ".start");
+    auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");
     if (!starting) return std::move(starting).error();
     joined = attach(*paths);
     if (joined || joined.error().code != ErrorCode::session) return joined;
@@ -239,7 +239,7 @@ void forward_signal(int sig) {
 int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
     char cwd[PATH_MAX];
     std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
-    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_pid.get()); !joined) return report(joined.error());
+    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_ipc.get(), a.ns_pid.get()); !joined) return report(joined.error());
     if (options.profile)
         if (auto narrowed = apply_profile(a, *options.profile); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.

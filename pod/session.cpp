@@ -118,7 +118,7 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     std::string req;
     if (!sandbox::receive_message(conn, req)) return false;
     if (req == "attach") {
-        std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get()};
+        std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
         if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
         return static_cast<bool>(sandbox::send_message(conn, attach_message(h), fds));
     }
@@ -315,13 +315,14 @@ Result<Attachment> attach(const SessionPaths& paths) {
     std::string reply;
     std::vector<UniqueFd> fds;
     GP_TRY(sandbox::receive_message(conn->get(), reply, &fds));
-    if (reply.rfind("attached\n", 0) != 0 || fds.size() < 2)
+    if (reply.rfind("attached\n", 0) != 0 || fds.size() < 3)
         return make_error(ErrorCode::session, "attach to the session", "the holder refused");
     Attachment a;
     a.connection = std::move(*conn);
     a.ns_mnt = std::move(fds[0]);
     a.ns_pid = std::move(fds[1]);
-    if (fds.size() > 2) a.ns_user = std::move(fds[2]);
+    a.ns_ipc = std::move(fds[2]);
+    if (fds.size() > 3) a.ns_user = std::move(fds[3]);
     std::size_t pos = reply.find('\n') + 1;
     while (pos < reply.size()) {
         std::size_t end = reply.find('\n', pos);

@@ -35,7 +35,7 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
 // What a client receives when it attaches.
 struct Attachment {
     UniqueFd connection;  // stays open while attached
-    UniqueFd ns_user, ns_mnt, ns_pid;
+    UniqueFd ns_user, ns_mnt, ns_ipc, ns_pid;
     std::string ghost_dir;
     std::vector<std::string> secrets;      // names in $GHOSTPOD_DIR
     std::vector<Placement> placements;     // mapped paths

@@ -64,15 +64,17 @@ void reap_children() {
     UniqueFd user(spec.real_root ? -1 : ::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC));
     UniqueFd mnt(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
     UniqueFd pid(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-    if (!root.valid() || !mnt.valid() || !pid.valid() || (!spec.real_root && !user.valid()))
+    UniqueFd ipc(::open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC));
+    if (!root.valid() || !mnt.valid() || !pid.valid() || !ipc.valid() || (!spec.real_root && !user.valid()))
         init_fail(channel, sys_error("open the ghost's namespaces"));
-    std::vector<int> fds = {root.get(), mnt.get(), pid.get()};
+    std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get()};
     if (user.valid()) fds.push_back(user.get());
     if (!send_message(channel, "ready", fds)) ::_exit(1);
     root.reset();
     user.reset();
     mnt.reset();
     pid.reset();
+    ipc.reset();
 
     sigset_t mask;
     sigemptyset(&mask);
@@ -131,7 +133,7 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     std::string reply;
     std::vector<UniqueFd> fds;
     auto received = receive_message(ours.get(), reply, &fds);
-    if (!received || reply != "ready" || fds.size() < 3) {
+    if (!received || reply != "ready" || fds.size() < 4) {
         ::kill(ghost.pid, SIGKILL);
         ::waitpid(ghost.pid, nullptr, 0);
         std::string why = reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init ended during setup";
@@ -141,7 +143,8 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     ghost.root_dir = std::move(fds[0]);
     ghost.ns_mnt = std::move(fds[1]);
     ghost.ns_pid = std::move(fds[2]);
-    if (fds.size() > 3) ghost.ns_user = std::move(fds[3]);
+    ghost.ns_ipc = std::move(fds[3]);
+    if (fds.size() > 4) ghost.ns_user = std::move(fds[4]);
     return ghost;
 }
 
@@ -162,9 +165,10 @@ void stop_ghost(Ghost& ghost) {
     ghost.pid = -1;
 }
 
-Status join_ghost(int ns_user, int ns_mnt, int ns_pid) {
+Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid) {
     if (ns_user >= 0 && ::setns(ns_user, CLONE_NEWUSER) != 0) return sys_error("join the ghost's user namespace (setns)");
     if (::setns(ns_mnt, CLONE_NEWNS) != 0) return sys_error("join the ghost's mount namespace (setns)");
+    if (::setns(ns_ipc, CLONE_NEWIPC) != 0) return sys_error("join the ghost's IPC namespace (setns)");
     if (::setns(ns_pid, CLONE_NEWPID) != 0) return sys_error("join the ghost's pid namespace (setns)");
     return {};
 }

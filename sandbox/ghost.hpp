@@ -29,6 +29,7 @@ struct Ghost {
     UniqueFd ns_user;     // invalid when real_root
     UniqueFd ns_mnt;
     UniqueFd ns_pid;
+    UniqueFd ns_ipc;
     RamKind ram = RamKind::ramfs;
 };
 
@@ -39,8 +40,8 @@ Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string
 // Kills ghost init (and with it every process in the ghost) and reaps it.
 void stop_ghost(Ghost& ghost);
 
-// Joins the ghost's namespaces (user, mount, pid) from passed descriptors. The caller must be
-// single-threaded; the pid namespace applies to its children.
-Status join_ghost(int ns_user, int ns_mnt, int ns_pid);
+// Joins the ghost's namespaces (user, mount, ipc, pid) from passed descriptors. The caller must
+// be single-threaded; the pid namespace applies to its children.
+Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid);
 
 }  // namespace ghostpod::sandbox

@@ -10,6 +10,8 @@ packages=(
   catch2                                 # unit tests (v2, catch2/catch.hpp)
   age util-linux passwd coreutils        # tests: the real age binary, unshare, useradd/runuser
   python3                                # tests: the independent format reader, probes inside the ghost
+  tmux                                   # tests: an interactive shell in the ghost on a real terminal
+  bubblewrap hyperfine                   # tests/bench/bench_session.sh: a peer, and the timer
 )
 # tests: the real kubectl reads the ghost's kubeconfig. Any kubectl will do; Debian's package
 # conflicts with the kubectl some images ship, so it is installed only when none is present.

@@ -155,10 +155,11 @@ cold="$G --vault $VC --passphrase-fd 3 run --linger 0 -- /bin/true 3<<<$PASS"
 unlock="$G --vault $VC --passphrase-fd 3 secret ls 3<<<$PASS"
 no_session="$G --vault $VC lock >/dev/null 2>&1 || true"  # ends a one-shot session still closing
 
-fast_keys=(warm floor ns_ghost ns_standin unshare bwrap)
+fast_keys=(warm floor start ns_ghost ns_standin unshare bwrap)
 declare -A cmd label
 cmd[warm]=$warm;                                   label[warm]="ghostpod run -- /bin/true (warm: joins)"
 cmd[floor]="/bin/true";                            label[floor]="/bin/true (floor)"
+cmd[start]="$G --version";                         label[start]="ghostpod --version (its own start-up)"
 cmd[ns_ghost]="nsenter -t $ghost $ns_flags /bin/true"; label[ns_ghost]="nsenter $ns_flags into ghost init"
 cmd[ns_standin]="nsenter -t $standin_init $ns_flags /bin/true"; label[ns_standin]="nsenter $ns_flags into unshare stand-in"
 cmd[unshare]="unshare -Urm /bin/true";             label[unshare]="unshare -Urm /bin/true"
@@ -188,22 +189,22 @@ echo "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), 
 echo "binary $G ($($G --version 2>&1 | head -n 1), built $(date -r "$G" '+%F %T'))"
 echo "ghost init pid $ghost (found by $found_by; holder $holder), stand-in pid $standin_init"
 echo
-printf '%-46s %4s %12s %10s\n' "" n "median ms" "÷ warm"
+printf '%-62s %4s %12s %10s\n' "" n "median ms" "row/warm"
 row() {  # LABEL N MS
     local ratio="-"
     [[ -n $3 && -n $warm_ms ]] && ratio=$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$3" "$warm_ms")
-    printf '%-46s %4s %12s %10s\n' "$1" "$2" "$3" "$ratio"
+    printf '%-62s %4s %12s %10s\n' "$1" "$2" "$3" "$ratio"
 }
 for key in "${fast_keys[@]}" cold unlock; do
     if [[ -e $work/failed/$key ]]; then
-        printf '%-46s %4s %12s %10s\n' "${label[$key]}" - n/a -
+        printf '%-62s %4s %12s %10s\n' "${label[$key]}" - n/a -
     else
         row "${label[$key]}" "$(wc -l <"$work/times/$key")" "$(median_ms "$key")"
     fi
 done
 cold_ms=$(median_ms cold); unlock_ms=$(median_ms unlock)
 if [[ -n $cold_ms && -n $unlock_ms ]]; then
-    row "cold − unlock alone (session setup)" - "$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$cold_ms" "$unlock_ms")"
+    row "cold - unlock alone (session setup)" - "$(python3 -c 'import sys; print("%.3f" % (float(sys.argv[1]) - float(sys.argv[2])))' "$cold_ms" "$unlock_ms")"
 fi
 
 echo
@@ -217,6 +218,6 @@ target=ns_ghost
 [[ -e $work/failed/ns_ghost ]] && target=ns_standin
 target_ms=$(median_ms $target)
 if [[ -n $warm_ms && -n $target_ms ]]; then
-    verdict=$(python3 -c 'import sys; w, n = map(float, sys.argv[1:]); print(("met" if w <= n else "missed") + ": warm run = %.2f × nsenter" % (w / n))' "$warm_ms" "$target_ms")
+    verdict=$(python3 -c 'import sys; w, n = map(float, sys.argv[1:]); print(("met" if w <= n else "missed") + ": warm run = %.2f x nsenter" % (w / n))' "$warm_ms" "$target_ms")
     echo "target (warm run no slower than ${label[$target]}): $verdict"
 fi

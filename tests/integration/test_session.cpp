@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/leak_scan.hpp"
@@ -193,22 +194,28 @@ TEST_CASE("kill -9 of the holder takes every ghost process with it within a seco
 
 TEST_CASE("the session ends by itself at its TTL", "[session]") {
     VaultFixture v;
-    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string value = random_marker("ttl-");
+    REQUIRE(v.set("kube/config", value).exit_code == 0);
     std::string marker = unique_sleep();
     auto session = start_lingering_session(v, marker, "2s");
     std::this_thread::sleep_for(1500ms);
     CHECK(alive(session["ghost_pid"]));
     CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 2000ms));
+    for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) CHECK(files_containing(root, {value}).empty());
+    CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
 }
 
 TEST_CASE("a one-shot run ends its session when the command ends", "[session]") {
     VaultFixture v;
-    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string value = random_marker("oneshot-");
+    REQUIRE(v.set("kube/config", value).exit_code == 0);
     std::string marker = unique_sleep();
     auto r = v.gp({"run", "--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 & echo started"});
     CHECK(r.out == "started\n");
     CHECK(gone_within({}, marker, 1000ms));
     CHECK(v.gp({"lock"}).exit_code == 5);
+    for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) CHECK(files_containing(root, {value}).empty());
+    CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
 }
 
 TEST_CASE("the last attached shell leaving ends the session after its linger", "[session]") {
@@ -394,4 +401,17 @@ TEST_CASE("two commands starting at once share one session", "[session]") {
     CHECK(first.out == second.out);
     REQUIRE(v.gp({"lock"}).exit_code == 0);
     CHECK(v.gp({"lock"}).exit_code == 5);
+}
+
+TEST_CASE("commands run in the ghost's own IPC and pid namespaces, not the host's", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    auto r = v.gp({"run", "--", "sh", "-c", "readlink /proc/self/ns/ipc /proc/self/ns/pid /proc/self/ns/mnt"});
+    REQUIRE(r.exit_code == 0);
+    std::string host = fs::read_symlink("/proc/self/ns/ipc").string() + "\n" + fs::read_symlink("/proc/self/ns/pid").string() +
+                       "\n" + fs::read_symlink("/proc/self/ns/mnt").string() + "\n";
+    auto inside = r.out;
+    INFO("inside:\n" << inside << "host:\n" << host);
+    std::istringstream in(inside), out(host);
+    for (std::string a, b; std::getline(in, a) && std::getline(out, b);) CHECK(a != b);
 }
