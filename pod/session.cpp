@@ -142,18 +142,19 @@ void run_holder(Holder& h) {
         for (auto& c : h.clients) fds.push_back({c.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0) continue;
         if (fds[1].revents || fds[2].revents || fds[3].revents || fds[4].revents) break;  // signal, TTL, idle, ghost gone
+        // A client's connection closing (or any data on it) means it detached. Only the clients
+        // that were polled have an entry in fds: handle them before accepting new ones.
+        for (std::size_t i = fds.size() - 5; i-- > 0;) {
+            if (fds[5 + i].revents) {
+                h.clients.erase(h.clients.begin() + static_cast<long>(i));
+                if (h.clients.empty()) arm(h.idle_timer.get(), h.settings.linger_seconds);
+            }
+        }
         if (fds[0].revents & POLLIN) {
             UniqueFd conn(::accept4(h.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
             if (conn.valid() && serve(h, conn, shutdown)) {
                 h.clients.push_back(std::move(conn));
                 disarm(h.idle_timer.get());
-            }
-        }
-        // A client's connection closing (or any data on it) means it detached.
-        for (std::size_t i = h.clients.size(); i-- > 0;) {
-            if (fds[5 + i].revents) {
-                h.clients.erase(h.clients.begin() + static_cast<long>(i));
-                if (h.clients.empty()) arm(h.idle_timer.get(), h.settings.linger_seconds);
             }
         }
     }
