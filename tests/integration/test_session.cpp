@@ -178,13 +178,15 @@ TEST_CASE("lock ends every process in the ghost within a second and leaves nothi
     CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
 }
 
-TEST_CASE("kill -9 of the holder takes every ghost process with it within a second", "[session]") {
+TEST_CASE("kill -9 or a crash of the holder takes every ghost process with it within a second", "[session]") {
+    int sig = GENERATE(SIGKILL, SIGSEGV, SIGABRT);
+    INFO("holder ended by signal " << sig);
     VaultFixture v;
     std::string value = random_marker("killed-");
     REQUIRE(v.set("kube/config", value).exit_code == 0);
     std::string marker = unique_sleep();
     auto session = start_lingering_session(v, marker);
-    REQUIRE(::kill(session["holder_pid"].get<pid_t>(), SIGKILL) == 0);
+    REQUIRE(::kill(session["holder_pid"].get<pid_t>(), sig) == 0);
     CHECK(gone_within({session["holder_pid"], session["ghost_pid"]}, marker, 1000ms));
     for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) CHECK(files_containing(root, {value}).empty());
     CHECK(files_containing(v.dir.path(), {value}, {v.vault, v.vault + ".bak"}).empty());
