@@ -104,12 +104,11 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     if (!env) return env;
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
         offsets.push_back(env->size());
-        GP_TRY(env->append({reinterpret_cast<const std::uint8_t*>(name.data()), name.size()}));
+        GP_TRY(env->append(text_bytes(name)));
         GP_TRY(env->push_back('='));
         GP_TRY(env->append(value));
         return env->push_back('\0');
     };
-    auto text = [](const std::string& s) { return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); };
     // A mapped variable replaces an inherited one of the same name; GHOSTPOD_* are ours.
     auto mapped = [&](const std::string& name) {
         return std::any_of(a.env.begin(), a.env.end(), [&](const GhostEnv& e) { return e.name == name; });
@@ -117,13 +116,13 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     for (char** e = environ; *e; ++e) {
         std::string entry = *e;
         std::string name = entry.substr(0, entry.find('='));
-        if (inherited(name) && !mapped(name)) GP_TRY(add(name, text(entry.substr(name.size() + 1))));
+        if (inherited(name) && !mapped(name)) GP_TRY(add(name, text_bytes(entry.substr(name.size() + 1))));
     }
-    GP_TRY(add("GHOSTPOD_DIR", text(a.ghost_dir)));
-    GP_TRY(add("GHOSTPOD_SESSION", text("1")));
+    GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
+    GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
     for (const auto& e : a.env) {
         if (!e.value_from_file) {
-            GP_TRY(add(e.name, text(e.path)));
+            GP_TRY(add(e.name, text_bytes(e.path)));
             continue;
         }
         const std::string& name = e.name;

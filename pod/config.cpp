@@ -22,7 +22,7 @@ Status write_if_missing(const std::string& path, const std::string& text) {
     if (!fd.valid()) return errno == EEXIST ? Status{} : Status{sys_error("create " + path)};
     // Meant to be committed and read by collaborators: 0644 whatever the process umask.
     if (::fchmod(fd.get(), 0644) != 0) return sys_error("chmod " + path);
-    GP_TRY(write_all(fd.get(), std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write " + path));
+    GP_TRY(write_all(fd.get(), text_bytes(text), "write " + path));
     if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
     return {};
 }

@@ -43,7 +43,7 @@ std::string human_size(std::uint64_t bytes) {
 }
 
 void print_stdout(const std::string& text) {
-    (void)write_all(STDOUT_FILENO, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write to stdout");
+    (void)write_all(STDOUT_FILENO, text_bytes(text), "write to stdout");
 }
 
 }  // namespace ghostpod

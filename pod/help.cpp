@@ -176,7 +176,7 @@ bool print_help(const std::string& command) {
         return false;
     }
     std::string s = text;
-    (void)write_all(STDOUT_FILENO, std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), "write help");
+    (void)write_all(STDOUT_FILENO, text_bytes(s), "write help");
     return true;
 }
 

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <set>
 
 #include "vault/unique_fd.hpp"
 
@@ -52,9 +51,6 @@ Result<Materialised> materialise(sandbox::Ghost& ghost, const std::string& ghost
         }
         if (!mapping->env.empty()) out.env.push_back({entry.name, mapping->env, mapping->env_value ? inside : target, mapping->env_value});
     }
-    std::set<std::string> present(out.secrets.begin(), out.secrets.end());
-    for (const auto& [name, mapping] : config.secrets)
-        if (!present.count(name)) out.warnings.push_back("the config maps '" + name + "', which is not in the vault");
     return out;
 }
 

@@ -27,7 +27,6 @@ struct Materialised {
     std::vector<Placement> placements;
     std::vector<GhostEnv> env;
     std::uint64_t bytes = 0;
-    std::vector<std::string> warnings;  // e.g. a mapping for a secret the vault lacks
 };
 
 // Every entry becomes $GHOSTPOD_DIR/<name> (mode from the entry); mapped ones also appear at

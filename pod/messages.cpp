@@ -10,7 +10,7 @@ namespace ghostpod {
 namespace {
 
 void say(const std::string& line) {
-    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
+    auto bytes = text_bytes(line);
     (void)write_all(STDERR_FILENO, bytes, "write to stderr");
 }
 

@@ -25,7 +25,7 @@ void restore_tty_and_reraise(int sig) {
 }
 
 Status say_on(int fd, const std::string& text) {
-    return write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "write to terminal");
+    return write_all(fd, text_bytes(text), "write to terminal");
 }
 
 }  // namespace

@@ -202,7 +202,7 @@ void report_to_launcher(int fd, const Status& status) {
         const Error& e = status.error();
         text = std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
     }
-    (void)write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), "report to launcher");
+    (void)write_all(fd, text_bytes(text), "report to launcher");
 }
 
 [[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,

@@ -15,7 +15,7 @@ namespace {
 Status write_proc_file(const char* path, const std::string& text) {
     UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
     if (!fd.valid()) return sys_error(std::string("open ") + path);
-    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    auto bytes = text_bytes(text);
     return write_all(fd.get(), bytes, std::string("write ") + path);
 }
 

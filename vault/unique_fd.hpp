@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vault/result.hpp"
@@ -33,6 +34,11 @@ public:
 private:
     int fd_ = -1;
 };
+
+// The bytes of non-secret text, for write_all and friends.
+inline std::span<const std::uint8_t> text_bytes(std::string_view text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
 
 // Writes every byte, retrying on EINTR and short writes. errno-style failures carry `what`.
 Status write_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what);
