@@ -149,6 +149,8 @@ int run_cli(int argc, char** argv) {
     if (command == "shell") return cmd_shell(context, rest, false);
     if (command == "enter") return cmd_shell(context, rest, true);
     if (command == "lock") return cmd_lock(context, rest);
+    if (command == "pull") return cmd_pull(context, rest);
+    if (command == "identity") return cmd_identity(context, rest);
     return report(usage_error("", "unknown command '" + command + "'"));
 }
 

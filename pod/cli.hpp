@@ -56,5 +56,7 @@ int cmd_status(Context& context, const std::vector<std::string>& args);
 int cmd_run(Context& context, const std::vector<std::string>& args);
 int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_only);
 int cmd_lock(Context& context, const std::vector<std::string>& args);
+int cmd_pull(Context& context, const std::vector<std::string>& args);
+int cmd_identity(Context& context, const std::vector<std::string>& args);
 
 }  // namespace ghostpod

@@ -18,6 +18,7 @@
 #include "pod/config.hpp"
 #include "pod/messages.hpp"
 #include "pod/session.hpp"
+#include "pod/session_client.hpp"
 #include "pod/unlock.hpp"
 #include "sandbox/ghost.hpp"
 #include "sandbox/hardening.hpp"
@@ -35,17 +36,12 @@ bool inherited(const std::string& name) {
     return name.rfind("LC_", 0) == 0;
 }
 
-struct SessionOptions {
-    SessionSettings settings;
-    Config config;
-    bool explicit_lifetime = false;  // --ttl or --linger given
-    bool may_start = true;
-    std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
-};
+}  // namespace
 
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
     SessionOptions o;
-    auto config = load_config(locate_config(context.paths).path);
+    o.config_path = locate_config(context.paths).path;
+    auto config = load_config(o.config_path);
     if (!config) return std::move(config).error();
     o.settings = config->session;
     o.config = *config;
@@ -71,12 +67,12 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
     return o;
 }
 
-// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs.
-Result<Attachment> join_or_start(const Context& context, const SessionOptions& options) {
+Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info) {
     auto vault_path = existing_vault_path(context);
     if (!vault_path) return std::move(vault_path).error();
     auto paths = session_paths(*vault_path);
     if (!paths) return std::move(paths).error();
+    info.paths = *paths;
     auto joined = attach(*paths);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
@@ -88,7 +84,9 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
-    GP_TRY(start_session(*vault_path, locate_config(context.paths).path, std::move(*credential), options.settings, *paths));
+    if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
+    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths));
+    info.started = true;
     joined = attach(*paths);
     if (joined) {
         for (const auto& [name, mapping] : options.config.secrets)
@@ -97,6 +95,8 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     }
     return joined;
 }
+
+namespace {
 
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
 Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
@@ -236,6 +236,8 @@ void forward_signal(int sig) {
     if (g_child > 0) ::kill(g_child, sig);
 }
 
+}  // namespace
+
 int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
     char cwd[PATH_MAX];
     std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
@@ -270,7 +272,10 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     return WEXITSTATUS(status);
 }
 
-}  // namespace
+std::string user_shell() {
+    const char* shell = std::getenv("SHELL");
+    return shell && *shell ? shell : "/bin/bash";
+}
 
 #if defined(__SANITIZE_ADDRESS__)
 // LeakSanitizer's exit-time check stops the process's threads through a helper task created in
@@ -286,7 +291,8 @@ int cmd_run(Context& context, const std::vector<std::string>& args) {
     if (parsed->positional.empty()) return report(usage_error("run", "expects a command after --"));
     auto options = session_options(context, *parsed, "run");
     if (!options) return report(options.error());
-    auto attachment = join_or_start(context, *options);
+    JoinInfo info;
+    auto attachment = join_or_start(context, *options, info);
     if (!attachment) return report(attachment.error());
     return run_attached(*attachment, parsed->positional, *options);
 }
@@ -303,10 +309,10 @@ int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_
     auto options = session_options(context, *parsed, command);
     if (!options) return report(options.error());
     options->may_start = !join_only;
-    auto attachment = join_or_start(context, *options);
+    JoinInfo info;
+    auto attachment = join_or_start(context, *options, info);
     if (!attachment) return report(attachment.error());
-    const char* shell = std::getenv("SHELL");
-    return run_attached(*attachment, {shell && *shell ? shell : "/bin/bash"}, *options);
+    return run_attached(*attachment, {user_shell()}, *options);
 }
 
 int cmd_lock(Context& context, const std::vector<std::string>& args) {

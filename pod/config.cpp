@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 
 #include "vault/payload.hpp"
@@ -49,12 +50,20 @@ Error bad_key(const std::string& path, const std::string& key, const std::string
     return make_error(ErrorCode::usage, "read config " + path, "\"" + key + "\": " + why, "see ghostpod-config(5)");
 }
 
-Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path) {
+Status check_ghost_path(const std::string& value, const std::string& key, const std::string& path) {
+    if (value.rfind("~/", 0) != 0 && value.rfind("/", 0) != 0) return bad_key(path, key, "must be absolute or start with ~/");
+    if (value.find("/../") != std::string::npos || value.ends_with("/.."))
+        return bad_key(path, key, "must not contain ..");
+    return {};
+}
+
+Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path,
+                     const std::string& prefix = "session.") {
     auto it = j.find(key);
     if (it == j.end()) return {};
     auto seconds = it->is_string() ? parse_duration(it->get<std::string>()) : std::nullopt;
     if (it->is_number_unsigned()) seconds = it->get<std::uint64_t>();
-    if (!seconds) return bad_key(path, std::string("session.") + key, "expected a duration like \"90s\", \"15m\", \"8h\"");
+    if (!seconds) return bad_key(path, prefix + key, "expected a duration like \"90s\", \"15m\", \"8h\"");
     out = *seconds;
     return {};
 }
@@ -71,34 +80,121 @@ Status read_session(const nlohmann::json& j, SessionSettings& s, const std::stri
     return {};
 }
 
+Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& key, const std::string& path) {
+    if (!m.is_object()) return bad_key(path, key, "expected an object with \"path\" and/or \"env\"");
+    SecretMapping mapping;
+    if (auto p = m.find("path"); p != m.end()) {
+        if (!p->is_string()) return bad_key(path, key + ".path", "expected a string");
+        mapping.path = p->get<std::string>();
+        GP_TRY(check_ghost_path(mapping.path, key + ".path", path));
+    }
+    if (auto e = m.find("env"); e != m.end()) {
+        if (!e->is_string() || !valid_env_name(e->get<std::string>()))
+            return bad_key(path, key + ".env", "expected a variable name");
+        if (e->get<std::string>().rfind("GHOSTPOD_", 0) == 0)
+            return bad_key(path, key + ".env", "GHOSTPOD_* variables are ghostpod's own");
+        mapping.env = e->get<std::string>();
+    }
+    if (auto v = m.find("env_value"); v != m.end()) {
+        if (!v->is_boolean()) return bad_key(path, key + ".env_value", "expected true or false");
+        mapping.env_value = v->get<bool>();
+    }
+    if (mapping.env_value && mapping.env.empty()) return bad_key(path, key + ".env_value", "needs \"env\"");
+    return mapping;
+}
+
 Status read_secrets(const nlohmann::json& j, Config& config, const std::string& path) {
     if (!j.is_object()) return bad_key(path, "secrets", "expected an object of secret names");
     for (auto& [name, m] : j.items()) {
         std::string key = "secrets." + name;
         if (!validate_entry_name(name)) return bad_key(path, key, "not a valid secret name");
-        if (!m.is_object()) return bad_key(path, key, "expected an object with \"path\" and/or \"env\"");
-        SecretMapping mapping;
-        if (auto p = m.find("path"); p != m.end()) {
-            if (!p->is_string()) return bad_key(path, key + ".path", "expected a string");
-            mapping.path = p->get<std::string>();
-            if (mapping.path.rfind("~/", 0) != 0 && mapping.path.rfind("/", 0) != 0)
-                return bad_key(path, key + ".path", "must be absolute or start with ~/");
-            if (mapping.path.find("/../") != std::string::npos || mapping.path.ends_with("/.."))
-                return bad_key(path, key + ".path", "must not contain ..");
+        auto mapping = read_mapping(m, key, path);
+        if (!mapping) return std::move(mapping).error();
+        config.secrets[name] = *mapping;
+    }
+    return {};
+}
+
+Status read_string(const nlohmann::json& j, const char* key, std::string& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end()) return {};
+    if (!it->is_string() || it->get<std::string>().empty()) return bad_key(path, std::string("infisical.") + key, "expected a non-empty string");
+    out = it->get<std::string>();
+    return {};
+}
+
+Status read_bool(const nlohmann::json& j, const char* key, std::optional<bool>& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end()) return {};
+    if (!it->is_boolean()) return bad_key(path, std::string("infisical.") + key, "expected true or false");
+    out = it->get<bool>();
+    return {};
+}
+
+Status read_folder(const std::string& folder, const std::string& key, const std::string& path) {
+    if (folder.empty() || folder[0] != '/' || folder.find("..") != std::string::npos)
+        return bad_key(path, key, "a folder path starts with / (e.g. \"/\" or \"/talos\")");
+    return {};
+}
+
+Status read_infisical(const nlohmann::json& j, InfisicalConfig& c, const std::string& path) {
+    if (!j.is_object()) return bad_key(path, "infisical", "expected an object");
+    c.present = true;
+    for (auto& [name, value] : j.items()) {
+        static const std::set<std::string> kKnown = {"host", "project_id", "environment", "paths", "recursive",
+                                                      "include_imports", "expand_references", "organization_slug",
+                                                      "cacert", "timeout", "connect_timeout", "retry_for", "max_response_mib",
+                                                      "secrets", "tfvars"};
+        (void)value;
+        if (!kKnown.count(name)) return bad_key(path, "infisical." + name, "unknown key");
+    }
+    GP_TRY(read_string(j, "host", c.host, path));
+    GP_TRY(read_string(j, "project_id", c.project_id, path));
+    GP_TRY(read_string(j, "environment", c.environment, path));
+    GP_TRY(read_string(j, "organization_slug", c.organization_slug, path));
+    GP_TRY(read_string(j, "cacert", c.cacert, path));
+    GP_TRY(read_bool(j, "recursive", c.recursive, path));
+    GP_TRY(read_bool(j, "include_imports", c.include_imports, path));
+    GP_TRY(read_bool(j, "expand_references", c.expand_references, path));
+    if (auto p = j.find("paths"); p != j.end()) {
+        if (!p->is_array() || p->empty()) return bad_key(path, "infisical.paths", "expected a list of folder paths");
+        for (const auto& folder : *p) {
+            if (!folder.is_string()) return bad_key(path, "infisical.paths", "expected a list of folder paths");
+            GP_TRY(read_folder(folder.get<std::string>(), "infisical.paths", path));
+            c.paths.push_back(folder.get<std::string>());
         }
-        if (auto e = m.find("env"); e != m.end()) {
-            if (!e->is_string() || !valid_env_name(e->get<std::string>()))
-                return bad_key(path, key + ".env", "expected a variable name");
-            if (e->get<std::string>().rfind("GHOSTPOD_", 0) == 0)
-                return bad_key(path, key + ".env", "GHOSTPOD_* variables are ghostpod's own");
-            mapping.env = e->get<std::string>();
+    }
+    std::string prefix = "infisical.";
+    GP_TRY(read_duration(j, "timeout", c.timeout_seconds, path, prefix));
+    GP_TRY(read_duration(j, "connect_timeout", c.connect_timeout_seconds, path, prefix));
+    GP_TRY(read_duration(j, "retry_for", c.retry_seconds, path, prefix));
+    if (auto m = j.find("max_response_mib"); m != j.end()) {
+        if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0 || m->get<std::uint64_t>() > 4096)
+            return bad_key(path, "infisical.max_response_mib", "expected a number of MiB from 1 to 4096");
+        c.max_response_mib = m->get<std::uint64_t>();
+    }
+    if (auto s = j.find("secrets"); s != j.end()) {
+        if (!s->is_object()) return bad_key(path, "infisical.secrets", "expected an object of Infisical keys");
+        for (auto& [name, m] : s->items()) {
+            std::string key = "infisical.secrets." + name;
+            if (name.empty() || name.find('/') != std::string::npos || !validate_entry_name(name))
+                return bad_key(path, key, "not a usable Infisical key");
+            auto mapping = read_mapping(m, key, path);
+            if (!mapping) return std::move(mapping).error();
+            c.secrets[name] = *mapping;
         }
-        if (auto v = m.find("env_value"); v != m.end()) {
-            if (!v->is_boolean()) return bad_key(path, key + ".env_value", "expected true or false");
-            mapping.env_value = v->get<bool>();
+    }
+    if (auto t = j.find("tfvars"); t != j.end()) {
+        if (!t->is_object() || !t->contains("path") || !(*t)["path"].is_string() || !t->contains("variables") ||
+            !(*t)["variables"].is_object())
+            return bad_key(path, "infisical.tfvars", "expected {\"path\": \"~/….auto.tfvars\", \"variables\": {\"name\": \"KEY\"}}");
+        c.tfvars_path = (*t)["path"].get<std::string>();
+        GP_TRY(check_ghost_path(c.tfvars_path, "infisical.tfvars.path", path));
+        for (auto& [var, key] : (*t)["variables"].items()) {
+            if (!valid_env_name(var) || !key.is_string())
+                return bad_key(path, "infisical.tfvars.variables." + var, "expected a terraform variable name and an Infisical key");
+            c.tfvars[var] = key.get<std::string>();
         }
-        if (mapping.env_value && mapping.env.empty()) return bad_key(path, key + ".env_value", "needs \"env\"");
-        config.secrets[name] = mapping;
     }
     return {};
 }
@@ -157,6 +253,7 @@ Result<Config> load_config(const std::string& path) {
     if (auto s = json.find("secrets"); s != json.end()) GP_TRY(read_secrets(*s, config, path));
     if (auto p = json.find("profiles"); p != json.end()) GP_TRY(read_profiles(*p, config, path));
     if (auto s = json.find("session"); s != json.end()) GP_TRY(read_session(*s, config.session, path));
+    if (auto i = json.find("infisical"); i != json.end()) GP_TRY(read_infisical(*i, config.infisical, path));
     return config;
 }
 

@@ -27,12 +27,26 @@ struct SessionSettings {
     std::uint64_t ram_limit_bytes = 64u << 20;
 };
 
+// The "infisical" section: where to pull from and where pulled keys appear in the ghost.
+struct InfisicalConfig {
+    bool present = false;
+    std::string host, project_id, environment, organization_slug, cacert;
+    std::vector<std::string> paths;
+    std::optional<bool> recursive, include_imports, expand_references;
+    std::map<std::string, SecretMapping> secrets;   // Infisical key → where it appears
+    std::string tfvars_path;                        // a .tfvars file written in the ghost only
+    std::map<std::string, std::string> tfvars;      // terraform variable → Infisical key
+    std::uint64_t timeout_seconds = 60, connect_timeout_seconds = 10, retry_seconds = 20;
+    std::uint64_t max_response_mib = 256;
+};
+
 struct Config {
     bool found = false;  // false: no file, defaults apply
     int version = kConfigVersion;
     std::map<std::string, SecretMapping> secrets;
     std::map<std::string, std::vector<std::string>> profiles;
     SessionSettings session;
+    InfisicalConfig infisical;
 };
 
 // A missing file is not an error (defaults apply); malformed JSON, an unknown version or a

@@ -29,6 +29,10 @@ Commands:
   shell [--profile P] [--ttl D] [--linger D]
                                    an interactive shell in the ghost (joins or starts)
   enter [--profile P]              another shell in the running session
+  pull [--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q] [-- CMD [ARGS]]
+                                   unlock, open the ghost, pull Infisical secrets into it, then
+                                   a shell or CMD (in a running session: refresh the pull)
+  identity set|show|rm             the Infisical machine identity kept in the vault
   lock                             end the session: every process and plaintext in it gone
   status [--json]                  the vault, the session and the memory-protection posture
   help [COMMAND]                   this text, or one command's
@@ -152,6 +156,57 @@ Another interactive shell in the running session. Exit 5 when no session is runn
 
 Options:
   --profile P     see only the secrets of the config's profile P (as for run)
+)"},
+    {"pull", R"(Usage: ghostpod pull [--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q|--quiet]
+                     [--ttl D] [--linger D] [--profile P] [-- CMD [ARGS]]
+
+Unlocks the vault, opens the ghost (or joins the running session), logs in to Infisical with the
+machine identity in the vault (Universal Auth), pulls the configured folders into the ghost, and
+opens a shell there, or runs CMD. Every pulled key appears as $GHOSTPOD_DIR/infisical/KEY (0400);
+mapped keys also at their path and variable (built in: SOPS_AGE_KEY, TALOSCONFIG, KUBECONFIG).
+
+In a running session, pull refreshes the pulled secrets: all are fetched first, and a failed
+refresh leaves the previous contents. The session's token is renewed at 80% of its lifetime and
+revoked when the session ends. Each online pull is kept as an encrypted offline cache in the vault.
+
+Options:
+  --no-shell     leave the session running (until 'ghostpod lock' or its TTL) and return
+  --offline      use the offline cache of the last pull; the server is not contacted
+                 (it is also used, with a warning naming its age, when the server is unreachable)
+  --cacert FILE  trust this PEM CA bundle for the server's certificate (a private CA)
+  --env ENV      the Infisical environment slug (default: infisical.environment, .infisical.json, dev)
+  -q, --quiet    no status line and no summary (errors and warnings are still printed)
+  --ttl, --linger, --profile   as for 'ghostpod run'
+
+The server, project, folders and mappings come from the config's "infisical" section (see
+ghostpod-config(5)), .infisical.json and the INFISICAL_* variables. Exit 4 when the server cannot
+be reached or refuses, with its message and reqId; otherwise as for 'ghostpod run'.
+)"},
+    {"identity", R"(Usage: ghostpod identity set [--from-fd N] | identity show | identity rm
+
+The Infisical machine identity (a Universal Auth client id and client secret) that 'pull' logs in
+with, kept in the vault and never written anywhere else.
+
+  set [--from-fd N]   read the client id and then the client secret, one line each, from stdin
+                      (asked for on a terminal, the secret with echo off) or from descriptor N
+  show                print the client id and whether a secret is stored (never the secret)
+  rm                  remove both from the vault
+
+INFISICAL_UNIVERSAL_AUTH_CLIENT_ID and INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET, when both are set,
+are used instead (as the official CLI does); INFISICAL_TOKEN skips the login altogether.
+)"},
+    {"identity set", R"(Usage: ghostpod identity set [--from-fd N]
+
+Reads the client id and then the client secret, one line each, from stdin (asked for on a
+terminal, the secret with echo off) or from descriptor N, and stores them in the vault.
+)"},
+    {"identity show", R"(Usage: ghostpod identity show
+
+Prints the stored client id and whether a client secret is stored. The secret is never printed.
+)"},
+    {"identity rm", R"(Usage: ghostpod identity rm
+
+Removes the machine identity from the vault.
 )"},
     {"lock", R"(Usage: ghostpod lock
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "vault/unique_fd.hpp"
@@ -11,47 +12,139 @@
 namespace ghostpod {
 namespace {
 
+constexpr const char* kNewSuffix = ".ghostpod-new";
+constexpr const char* kRetiredDir = ".ghostpod-retired";  // replaced files, emptied, kept as mount points
+
 std::string expand_home(const std::string& path, const std::string& home) {
     return path.rfind("~/", 0) == 0 ? home + path.substr(1) : path;
 }
 
-// Creates <name> below `root` (its folders 0700) and writes the value with the entry's mode.
-Status write_secret_file(int root, const Entry& entry) {
-    for (std::size_t slash = entry.name.find('/'); slash != std::string::npos; slash = entry.name.find('/', slash + 1)) {
-        std::string dir = entry.name.substr(0, slash);
+Status make_parents(int root, const std::string& name) {
+    for (std::size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+        std::string dir = name.substr(0, slash);
         if (::mkdirat(root, dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir $GHOSTPOD_DIR/" + dir);
     }
-    UniqueFd fd(::openat(root, entry.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return sys_error("create $GHOSTPOD_DIR/" + entry.name);
-    GP_TRY(write_all(fd.get(), entry.value(), "write $GHOSTPOD_DIR/" + entry.name));
-    if (::fchmod(fd.get(), entry.mode & 0777) != 0) return sys_error("chmod $GHOSTPOD_DIR/" + entry.name);
     return {};
+}
+
+// Creates `name` below `root` exclusively and writes the value with the mode.
+Status create_file(int root, const std::string& name, std::span<const std::uint8_t> value, std::uint16_t mode) {
+    UniqueFd fd(::openat(root, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) return sys_error("create $GHOSTPOD_DIR/" + name);
+    GP_TRY(write_all(fd.get(), value, "write $GHOSTPOD_DIR/" + name));
+    if (::fchmod(fd.get(), mode & 0777) != 0) return sys_error("chmod $GHOSTPOD_DIR/" + name);
+    return {};
+}
+
+bool same_content(int root, const std::string& name, std::span<const std::uint8_t> value) {
+    UniqueFd fd(::openat(root, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return false;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != value.size()) return false;
+    auto current = SecretBuffer::read_fd(fd.get(), value.size() + 1, "read $GHOSTPOD_DIR/" + name);
+    return current && current->equals(value);
+}
+
+// Opens the file about to be replaced for writing, so its bytes can be wiped after the rename.
+UniqueFd open_for_wipe(int root, const std::string& name) {
+    (void)!::fchmodat(root, name.c_str(), 0600, 0);
+    return UniqueFd(::openat(root, name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+// Swaps the fresh file in under `name` in one step, then moves the old one aside instead of
+// unlinking it: the old file is the mount point of the new bind on its mapped path, and the
+// kernel detaches mounts from a mount point that is unlinked.
+Status retire_and_replace(int root, const std::string& fresh, const std::string& name) {
+    static std::uint64_t retired = 0;
+    if (::renameat2(root, fresh.c_str(), root, name.c_str(), RENAME_EXCHANGE) != 0) return sys_error("replace $GHOSTPOD_DIR/" + name);
+    if (::mkdirat(root, kRetiredDir, 0700) != 0 && errno != EEXIST) return sys_error(std::string("mkdir $GHOSTPOD_DIR/") + kRetiredDir);
+    std::string aside = std::string(kRetiredDir) + "/" + std::to_string(++retired);
+    if (::renameat(root, fresh.c_str(), root, aside.c_str()) != 0) return sys_error("move the old $GHOSTPOD_DIR/" + name + " aside");
+    return {};
+}
+
+void forget(Materialised& layout, const std::string& name) {
+    std::erase(layout.secrets, name);
+    std::erase_if(layout.placements, [&](const Placement& p) { return p.secret == name; });
+    std::erase_if(layout.env, [&](const GhostEnv& e) { return e.secret == name; });
+    layout.bytes -= layout.sizes[name];
+    layout.sizes.erase(name);
 }
 
 }  // namespace
 
-Result<Materialised> materialise(sandbox::Ghost& ghost, const std::string& ghost_dir, const Vault& vault,
-                                 const Config& config, const std::string& home) {
-    Materialised out;
-    for (const auto& entry : vault.entries()) {
-        out.bytes += entry.length;
-        if (out.bytes > config.session.ram_limit_bytes)
-            return make_error(ErrorCode::runtime, "materialise secrets",
-                              "they exceed the RAM limit of " + std::to_string(config.session.ram_limit_bytes >> 20) + " MiB",
-                              "raise session.ram_limit_mib in the config (ramfs itself has no limit)");
-        GP_TRY(write_secret_file(ghost.root_dir.get(), entry));
-        out.secrets.push_back(entry.name);
-        auto mapping = mapping_for(config, entry.name);
-        if (!mapping) continue;
-        std::string inside = ghost_dir + "/" + entry.name;
-        std::string target = mapping->path.empty() ? inside : expand_home(mapping->path, home);
-        if (!mapping->path.empty()) {
-            GP_TRY(sandbox::place_in_ghost(ghost, inside, target));
-            out.placements.push_back({entry.name, target});
+Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& files, Materialised& layout,
+                         std::vector<std::string>* changed) {
+    std::uint64_t total = layout.bytes;
+    for (const auto& f : files) total = total - (layout.sizes.count(f.name) ? layout.sizes[f.name] : 0) + f.value.size();
+    if (total > w.ram_limit)
+        return make_error(ErrorCode::runtime, "write secrets into the ghost",
+                          "they need " + std::to_string(total >> 20) + " MiB, more than the RAM limit of " +
+                              std::to_string(w.ram_limit >> 20) + " MiB",
+                          "raise session.ram_limit_mib in the config");
+    int root = w.ghost.root_dir.get();
+    for (const auto& f : files) {
+        std::string inside = w.ghost_dir + "/" + f.name;
+        bool exists = layout.sizes.count(f.name) != 0;
+        if (exists && same_content(root, f.name, f.value)) continue;
+        GP_TRY(make_parents(root, f.name));
+        if (exists) {
+            std::string fresh = f.name + kNewSuffix;
+            ::unlinkat(root, fresh.c_str(), 0);
+            GP_TRY(create_file(root, fresh, f.value, f.mode));
+            // The mapped path shows the old file through its bind: put the new one over it while
+            // the old one is still linked (the kernel refuses to mount on a deleted file).
+            for (const auto& p : layout.placements)
+                if (p.secret == f.name) GP_TRY(sandbox::place_in_ghost(w.ghost, inside + kNewSuffix, p.target));
+            UniqueFd old = open_for_wipe(root, f.name);
+            GP_TRY(retire_and_replace(root, fresh, f.name));
+            if (old.valid()) (void)!::ftruncate(old.get(), 0);
+            layout.bytes = layout.bytes - layout.sizes[f.name] + f.value.size();
+            layout.sizes[f.name] = f.value.size();
+        } else {
+            GP_TRY(create_file(root, f.name, f.value, f.mode));
+            layout.secrets.push_back(f.name);
+            layout.sizes[f.name] = f.value.size();
+            layout.bytes += f.value.size();
+            if (f.mapping) {
+                std::string target = f.mapping->path.empty() ? inside : expand_home(f.mapping->path, w.home);
+                if (!f.mapping->path.empty()) {
+                    GP_TRY(sandbox::place_in_ghost(w.ghost, inside, target));
+                    layout.placements.push_back({f.name, target});
+                }
+                if (!f.mapping->env.empty()) {
+                    // One variable, one source: a later mapping (a pull) replaces an earlier one.
+                    std::erase_if(layout.env, [&](const GhostEnv& e) { return e.name == f.mapping->env; });
+                    layout.env.push_back({f.name, f.mapping->env, f.mapping->env_value ? inside : target, f.mapping->env_value});
+                }
+            }
         }
-        if (!mapping->env.empty()) out.env.push_back({entry.name, mapping->env, mapping->env_value ? inside : target, mapping->env_value});
+        if (changed) changed->push_back(f.name);
     }
-    return out;
+    return {};
+}
+
+Status remove_ghost_files(const GhostWriter& w, const std::vector<std::string>& names, Materialised& layout) {
+    int root = w.ghost.root_dir.get();
+    for (const auto& name : names) {
+        if (!layout.sizes.count(name)) continue;
+        for (const auto& p : layout.placements)
+            if (p.secret == name) GP_TRY(sandbox::unplace_in_ghost(w.ghost, p.target));
+        UniqueFd old = open_for_wipe(root, name);
+        if (old.valid()) (void)!::ftruncate(old.get(), 0);
+        if (::unlinkat(root, name.c_str(), 0) != 0 && errno != ENOENT) return sys_error("remove $GHOSTPOD_DIR/" + name);
+        forget(layout, name);
+    }
+    return {};
+}
+
+std::vector<GhostFile> vault_files(const Vault& vault, const Config& config) {
+    std::vector<GhostFile> files;
+    for (const auto& entry : vault.entries()) {
+        if (entry.kind == EntryKind::identity || entry.kind == EntryKind::token_cache) continue;
+        files.push_back({entry.name, entry.value(), entry.mode, mapping_for(config, entry.name)});
+    }
+    return files;
 }
 
 }  // namespace ghostpod

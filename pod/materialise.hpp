@@ -1,6 +1,9 @@
-// Writing vault secrets into the ghost's RAM mount and placing them at their mapped paths.
+// Writing secrets into the ghost's RAM mount and placing them at their mapped paths.
 #pragma once
 
+#include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,7 +14,7 @@
 namespace ghostpod {
 
 struct GhostEnv {
-    std::string secret;     // the vault entry it comes from
+    std::string secret;     // the file in $GHOSTPOD_DIR it comes from
     std::string name;
     std::string path;       // a file in the ghost
     bool value_from_file;   // the variable holds the file's content, read at attach time
@@ -22,16 +25,41 @@ struct Placement {
     std::string target;
 };
 
+// What is in the ghost now.
 struct Materialised {
     std::vector<std::string> secrets;  // names written to $GHOSTPOD_DIR
     std::vector<Placement> placements;
     std::vector<GhostEnv> env;
+    std::map<std::string, std::uint64_t> sizes;
     std::uint64_t bytes = 0;
 };
 
-// Every entry becomes $GHOSTPOD_DIR/<name> (mode from the entry); mapped ones also appear at
-// their path and/or variable. Stops with an error before exceeding the RAM limit.
-Result<Materialised> materialise(sandbox::Ghost& ghost, const std::string& ghost_dir, const Vault& vault,
-                                 const Config& config, const std::string& home);
+// One file to have in the ghost.
+struct GhostFile {
+    std::string name;  // below $GHOSTPOD_DIR
+    std::span<const std::uint8_t> value;
+    std::uint16_t mode = 0400;
+    std::optional<SecretMapping> mapping;
+};
+
+struct GhostWriter {
+    sandbox::Ghost& ghost;
+    std::string ghost_dir;
+    std::string home;
+    std::uint64_t ram_limit = 0;
+};
+
+// Makes each file exist with its value. New ones are created and placed; changed ones are
+// replaced whole (a rename in $GHOSTPOD_DIR, a new bind over the mapped path), so a reader sees
+// the old or the new value, and the old bytes are truncated away; unchanged ones are left alone.
+// Checks the RAM limit before writing anything. `changed` (optional) receives the names written.
+Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& files, Materialised& layout,
+                         std::vector<std::string>* changed = nullptr);
+// Removes files (and their placements and variables) from the ghost, wiping their bytes.
+Status remove_ghost_files(const GhostWriter& w, const std::vector<std::string>& names, Materialised& layout);
+
+// The vault's entries as ghost files: every entry but the Infisical identity and the pull cache,
+// with the config's (or the built-in) mapping.
+std::vector<GhostFile> vault_files(const Vault& vault, const Config& config);
 
 }  // namespace ghostpod

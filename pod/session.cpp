@@ -19,6 +19,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "pod/holder.hpp"
 #include "pod/materialise.hpp"
 #include "sandbox/fdpass.hpp"
 #include "sandbox/ghost.hpp"
@@ -61,36 +62,24 @@ sockaddr_un socket_address(const std::string& path) {
 
 // ---- the holder ------------------------------------------------------------------------
 
-struct Holder {
-    SessionPaths paths;
-    SessionSettings settings;
-    sandbox::Ghost ghost;
-    Materialised layout;
-    UniqueFd listener, signals, ttl_timer, idle_timer;
-    std::vector<UniqueFd> clients;
-    UniqueFd lock_requester;  // answered once everything is gone
-    std::uint64_t started = 0;
-};
-
-void arm(int timer, std::uint64_t seconds) {
-    struct itimerspec spec {};
-    spec.it_value.tv_sec = static_cast<time_t>(seconds);
-    spec.it_value.tv_nsec = seconds == 0 ? 1 : 0;  // zero would disarm; fire at once instead
-    ::timerfd_settime(timer, 0, &spec, nullptr);
-}
-
-void disarm(int timer) {
-    struct itimerspec spec {};
-    ::timerfd_settime(timer, 0, &spec, nullptr);
-}
-
-std::string attach_message(const Holder& h) {
-    std::string text = "attached\ndir\t" + h.paths.ghost_dir + "\n";
+// The attach answer can outgrow one socket message (10,000 pulled secrets): the first message
+// says how many follow.
+std::vector<std::string> attach_messages(const Holder& h) {
+    std::string text = "dir\t" + h.paths.ghost_dir + "\n";
     for (const auto& s : h.layout.secrets) text += "secret\t" + s + "\n";
     for (const auto& p : h.layout.placements) text += "place\t" + p.secret + "\t" + p.target + "\n";
     for (const auto& e : h.layout.env)
         text += "env\t" + e.secret + "\t" + e.name + "\t" + e.path + "\t" + (e.value_from_file ? "1" : "0") + "\n";
-    return text;
+    std::vector<std::string> parts;
+    constexpr std::size_t kPart = sandbox::kMaxMessageBytes - 64;
+    for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t end = pos + kPart >= text.size() ? text.size() : text.rfind('\n', pos + kPart) + 1;
+        if (end <= pos) end = std::min(text.size(), pos + kPart);  // a single overlong line
+        parts.push_back(text.substr(pos, end - pos));
+        pos = end;
+    }
+    parts.insert(parts.begin(), "attached\t" + std::to_string(parts.size()) + "\n");
+    return parts;
 }
 
 std::string status_message(const Holder& h) {
@@ -105,7 +94,19 @@ std::string status_message(const Holder& h) {
                         {"ram_mount", h.ghost.ram == sandbox::RamKind::ramfs ? "ramfs" : "tmpfs-noswap"},
                         {"ghost_dir", h.paths.ghost_dir},
                         {"secrets", h.layout.secrets.size()},
-                        {"bytes", h.layout.bytes}};
+                        {"bytes", h.layout.bytes},
+                        {"kept", h.keep}};
+    if (h.pull.active) {
+        j["pull"] = {{"host", h.pull.settings.target.base_url},
+                     {"project_id", h.pull.settings.target.project_id},
+                     {"environment", h.pull.settings.target.environment},
+                     {"secrets", h.pull.files.size()},
+                     {"fetched", h.pull.last_pull},
+                     {"source", h.pull.source},
+                     {"renewals", h.pull.renewals}};
+        if (h.pull.have_token && h.pull.token.expires_in > 0)
+            j["pull"]["token_expires"] = h.pull.token.obtained_at + h.pull.token.expires_in;
+    }
     return j.dump();
 }
 
@@ -120,9 +121,14 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     if (req == "attach") {
         std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
         if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
-        return static_cast<bool>(sandbox::send_message(conn, attach_message(h), fds));
+        auto parts = attach_messages(h);
+        if (!sandbox::send_message(conn, parts[0], fds)) return false;
+        for (std::size_t i = 1; i < parts.size(); ++i)
+            if (!sandbox::send_message(conn, parts[i])) return false;
+        return true;
     }
     if (req == "status") (void)sandbox::send_message(conn, status_message(h));
+    if (req.rfind("pull\n", 0) == 0) serve_pull(h, conn, std::string_view(req).substr(5));
     if (req == "lock") {
         shutdown = true;
         h.lock_requester = std::move(conn_fd);
@@ -131,35 +137,42 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
 }
 
 void run_holder(Holder& h) {
-    arm(h.ttl_timer.get(), h.settings.ttl_seconds);
+    arm_timer(h.ttl_timer.get(), h.settings.ttl_seconds);
     // Until the first client attaches, allow it time to connect even with no linger.
-    arm(h.idle_timer.get(), std::max<std::uint64_t>(h.settings.linger_seconds, 30));
+    arm_timer(h.idle_timer.get(), std::max<std::uint64_t>(h.settings.linger_seconds, 30));
     bool shutdown = false;
     while (!shutdown) {
         std::vector<pollfd> fds = {{h.listener.get(), POLLIN, 0}, {h.signals.get(), POLLIN, 0},
                                    {h.ttl_timer.get(), POLLIN, 0}, {h.idle_timer.get(), POLLIN, 0},
-                                   {h.ghost.channel.get(), POLLIN, 0}};
+                                   {h.ghost.channel.get(), POLLIN, 0}, {h.renew_timer.get(), POLLIN, 0}};
+        constexpr std::size_t kFixed = 6;
         for (auto& c : h.clients) fds.push_back({c.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0) continue;
         if (fds[1].revents || fds[2].revents || fds[3].revents || fds[4].revents) break;  // signal, TTL, idle, ghost gone
+        if (fds[5].revents) {
+            std::uint64_t expirations = 0;
+            (void)!::read(h.renew_timer.get(), &expirations, sizeof expirations);
+            renew_token(h);
+        }
         // A client's connection closing (or any data on it) means it detached. Only the clients
         // that were polled have an entry in fds: handle them before accepting new ones.
-        for (std::size_t i = fds.size() - 5; i-- > 0;) {
-            if (fds[5 + i].revents) {
+        for (std::size_t i = fds.size() - kFixed; i-- > 0;) {
+            if (fds[kFixed + i].revents) {
                 h.clients.erase(h.clients.begin() + static_cast<long>(i));
-                if (h.clients.empty()) arm(h.idle_timer.get(), h.settings.linger_seconds);
+                if (h.clients.empty() && !h.keep) arm_timer(h.idle_timer.get(), h.settings.linger_seconds);
             }
         }
         if (fds[0].revents & POLLIN) {
             UniqueFd conn(::accept4(h.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
             if (conn.valid() && serve(h, conn, shutdown)) {
                 h.clients.push_back(std::move(conn));
-                disarm(h.idle_timer.get());
+                disarm_timer(h.idle_timer.get());
             }
         }
     }
     ::unlink(h.paths.socket.c_str());
     sandbox::stop_ghost(h.ghost);  // returns once every process in the ghost is gone
+    revoke_token(h);
     // Our references to the namespaces and the RAM mount go before "locked" is said.
     h.ghost = sandbox::Ghost{};
     ::rmdir(h.paths.ghost_dir.c_str());
@@ -171,6 +184,8 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
                       HeldCredential& credential) {
     auto config = load_config(config_path);
     if (!config) return std::move(config).error();
+    h.config = *config;
+    h.vault_path = vault_path;
     auto listener = make_socket();
     if (!listener) return std::move(listener).error();
     ::unlink(h.paths.socket.c_str());
@@ -189,11 +204,13 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     auto vault = open_vault(vault_path, credential);
     credential.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
     if (!vault) return std::move(vault).error();
+    // Kept (in memfd_secret where the kernel has it) to reread the Infisical identity and to
+    // save the pull cache without asking for the passphrase again.
+    auto key = vault->copy_data_key();
+    if (!key) return std::move(key).error();
+    h.data_key = std::move(*key);
     const char* home = std::getenv("HOME");
-    auto layout = materialise(h.ghost, h.paths.ghost_dir, *vault, *config, home ? home : "/");
-    if (!layout) return std::move(layout).error();
-    h.layout = std::move(*layout);
-    return {};
+    return write_ghost_files(h.writer(home ? home : "/"), vault_files(*vault, *config), h.layout);
 }
 
 void report_to_launcher(int fd, const Status& status) {
@@ -232,6 +249,7 @@ void report_to_launcher(int fd, const Status& status) {
     h.signals.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
     h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+    h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     Status prepared = prepare_holder(h, vault_path, config_path, credential);
     report_to_launcher(ready, prepared);
     ::close(ready);
@@ -246,6 +264,18 @@ void report_to_launcher(int fd, const Status& status) {
 }
 
 }  // namespace
+
+void arm_timer(int timer, std::uint64_t seconds) {
+    struct itimerspec spec {};
+    spec.it_value.tv_sec = static_cast<time_t>(seconds);
+    spec.it_value.tv_nsec = seconds == 0 ? 1 : 0;  // zero would disarm; fire at once instead
+    ::timerfd_settime(timer, 0, &spec, nullptr);
+}
+
+void disarm_timer(int timer) {
+    struct itimerspec spec {};
+    ::timerfd_settime(timer, 0, &spec, nullptr);
+}
 
 Result<SessionPaths> session_paths(const std::string& vault_path) {
     SessionPaths p;
@@ -278,6 +308,15 @@ Result<UniqueFd> connect_session(const SessionPaths& paths) {
     return fd;
 }
 
+Error error_from_reply(const std::string& text) {
+    auto nl1 = text.find('\n'), nl2 = text.find('\n', nl1 + 1);
+    Error e;
+    e.code = static_cast<ErrorCode>(std::atoi(text.substr(0, nl1).c_str()));
+    e.what = text.substr(nl1 + 1, nl2 - nl1 - 1);
+    e.hint = nl2 == std::string::npos ? "" : text.substr(nl2 + 1);
+    return e;
+}
+
 Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
                      const SessionSettings& settings, const SessionPaths& paths) {
     int pipefd[2];
@@ -301,12 +340,7 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
     std::string text(answer.begin(), answer.end());
     if (text == "0") return {};
     if (text.empty()) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
-    auto nl1 = text.find('\n'), nl2 = text.find('\n', nl1 + 1);
-    Error e;
-    e.code = static_cast<ErrorCode>(std::atoi(text.substr(0, nl1).c_str()));
-    e.what = text.substr(nl1 + 1, nl2 - nl1 - 1);
-    e.hint = nl2 == std::string::npos ? "" : text.substr(nl2 + 1);
-    return e;
+    return error_from_reply(text);
 }
 
 Result<Attachment> attach(const SessionPaths& paths) {
@@ -316,8 +350,15 @@ Result<Attachment> attach(const SessionPaths& paths) {
     std::string reply;
     std::vector<UniqueFd> fds;
     GP_TRY(sandbox::receive_message(conn->get(), reply, &fds));
-    if (reply.rfind("attached\n", 0) != 0 || fds.size() < 3)
+    if (reply.rfind("attached\t", 0) != 0 || fds.size() < 3)
         return make_error(ErrorCode::session, "attach to the session", "the holder refused");
+    std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
+    reply = "attached\n";
+    for (std::size_t i = 0; i < parts; ++i) {
+        std::string part;
+        GP_TRY(sandbox::receive_message(conn->get(), part));
+        reply += part;
+    }
     Attachment a;
     a.connection = std::move(*conn);
     a.ns_mnt = std::move(fds[0]);
@@ -342,6 +383,27 @@ Result<Attachment> attach(const SessionPaths& paths) {
         else if (f[0] == "env" && f.size() == 5) a.env.push_back({f[1], f[2], f[3], f[4] == "1"});
     }
     return a;
+}
+
+Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
+                                 const std::function<void(const std::string&)>& on_progress) {
+    auto conn = connect_session(paths);
+    if (!conn) return std::move(conn).error();
+    GP_TRY(sandbox::send_message(conn->get(), "pull\n" + settings_json));
+    for (;;) {
+        std::string reply;
+        GP_TRY(sandbox::receive_message(conn->get(), reply));
+        if (reply.rfind("progress\t", 0) == 0) {
+            on_progress(reply.substr(9));
+        } else if (reply.rfind("pulled\n", 0) == 0) {
+            return reply.substr(7);
+        } else if (reply.rfind("error\n", 0) == 0) {
+            return error_from_reply(reply.substr(6));
+        } else {
+            return make_error(ErrorCode::session, "pull in the session", "the holder ended the connection",
+                              "the session may have ended; run 'ghostpod pull' again");
+        }
+    }
 }
 
 Result<std::string> request(const SessionPaths& paths, const std::string& what) {

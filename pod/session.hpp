@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,5 +46,9 @@ struct Attachment {
 Result<Attachment> attach(const SessionPaths& paths);
 // One request with a one-message answer: "lock", "status".
 Result<std::string> request(const SessionPaths& paths, const std::string& what);
+// Asks the holder to pull (settings as JSON); progress lines go to `on_progress`. Returns the
+// final answer's JSON, or the holder's error.
+Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
+                                 const std::function<void(const std::string&)>& on_progress);
 
 }  // namespace ghostpod

@@ -94,13 +94,18 @@ void reap_children() {
         if (fds_to_watch[0].revents & (POLLIN | POLLHUP)) {
             std::string request;
             if (!receive_message(channel, request) || request.empty()) ::_exit(0);
-            // "place\t<source>\t<target>"
-            auto first = request.find('\t'), second = request.find('\t', first + 1);
-            if (request.rfind("place\t", 0) != 0 || second == std::string::npos) {
-                (void)send_message(channel, "error\tunknown request");
-                continue;
+            // "place\t<source>\t<target>" or "unplace\t<target>"
+            Status placed;
+            if (request.rfind("unplace\t", 0) == 0) {
+                placed = unplace_file(request.substr(8));
+            } else {
+                auto first = request.find('\t'), second = request.find('\t', first + 1);
+                if (request.rfind("place\t", 0) != 0 || second == std::string::npos) {
+                    (void)send_message(channel, "error\tunknown request");
+                    continue;
+                }
+                placed = place_file(request.substr(first + 1, second - first - 1), request.substr(second + 1), shadow);
             }
-            auto placed = place_file(request.substr(first + 1, second - first - 1), request.substr(second + 1), shadow);
             (void)send_message(channel, placed ? std::string("ok") : "error\t" + placed.error().describe());
         }
     }
@@ -148,13 +153,22 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     return ghost;
 }
 
-Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target) {
-    GP_TRY(send_message(ghost.channel.get(), "place\t" + source + "\t" + target));
+namespace {
+Status ask_ghost_init(Ghost& ghost, const std::string& request, const std::string& what) {
+    GP_TRY(send_message(ghost.channel.get(), request));
     std::string reply;
     GP_TRY(receive_message(ghost.channel.get(), reply));
     if (reply == "ok") return {};
-    return make_error(ErrorCode::runtime, "place " + target + " in the ghost",
-                      reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init did not answer");
+    return make_error(ErrorCode::runtime, what, reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init did not answer");
+}
+}  // namespace
+
+Status unplace_in_ghost(Ghost& ghost, const std::string& target) {
+    return ask_ghost_init(ghost, "unplace\t" + target, "remove " + target + " from the ghost");
+}
+
+Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target) {
+    return ask_ghost_init(ghost, "place\t" + source + "\t" + target, "place " + target + " in the ghost");
 }
 
 void stop_ghost(Ghost& ghost) {

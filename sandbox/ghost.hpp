@@ -37,6 +37,8 @@ struct Ghost {
 Result<Ghost> start_ghost(const GhostSpec& spec);
 // Asks ghost init to make `source` (a path in the RAM mount) appear at `target` (absolute).
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target);
+// Asks ghost init to remove every placement at `target` (the path shows what it hid again).
+Status unplace_in_ghost(Ghost& ghost, const std::string& target);
 // Kills ghost init (and with it every process in the ghost) and reaps it.
 void stop_ghost(Ghost& ghost);
 

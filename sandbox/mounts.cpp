@@ -166,4 +166,12 @@ Status place_file(const std::string& source, const std::string& target, const st
     return {};
 }
 
+Status unplace_file(const std::string& target) {
+    if (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return mount_error("unmount " + target);
+    // A refreshed secret stacks a new bind on the old one: take them all off.
+    while (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
+    }
+    return {};
+}
+
 }  // namespace ghostpod::sandbox

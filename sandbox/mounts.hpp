@@ -26,6 +26,8 @@ Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit
 // its real entries, and the missing part of the path is created inside the shadow.
 // `shadow_area` is a directory in the RAM mount for those shadows.
 Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area);
+// Unmounts every bind stacked on `target` by place_file.
+Status unplace_file(const std::string& target);
 
 // For a profile's view, in a mount namespace of the caller's own (after unshare): unmounts
 // every path in `hide`, then covers `dir` with a RAM mount that holds bind mounts of only the

@@ -12,6 +12,8 @@ packages=(
   python3                                # tests: the independent format reader, probes inside the ghost
   tmux                                   # tests: an interactive shell in the ghost on a real terminal
   bubblewrap hyperfine                   # tests/bench/bench_session.sh: a peer, and the timer
+  openssl ca-certificates                # tests and demo: a throwaway CA for the local Infisical server
+  curl                                   # tests/bench/bench_pull.sh: the floor a pull is compared with
 )
 # tests: the real kubectl reads the ghost's kubeconfig. Any kubectl will do; Debian's package
 # conflicts with the kubectl some images ship, so it is installed only when none is present.

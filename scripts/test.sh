@@ -24,7 +24,7 @@ if [[ $(id -u) -eq 0 ]]; then
   cp build/ghostpod build/tests/ghostpod_unit_tests build/tests/ghostpod_integration_tests "$scratch/"
   mkdir -p "$scratch/man" "$scratch/tests/support"
   cp man/* "$scratch/man/"
-  cp tests/support/read_vault_spec.py "$scratch/tests/support/"
+  cp tests/support/read_vault_spec.py tests/support/fake_infisical.py "$scratch/tests/support/"
   chown -R "$user:$user" "$scratch"
   echo "== tests (release, as unprivileged user $user)"
   for t in ghostpod_unit_tests ghostpod_integration_tests; do

@@ -102,22 +102,49 @@ Result<Vault> Vault::open(std::span<const std::uint8_t> file, const Credential& 
     }
     if (!unwrapped) return wrong_credential(credential.type);
 
-    auto mac_key = vault.subkey(kHeaderMacKeyId);
+    GP_TRY(vault.read_sealed(file));
+    return vault;
+}
+
+Result<Vault> Vault::open_with_data_key(std::span<const std::uint8_t> file, std::span<const std::uint8_t> data_key) {
+    auto header = parse_header(file);
+    if (!header) return std::move(header).error();
+    if (data_key.size() != kKeyBytes) return make_error(ErrorCode::unlock, "", "the data key has the wrong length");
+    Vault vault;
+    vault.header_ = std::move(*header);
+    auto dek = SecretBuffer::allocate_key(kKeyBytes);
+    if (!dek) return std::move(dek).error();
+    vault.dek_ = std::move(*dek);
+    std::memcpy(vault.dek_.data(), data_key.data(), kKeyBytes);
+    GP_TRY(vault.read_sealed(file));
+    return vault;
+}
+
+Result<SecretBuffer> Vault::copy_data_key() const {
+    auto key = SecretBuffer::allocate_key(kKeyBytes);
+    if (!key) return key;
+    std::memcpy(key->data(), dek_.data(), kKeyBytes);
+    return key;
+}
+
+// Checks the header MAC and decrypts the payload with the data key already in dek_.
+Status Vault::read_sealed(std::span<const std::uint8_t> file) {
+    auto mac_key = subkey(kHeaderMacKeyId);
     if (!mac_key) return std::move(mac_key).error();
-    std::size_t body_len = vault.header_.length() - kHeaderMacBytes;
+    std::size_t body_len = header_.length() - kHeaderMacBytes;
     auto expected = header_mac(file.subspan(0, body_len), *mac_key);
-    if (sodium_memcmp(expected.data(), vault.header_.mac.data(), kHeaderMacBytes) != 0)
+    if (sodium_memcmp(expected.data(), header_.mac.data(), kHeaderMacBytes) != 0)
         return make_error(ErrorCode::unlock, "", "damaged header: authentication failed",
                           "restore the previous generation (the .bak file next to the vault) or a backup");
 
-    auto payload_key = vault.subkey(kPayloadKeyId);
+    auto payload_key = subkey(kPayloadKeyId);
     if (!payload_key) return std::move(payload_key).error();
-    auto sealed = file.subspan(vault.header_.length());
-    auto entries = open_payload(sealed, payload_key->bytes(), payload_aad(vault.header_), vault.header_.entry_count);
+    auto sealed = file.subspan(header_.length());
+    auto entries = open_payload(sealed, payload_key->bytes(), payload_aad(header_), header_.entry_count);
     if (!entries) return std::move(entries).error();
-    vault.entries_ = std::move(*entries);
-    vault.sealed_payload_.assign(sealed.begin(), sealed.end());
-    return vault;
+    entries_ = std::move(*entries);
+    sealed_payload_.assign(sealed.begin(), sealed.end());
+    return {};
 }
 
 Result<std::vector<std::uint8_t>> Vault::serialise(std::uint64_t now) {

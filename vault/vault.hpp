@@ -28,6 +28,10 @@ public:
                                 std::span<const std::uint8_t> recovery_key, std::uint64_t now);
     // Unlocks file bytes. ErrorCode::unlock for a wrong credential or any damage.
     static Result<Vault> open(std::span<const std::uint8_t> file, const Credential& credential);
+    // Reopens file bytes with a data key kept from an earlier open (a session's holder saving
+    // its pull cache): the header MAC and the payload are still checked.
+    static Result<Vault> open_with_data_key(std::span<const std::uint8_t> file, std::span<const std::uint8_t> data_key);
+    Result<SecretBuffer> copy_data_key() const;
 
     // The file bytes to write. Re-seals the payload only when entries changed (bumping the
     // generation); otherwise the previous ciphertext is reused byte for byte.
@@ -48,6 +52,7 @@ private:
     Vault() = default;
     Status add_slot(SlotType type, std::span<const std::uint8_t> secret, KdfProfile profile);
     Result<SecretBuffer> subkey(std::uint64_t id) const;
+    Status read_sealed(std::span<const std::uint8_t> file);
 
     SecretBuffer dek_;
     Header header_;

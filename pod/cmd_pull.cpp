@@ -1,0 +1,100 @@
+// pull: unlock, open the ghost, pull from Infisical into it, then a shell or one command (or
+// leave the session running). In a running session it refreshes the pulled secrets.
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "pod/cli.hpp"
+#include "pod/messages.hpp"
+#include "pod/pull_settings.hpp"
+#include "pod/session_client.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+// One line on the terminal that rewrites itself: the unlock, then the pull's steps. Only when
+// stderr is a terminal and not --quiet.
+class StatusLine {
+public:
+    explicit StatusLine(bool enabled) : enabled_(enabled) {}
+    ~StatusLine() { clear(); }
+    void show(const std::string& text) {
+        if (!enabled_) return;
+        (void)write_all(STDERR_FILENO, text_bytes("\r\033[Kghostpod: " + text + "…"), "write the status line");
+        shown_ = true;
+    }
+    void clear() {
+        if (!shown_) return;
+        (void)write_all(STDERR_FILENO, text_bytes("\r\033[K"), "clear the status line");
+        shown_ = false;
+    }
+
+private:
+    bool enabled_;
+    bool shown_ = false;
+};
+
+}  // namespace
+
+int cmd_pull(Context& context, const std::vector<std::string>& args) {
+    auto parsed = parse_args(args,
+                             {{"--no-shell", false}, {"--offline", false}, {"--cacert", true}, {"--env", true},
+                              {"--quiet", false}, {"-q", false}, {"--ttl", true}, {"--linger", true}, {"--profile", true}},
+                             context, "pull");
+    if (!parsed) return report(parsed.error());
+    if (parsed->help) return print_help("pull") ? 0 : 2;
+    bool no_shell = parsed->has("--no-shell");
+    bool quiet = parsed->has("--quiet") || parsed->has("-q");
+    if (no_shell && !parsed->positional.empty()) return report(usage_error("pull", "--no-shell takes no command"));
+    if (no_shell && parsed->has("--profile")) return report(usage_error("pull", "--profile applies to a command or shell"));
+    auto options = session_options(context, *parsed, "pull");
+    if (!options) return report(options.error());
+    PullOverrides overrides;
+    overrides.cacert = parsed->value("--cacert");
+    overrides.environment = parsed->value("--env");
+    overrides.offline = parsed->has("--offline");
+    overrides.keep = no_shell;
+    auto settings = resolve_pull_settings(options->config, options->config_path, overrides);
+    if (!settings) return report(settings.error());
+
+    StatusLine line(!quiet && ::isatty(STDERR_FILENO));
+    JoinInfo info;
+    info.progress = [&](const std::string& text) { line.show(text); };
+    auto attachment = join_or_start(context, *options, info);
+    if (!attachment) {
+        line.clear();
+        return report(attachment.error());
+    }
+    auto answer = request_pull(info.paths, pull_settings_json(*settings), info.progress);
+    line.clear();
+    if (!answer) {
+        // A session this command opened only to pull into is of no use without the pull.
+        if (info.started) {
+            attachment->connection.reset();
+            (void)request(info.paths, "lock");
+        }
+        return report(answer.error());
+    }
+    auto result = nlohmann::json::parse(*answer, nullptr, false);
+    if (result.is_object()) {
+        for (const auto& w : result.value("warnings", nlohmann::json::array()))
+            if (w.is_string()) warn(w.get<std::string>());
+        if (!quiet && ::isatty(STDERR_FILENO))
+            note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + settings->target.base_url + " (" +
+                 settings->target.environment + ")" + (result.value("source", "") == "cache" ? " via the offline cache" : ""));
+    }
+    // The pull added files, paths and variables: attach again to see them (then let go of the
+    // first attachment, so the session never has no client in between).
+    auto fresh = attach(info.paths);
+    if (!fresh) return report(fresh.error());
+    *attachment = std::move(*fresh);
+    if (no_shell) {
+        if (!quiet) note("the session stays up: 'ghostpod enter' joins it, 'ghostpod lock' ends it");
+        return 0;
+    }
+    if (!parsed->positional.empty()) return run_attached(*attachment, parsed->positional, *options);
+    return run_attached(*attachment, {user_shell()}, *options);
+}
+
+}  // namespace ghostpod

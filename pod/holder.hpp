@@ -1,0 +1,60 @@
+// The session holder's state, shared by its event loop (session.cpp) and its Infisical work
+// (holder_pull.cpp). Only the holder process uses these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pod/config.hpp"
+#include "pod/infisical.hpp"
+#include "pod/materialise.hpp"
+#include "pod/pull_settings.hpp"
+#include "pod/session.hpp"
+#include "sandbox/ghost.hpp"
+#include "vault/secret_buffer.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+
+struct HolderPull {
+    bool active = false;           // a pull has filled the ghost at least once
+    PullSettings settings;         // of the last pull
+    AccessToken token;
+    bool have_token = false;
+    bool token_ours = false;       // from our login: renewed and revoked by us
+    std::vector<std::string> files;  // pulled files now in the ghost
+    std::uint64_t last_pull = 0;   // when the ghost's pulled contents were fetched
+    std::string source;            // "server" or "cache"
+    std::uint64_t renewals = 0;
+};
+
+struct Holder {
+    SessionPaths paths;
+    SessionSettings settings;
+    std::string vault_path;
+    Config config;
+    SecretBuffer data_key;  // kept to reread the identity and save the pull cache
+    sandbox::Ghost ghost;
+    Materialised layout;
+    UniqueFd listener, signals, ttl_timer, idle_timer, renew_timer;
+    std::vector<UniqueFd> clients;
+    UniqueFd lock_requester;  // answered once everything is gone
+    std::uint64_t started = 0;
+    bool keep = false;        // stays up with no client attached (pull --no-shell)
+    HolderPull pull;
+
+    GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
+};
+
+// "pull\n<settings json>": pulls, fills the ghost, answers on `conn` (progress lines, then
+// "pulled\n<json>" or "error\n<code>\n<what>\n<hint>").
+void serve_pull(Holder& h, int conn, std::string_view settings_json);
+// The renew timer fired: renew the token (or log in again), rearm.
+void renew_token(Holder& h);
+// The session ends: revoke our token, bounded in time.
+void revoke_token(Holder& h);
+void arm_timer(int timer, std::uint64_t seconds);
+void disarm_timer(int timer);
+
+}  // namespace ghostpod

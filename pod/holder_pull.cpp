@@ -1,0 +1,319 @@
+// The holder's Infisical work: log in with the vault's machine identity, pull, fill the ghost,
+// keep the offline cache in the vault, renew the token and revoke it at the end.
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "pod/holder.hpp"
+#include "pod/pull_cache.hpp"
+#include "pod/unlock.hpp"
+#include "sandbox/fdpass.hpp"
+#include "vault/store.hpp"
+#include "vault/vault.hpp"
+
+namespace ghostpod {
+namespace {
+
+constexpr std::uint64_t kRenewRetrySeconds = 60;
+
+void progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
+
+Result<Vault> reopen_vault(const Holder& h) {
+    auto bytes = read_vault_file(h.vault_path);
+    if (!bytes) return std::move(bytes).error();
+    auto vault = Vault::open_with_data_key(*bytes, h.data_key.bytes());
+    if (!vault) {
+        Error e = std::move(vault).error();
+        e.what = "reopen " + h.vault_path;
+        e.why = "it was replaced by a vault with another data key, or damaged";
+        e.hint = "lock the session and start a new one";
+        return e;
+    }
+    return vault;
+}
+
+std::optional<SecretBuffer> from_env(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) return std::nullopt;
+    auto copy = SecretBuffer::copy_of(text_bytes(value));
+    if (!copy) return std::nullopt;
+    return std::move(*copy);
+}
+
+// Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's.
+Status log_in(Holder& h, InfisicalClient& client) {
+    auto env_id = from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    auto env_secret = from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    Result<AccessToken> token = AccessToken{};
+    if (env_id && env_secret) {
+        token = client.login(env_id->bytes(), env_secret->bytes());
+    } else {
+        auto vault = reopen_vault(h);
+        if (!vault) return std::move(vault).error();
+        const Entry* id = vault->find(kClientIdEntry);
+        const Entry* secret = vault->find(kClientSecretEntry);
+        if (!id || !secret)
+            return make_error(ErrorCode::usage, "log in to " + client.target().base_url, "the vault holds no machine identity",
+                              "store one with 'ghostpod identity set' (client id and secret of a Universal Auth identity)");
+        token = client.login(id->value(), secret->value());
+    }
+    if (!token) return std::move(token).error();
+    h.pull.token = std::move(*token);
+    h.pull.have_token = true;
+    h.pull.token_ours = true;
+    return {};
+}
+
+// A token to list with: INFISICAL_TOKEN (not ours: never renewed or revoked), the session's
+// own while it lasts, else a fresh login.
+Status ensure_token(Holder& h, InfisicalClient& client, bool same_server) {
+    for (const char* name : {"INFISICAL_TOKEN", "INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN"}) {
+        if (auto token = from_env(name)) {
+            h.pull.token = AccessToken{std::move(*token), 0, now_seconds()};
+            h.pull.have_token = true;
+            h.pull.token_ours = false;
+            return {};
+        }
+    }
+    if (h.pull.have_token && h.pull.token_ours && !same_server) revoke_token(h);
+    if (h.pull.have_token && same_server) return {};
+    return log_in(h, client);
+}
+
+bool auth_failure(const Error& e) { return e.code == ErrorCode::network && (e.errnum == 401 || e.errnum == 403); }
+
+// Network trouble rather than a refusal: the cases the offline cache is for.
+bool unreachable(const Error& e) {
+    return e.code == ErrorCode::network && (e.errnum <= 0 || e.errnum == 429 || e.errnum >= 500);
+}
+
+Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
+    bool same_server = h.pull.active && h.pull.settings.target.base_url == s.target.base_url;
+    auto client = InfisicalClient::create(s.target, s.http);
+    if (!client) return std::move(client).error();
+    bool fresh_login = !(h.pull.have_token && same_server);
+    progress(conn, (fresh_login ? "logging in to " : "pulling from ") + s.target.base_url);
+    GP_TRY(ensure_token(h, *client, same_server));
+    progress(conn, "pulling " + s.target.environment + ":" + joined_paths(s.target.paths) + " from " + s.target.base_url);
+    auto pulled = client->list(h.pull.token);
+    if (!pulled && auth_failure(pulled.error()) && !fresh_login && h.pull.token_ours) {
+        // The session's token was revoked or expired on the server's side: log in once more.
+        h.pull.have_token = false;
+        GP_TRY(log_in(h, *client));
+        pulled = client->list(h.pull.token);
+    }
+    return pulled;
+}
+
+Result<CachedPull> load_cache(const Holder& h) {
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    const Entry* entry = vault->find(kPullCacheEntry);
+    if (!entry)
+        return make_error(ErrorCode::network, "use the offline cache", "the vault holds none yet",
+                          "run 'ghostpod pull' once while the server is reachable");
+    return decode_pull_cache(entry->value());
+}
+
+Status save_cache(const Holder& h, const PullSettings& s, const PulledSecrets& pulled) {
+    auto encoded = encode_pull_cache(s, pulled, now_seconds());
+    if (!encoded) return std::move(encoded).error();
+    auto lock = VaultLock::acquire(h.vault_path);
+    if (!lock) return std::move(lock).error();
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    Entry entry;
+    entry.name = kPullCacheEntry;
+    entry.kind = EntryKind::token_cache;
+    entry.mode = 0400;
+    entry.updated = now_seconds();
+    entry.source = "infisical:" + s.target.base_url;
+    GP_TRY(vault->put(std::move(entry), encoded->bytes()));
+    return save_vault(*vault, h.vault_path);
+}
+
+// Appends value as an HCL string literal: quotes and backslashes escaped, control characters
+// as escapes, and "${" / "%{" doubled so terraform reads them literally.
+Status append_hcl_string(SecretBuffer& out, std::span<const std::uint8_t> value) {
+    GP_TRY(out.push_back('"'));
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        std::uint8_t c = value[i];
+        bool template_start = i + 1 < value.size() && value[i + 1] == '{' && (c == '$' || c == '%');
+        if (c == '"' || c == '\\') {
+            GP_TRY(out.push_back('\\'));
+            GP_TRY(out.push_back(c));
+        } else if (c == '\n') {
+            GP_TRY(out.append(text_bytes("\\n")));
+        } else if (c == '\r') {
+            GP_TRY(out.append(text_bytes("\\r")));
+        } else if (c == '\t') {
+            GP_TRY(out.append(text_bytes("\\t")));
+        } else {
+            GP_TRY(out.push_back(c));
+            if (template_start) GP_TRY(out.push_back(c));
+        }
+    }
+    return out.push_back('"');
+}
+
+// The .tfvars file: `name = "value"` per configured variable, built in secret memory.
+Result<SecretBuffer> tfvars_file(const PullSettings& s, const PulledSecrets& pulled, std::vector<std::string>& missing) {
+    auto out = SecretBuffer::allocate(0);
+    if (!out) return out;
+    GP_TRY(out->append(text_bytes("# written by ghostpod pull; exists only inside the ghost\n")));
+    for (const auto& [variable, key] : s.tfvars) {
+        const PulledSecret* secret = pulled.find(key);
+        if (!secret) {
+            missing.push_back(key);
+            continue;
+        }
+        GP_TRY(out->append(text_bytes(variable + " = ")));
+        GP_TRY(append_hcl_string(*out, pulled.value(*secret)));
+        GP_TRY(out->push_back('\n'));
+    }
+    return out;
+}
+
+Status fill_ghost(Holder& h, const PullSettings& s, const PulledSecrets& pulled, std::vector<std::string>& warnings) {
+    std::vector<GhostFile> files;
+    for (const auto& secret : pulled.secrets)
+        files.push_back({kPulledPrefix + secret.key, pulled.value(secret), 0400, pulled_mapping_for(s, secret.key)});
+    SecretBuffer tfvars;
+    if (!s.tfvars_path.empty()) {
+        std::vector<std::string> missing;
+        auto built = tfvars_file(s, pulled, missing);
+        if (!built) return std::move(built).error();
+        tfvars = std::move(*built);
+        for (const auto& key : missing) warnings.push_back("infisical.tfvars names " + key + ", which the pull did not return");
+        files.push_back({"infisical.auto.tfvars", tfvars.bytes(), 0400, SecretMapping{s.tfvars_path, "", false}});
+    }
+    std::set<std::string> now;
+    for (const auto& f : files) now.insert(f.name);
+    std::vector<std::string> gone;
+    for (const auto& name : h.pull.files)
+        if (!now.count(name)) gone.push_back(name);
+    GhostWriter writer = h.writer(s.home);
+    GP_TRY(remove_ghost_files(writer, gone, h.layout));  // first: frees their RAM for the new ones
+    GP_TRY(write_ghost_files(writer, files, h.layout));
+    h.pull.files.assign(now.begin(), now.end());
+    return {};
+}
+
+void arm_renewal(Holder& h) {
+    if (!h.pull.have_token || !h.pull.token_ours || h.pull.token.expires_in == 0) {
+        disarm_timer(h.renew_timer.get());
+        return;
+    }
+    std::uint64_t at = h.pull.token.obtained_at + h.pull.token.expires_in * 8 / 10;
+    std::uint64_t now = now_seconds();
+    arm_timer(h.renew_timer.get(), at > now ? at - now : 0);
+}
+
+std::string error_reply(const Error& e) {
+    return "error\n" + std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
+}
+
+std::string age_text(std::uint64_t seconds) {
+    if (seconds < 120) return std::to_string(seconds) + " s";
+    if (seconds < 7200) return std::to_string(seconds / 60) + " min";
+    if (seconds < 172800) return std::to_string(seconds / 3600) + " h";
+    return std::to_string(seconds / 86400) + " days";
+}
+
+}  // namespace
+
+void serve_pull(Holder& h, int conn, std::string_view settings_json) {
+    auto settings = parse_pull_settings(settings_json);
+    if (!settings) {
+        (void)sandbox::send_message(conn, error_reply(settings.error()));
+        return;
+    }
+    const PullSettings& s = *settings;
+    std::vector<std::string> warnings;
+    std::string source = "server";
+    std::uint64_t fetched_at = now_seconds();
+    Result<PulledSecrets> pulled = PulledSecrets{};
+    if (!s.offline) pulled = fetch(h, s, conn);
+    // The cache stands in for an unreachable server only when the ghost has no pull yet: a
+    // failed refresh keeps what the ghost has.
+    if (s.offline || (!pulled && unreachable(pulled.error()) && !h.pull.active)) {
+        auto cache = load_cache(h);
+        if (!cache || !cache_matches(*cache, s)) {
+            Error e = s.offline ? (cache ? make_error(ErrorCode::network, "use the offline cache",
+                                                      "it was pulled from another server, project, environment or paths",
+                                                      "run 'ghostpod pull' once online with this config")
+                                         : std::move(cache).error())
+                                : std::move(pulled).error();
+            if (!s.offline && !e.hint.empty()) e.hint += "; there is no usable offline cache";
+            (void)sandbox::send_message(conn, error_reply(e));
+            return;
+        }
+        if (!s.offline) warnings.push_back("could not reach " + s.target.base_url + ": " + pulled.error().why);
+        fetched_at = cache->fetched_at;
+        warnings.push_back("using the offline cache from " + age_text(now_seconds() - std::min(now_seconds(), fetched_at)) +
+                           " ago (" + std::to_string(cache->pulled.secrets.size()) + " secrets)");
+        pulled = std::move(cache->pulled);
+        source = "cache";
+    }
+    if (!pulled) {
+        (void)sandbox::send_message(conn, error_reply(pulled.error()));
+        return;
+    }
+    for (const auto& key : pulled->skipped) warnings.push_back("skipped secret '" + key + "': not usable as a file name");
+    progress(conn, "writing " + std::to_string(pulled->secrets.size()) + " secrets into the ghost");
+    // Nothing in the ghost changed before this point: a failed pull leaves the previous contents.
+    if (auto filled = fill_ghost(h, s, *pulled, warnings); !filled) {
+        (void)sandbox::send_message(conn, error_reply(filled.error()));
+        return;
+    }
+    if (source == "server") {
+        if (auto saved = save_cache(h, s, *pulled); !saved)
+            warnings.push_back("the offline cache was not saved: " + saved.error().describe());
+    }
+    h.pull.active = true;
+    h.pull.settings = s;
+    h.pull.last_pull = fetched_at;
+    h.pull.source = source;
+    arm_renewal(h);
+    if (s.keep) {
+        h.keep = true;
+        disarm_timer(h.idle_timer.get());
+    }
+    nlohmann::json reply = {{"secrets", pulled->secrets.size()}, {"source", source}, {"fetched", fetched_at},
+                            {"warnings", warnings}};
+    (void)sandbox::send_message(conn, "pulled\n" + reply.dump());
+}
+
+void renew_token(Holder& h) {
+    if (!h.pull.have_token || !h.pull.token_ours) return;
+    auto client = InfisicalClient::create(h.pull.settings.target, h.pull.settings.http);
+    if (!client) return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
+    auto renewed = client->renew(h.pull.token);
+    if (renewed) {
+        h.pull.token = std::move(*renewed);
+        h.pull.renewals += 1;
+    } else if (auth_failure(renewed.error())) {
+        // Past its max TTL, or revoked: the client policy is to log in again.
+        if (!log_in(h, *client)) return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
+        h.pull.renewals += 1;
+    } else {
+        return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
+    }
+    arm_renewal(h);
+}
+
+void revoke_token(Holder& h) {
+    if (!h.pull.have_token || !h.pull.token_ours) return;
+    HttpSettings quick = h.pull.settings.http;
+    quick.connect_timeout_ms = std::min<std::uint64_t>(quick.connect_timeout_ms, 3000);
+    quick.request_timeout_ms = std::min<std::uint64_t>(quick.request_timeout_ms, 5000);
+    quick.retry_budget_ms = std::min<std::uint64_t>(quick.retry_budget_ms, 5000);
+    if (auto client = InfisicalClient::create(h.pull.settings.target, quick)) (void)client->revoke(h.pull.token);
+    h.pull.token = AccessToken{};
+    h.pull.have_token = false;
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,235 @@
+#include "pod/http.hpp"
+
+#include "vault/unique_fd.hpp"
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#ifndef GHOSTPOD_VERSION
+#define GHOSTPOD_VERSION "0.0.0"
+#endif
+
+namespace ghostpod {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kFirstBackoffMs = 250;
+constexpr std::uint64_t kMaxBackoffMs = 8'000;
+constexpr unsigned kMaxAttempts = 10;
+
+struct Exchange {
+    SecretBuffer body;
+    std::size_t cap = 0;
+    bool too_large = false;
+    std::string retry_after;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* x = static_cast<Exchange*>(user);
+    std::size_t n = size * count;
+    if (x->body.size() + n > x->cap) {
+        x->too_large = true;
+        return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    if (!x->body.append({reinterpret_cast<const std::uint8_t*>(data), n})) return 0;
+    return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* x = static_cast<Exchange*>(user);
+    std::size_t n = size * count;
+    std::string_view line(data, n);
+    constexpr std::string_view kName = "retry-after:";
+    if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
+        std::string_view value = line.substr(kName.size());
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+        x->retry_after = std::string(value);
+    }
+    return n;
+}
+
+bool retryable_transport(CURLcode code) {
+    switch (code) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// The retry-after header in whole seconds (the HTTP-date form is not used by Infisical).
+std::optional<std::uint64_t> retry_after_ms(const std::string& value) {
+    std::uint64_t seconds = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc() || end != value.data() + value.size() || seconds > 3600) return std::nullopt;
+    return seconds * 1000;
+}
+
+std::uint64_t jittered_backoff(unsigned attempt) {
+    std::uint64_t ceiling = std::min<std::uint64_t>(kMaxBackoffMs, kFirstBackoffMs << std::min(attempt, 10u));
+    // "Equal jitter": half fixed, half random, so retries from many clients spread out.
+    return ceiling / 2 + randombytes_uniform(static_cast<std::uint32_t>(ceiling / 2 + 1));
+}
+
+void global_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+    CURL* curl = nullptr;
+    HttpSettings settings;
+    ~Impl() {
+        if (curl) curl_easy_cleanup(curl);
+    }
+};
+
+bool retryable_status(long status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
+
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
+HttpClient::~HttpClient() = default;
+
+Result<HttpClient> HttpClient::create(const HttpSettings& settings) {
+    global_init_once();
+    HttpClient client;
+    client.impl_ = std::make_unique<Impl>();
+    client.impl_->settings = settings;
+    client.impl_->curl = curl_easy_init();
+    if (!client.impl_->curl) return make_error(ErrorCode::runtime, "initialise libcurl", "curl_easy_init failed");
+    return client;
+}
+
+std::string HttpClient::escape(const std::string& text) {
+    char* escaped = curl_easy_escape(impl_->curl, text.c_str(), static_cast<int>(text.size()));
+    std::string out = escaped ? escaped : "";
+    curl_free(escaped);
+    return out;
+}
+
+Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
+    CURL* curl = impl_->curl;
+    const HttpSettings& s = impl_->settings;
+    curl_easy_reset(curl);  // keeps the connection cache: later requests reuse the TLS session
+    Exchange x;
+    x.cap = s.max_response_bytes;
+    auto body = SecretBuffer::allocate(0);
+    if (!body) return std::move(body).error();
+    x.body = std::move(*body);
+
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect must not carry the token elsewhere
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!s.cacert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, s.cacert.c_str());
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout_ms));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(s.request_timeout_ms));
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "ghostpod/" GHOSTPOD_VERSION);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl decodes
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+
+    curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+    for (const auto& h : s.extra_headers) headers = curl_slist_append(headers, h.c_str());
+    // The header line holds the token: built in secret memory; libcurl's own copy is freed
+    // (and, in release builds, wiped) with the list.
+    SecretBuffer auth;
+    if (request.bearer) {
+        auto line = SecretBuffer::copy_of(text_bytes("Authorization: Bearer "));
+        if (!line) return std::move(line).error();
+        GP_TRY(line->append(request.bearer->bytes()));
+        GP_TRY(line->push_back('\0'));
+        auth = std::move(*line);
+        headers = curl_slist_append(headers, reinterpret_cast<const char*>(auth.data()));
+    }
+    if (request.post) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        const SecretBuffer* b = request.json_body;
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, b ? reinterpret_cast<const char*>(b->data()) : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(b ? b->size() : 0));
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_slist_free_all(headers);
+
+    if (x.too_large)
+        return make_error(ErrorCode::network, "read the answer of " + request.url,
+                          "it is larger than " + std::to_string(s.max_response_bytes >> 20) + " MiB",
+                          "the server misbehaves, or the folder is huge: raise infisical.max_response_mib");
+    if (rc != CURLE_OK) {
+        std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        Error e = make_error(ErrorCode::network, "reach " + request.url, why);
+        e.errnum = -static_cast<int>(rc);  // marks the transport error kind for the retry policy
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR)
+            e.hint = "the server's TLS certificate is not trusted; for a private CA pass --cacert FILE (or infisical.cacert)";
+        else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT)
+            e.hint = "check the network and infisical.host; 'ghostpod pull --offline' uses the last pull";
+        return e;
+    }
+    HttpResponse response;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    response.body = std::move(x.body);
+    response.retry_after = x.retry_after;
+    return response;
+}
+
+Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
+    const auto start = Clock::now();
+    const HttpSettings& s = impl_->settings;
+    auto elapsed_ms = [&] {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+    };
+    std::uint64_t waited = 0;
+    for (unsigned attempt = 1;; ++attempt) {
+        auto result = this->attempt(request);
+        bool again = result ? retryable_status(result->status)
+                            : result.error().errnum < 0 && retryable_transport(static_cast<CURLcode>(-result.error().errnum));
+        std::uint64_t delay = jittered_backoff(attempt - 1);
+        if (result && !result->retry_after.empty()) {
+            auto asked = retry_after_ms(result->retry_after);
+            if (asked) delay = std::max<std::uint64_t>(*asked, 1);
+        }
+        if (!again || attempt >= kMaxAttempts || elapsed_ms() + delay > s.retry_budget_ms) {
+            if (result) {
+                result->attempts = attempt;
+                result->waited_ms = waited;
+            } else if (attempt > 1) {
+                Error e = std::move(result).error();
+                e.why += " (gave up after " + std::to_string(attempt) + " attempts in " +
+                         std::to_string(elapsed_ms() / 1000) + " s)";
+                return e;
+            }
+            return result;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        waited += delay;
+    }
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,65 @@
+// HTTPS requests over libcurl for the Infisical client: TLS always verified, connect and total
+// timeouts, a cap on response size, and retries with exponential backoff and jitter on 429, 5xx
+// and connection failures, honouring retry-after and bounded in total time. Bodies in both
+// directions live in secret memory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vault/result.hpp"
+#include "vault/secret_buffer.hpp"
+
+namespace ghostpod {
+
+struct HttpSettings {
+    std::string cacert;                        // PEM bundle for a private CA; empty: the system store
+    std::uint64_t connect_timeout_ms = 10'000;
+    std::uint64_t request_timeout_ms = 60'000;  // one attempt, connect included
+    std::uint64_t retry_budget_ms = 20'000;     // all attempts and waits together
+    std::size_t max_response_bytes = 256u << 20;
+    std::vector<std::string> extra_headers;    // "Name: value" (INFISICAL_CUSTOM_HEADERS)
+};
+
+struct HttpRequest {
+    bool post = false;
+    std::string url;
+    const SecretBuffer* bearer = nullptr;  // Authorization: Bearer <token> when set
+    const SecretBuffer* json_body = nullptr;
+};
+
+struct HttpResponse {
+    long status = 0;
+    SecretBuffer body;
+    std::string retry_after;  // the header's value, when sent
+    unsigned attempts = 1;
+    std::uint64_t waited_ms = 0;  // time spent sleeping between attempts
+};
+
+class HttpClient {
+public:
+    static Result<HttpClient> create(const HttpSettings& settings);
+    HttpClient(HttpClient&&) noexcept;
+    HttpClient& operator=(HttpClient&&) noexcept;
+    ~HttpClient();
+
+    // One request with the retry policy. A response with any status is a success here; the
+    // error is for when no usable response came (connection, TLS, timeout, size cap). A last
+    // 429/5xx after the budget is spent is returned as a response.
+    Result<HttpResponse> send(const HttpRequest& request);
+    // Percent-encodes a query value.
+    std::string escape(const std::string& text);
+
+private:
+    HttpClient() = default;
+    Result<HttpResponse> attempt(const HttpRequest& request);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Whether a status is worth another attempt (429 and the 5xx that mean "try later").
+bool retryable_status(long status);
+
+}  // namespace ghostpod

@@ -1,0 +1,336 @@
+#include "pod/infisical.hpp"
+
+#include <sodium.h>
+
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "pod/unlock.hpp"
+#include "vault/payload.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+using nlohmann::json;
+
+// Zeroes every string in a parsed document before it is freed: values were copied to secret
+// memory, and the heap copies the parser made must not linger.
+void wipe_strings(json& j) {
+    if (j.is_string()) {
+        auto& s = j.get_ref<std::string&>();
+        sodium_memzero(s.data(), s.size());
+    } else if (j.is_structured()) {
+        for (auto& item : j) wipe_strings(item);
+    }
+}
+
+struct WipedJson {
+    json doc;
+    ~WipedJson() { wipe_strings(doc); }
+};
+
+Status append_json_string(SecretBuffer& out, std::span<const std::uint8_t> text) {
+    GP_TRY(out.push_back('"'));
+    for (std::uint8_t c : text) {
+        if (c == '"' || c == '\\') {
+            GP_TRY(out.push_back('\\'));
+            GP_TRY(out.push_back(c));
+        } else if (c < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", c);
+            GP_TRY(out.append(text_bytes(esc)));
+        } else {
+            GP_TRY(out.push_back(c));
+        }
+    }
+    return out.push_back('"');
+}
+
+// {"accessToken": "<token>"} for renew and revoke.
+Result<SecretBuffer> token_body(const AccessToken& token) {
+    auto body = SecretBuffer::copy_of(text_bytes("{\"accessToken\":"));
+    if (!body) return body;
+    GP_TRY(append_json_string(*body, token.token.bytes()));
+    GP_TRY(body->push_back('}'));
+    return body;
+}
+
+std::string printable(std::string_view text, std::size_t max) {
+    std::string out;
+    for (char c : text.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : ' ';
+    if (text.size() > max) out += "…";
+    return out;
+}
+
+}  // namespace
+
+std::string describe_server_error(long status, std::string_view body, unsigned attempts, std::string& message_out) {
+    std::string why = std::to_string(status);
+    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        std::string text = printable(body, 200);
+        message_out = text;
+        return why + (text.empty() ? "" : ": " + text) + (attempts > 1 ? " after " + std::to_string(attempts) + " attempts" : "");
+    }
+    std::string message;
+    if (auto m = j.find("message"); m != j.end()) {
+        if (m->is_string()) {
+            message = m->get<std::string>();
+        } else if (m->is_array()) {  // 422 ValidationFailure: a list of problems
+            for (const auto& item : *m) {
+                std::string one = item.is_object() && item.contains("message") && item["message"].is_string()
+                                      ? item["message"].get<std::string>()
+                                      : item.dump();
+                if (item.is_object() && item.contains("path")) one = item["path"].dump() + " " + one;
+                message += (message.empty() ? "" : "; ") + one;
+            }
+        }
+    }
+    message_out = message;
+    if (auto e = j.find("error"); e != j.end() && e->is_string()) why += " " + e->get<std::string>();
+    if (!message.empty()) why += ": " + printable(message, 300);
+    if (auto id = j.find("reqId"); id != j.end() && id->is_string()) why += " (reqId " + printable(id->get<std::string>(), 80) + ")";
+    if (attempts > 1) why += " after " + std::to_string(attempts) + " attempts";
+    return why;
+}
+
+namespace {
+
+std::string describe_failure(const HttpResponse& r, std::string& message_out) {
+    return describe_server_error(r.status, r.body.view(), r.attempts, message_out);
+}
+
+std::string hint_for(long status, const std::string& step, const std::string& message) {
+    if (message.find("temporarily locked") != std::string::npos)
+        return "too many failed logins locked the identity for a few minutes; wait, then check it with 'ghostpod identity set'";
+    if (status == 401 && step.rfind("log in", 0) == 0)
+        return "check the machine identity with 'ghostpod identity set' (client id and client secret)";
+    if (status == 401 || status == 403) {
+        if (message.find("expired") != std::string::npos || message.find("Token") != std::string::npos)
+            return "the access token is no longer valid; run 'ghostpod pull' again to log in";
+        return "give the machine identity read access to this project and environment in Infisical";
+    }
+    if (status == 404) return "check infisical.project_id, infisical.environment and infisical.paths in the config";
+    if (status == 400 || status == 422) return "the server refused the request; check the infisical section of the config";
+    if (status == 429) return "the server is rate-limiting this client; wait a minute and retry";
+    if (status >= 500) return "the server failed; retry later, or use 'ghostpod pull --offline' for the last pull";
+    return "";
+}
+
+Result<json> parse_answer(const HttpResponse& r, const std::string& step) {
+    json j = json::parse(r.body.view().begin(), r.body.view().end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return make_error(ErrorCode::network, step, "the server's answer is not a JSON object",
+                          "the server, or a proxy in front of it, misbehaves; check infisical.host");
+    return j;
+}
+
+bool usable_key(const std::string& key) {
+    return !key.empty() && key.find('/') == std::string::npos && validate_entry_name(key);
+}
+
+}  // namespace
+
+const PulledSecret* PulledSecrets::find(const std::string& key) const {
+    for (const auto& s : secrets)
+        if (s.key == key) return &s;
+    return nullptr;
+}
+
+std::string normalise_base_url(const std::string& host) {
+    std::string url = host;
+    while (!url.empty() && (url.back() == ' ' || url.back() == '\n')) url.pop_back();
+    while (!url.empty() && url.front() == ' ') url.erase(url.begin());
+    if (url.find("://") == std::string::npos) url = "https://" + url;
+    while (url.size() > 1 && url.back() == '/') url.pop_back();
+    if (!url.ends_with("/api")) url += "/api";
+    return url;
+}
+
+Result<InfisicalClient> InfisicalClient::create(const InfisicalTarget& target, const HttpSettings& http) {
+    auto client = HttpClient::create(http);
+    if (!client) return std::move(client).error();
+    return InfisicalClient(target, std::move(*client));
+}
+
+Result<HttpResponse> InfisicalClient::call(const std::string& step, const HttpRequest& request) {
+    auto response = http_.send(request);
+    if (!response) {
+        Error e = std::move(response).error();
+        e.what = step + ": " + e.what;
+        return e;
+    }
+    if (response->status >= 200 && response->status < 300) return response;
+    std::string message;
+    std::string why = describe_failure(*response, message);
+    Error e = make_error(ErrorCode::network, step, why, hint_for(response->status, step, message));
+    e.errnum = static_cast<int>(response->status);  // the HTTP status, for callers that branch on it
+    return e;
+}
+
+Result<AccessToken> InfisicalClient::token_from(const std::string& step, HttpResponse& response) {
+    auto parsed = parse_answer(response, step);
+    if (!parsed) return std::move(parsed).error();
+    WipedJson j{std::move(*parsed)};
+    auto t = j.doc.find("accessToken");
+    if (t == j.doc.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
+        return make_error(ErrorCode::network, step, "the answer has no accessToken", "the server does not speak Infisical's API");
+    AccessToken token;
+    auto copy = SecretBuffer::copy_of(text_bytes(t->get_ref<const std::string&>()));
+    if (!copy) return std::move(copy).error();
+    token.token = std::move(*copy);
+    if (auto e = j.doc.find("expiresIn"); e != j.doc.end() && e->is_number_unsigned()) token.expires_in = e->get<std::uint64_t>();
+    token.obtained_at = now_seconds();
+    return token;
+}
+
+Result<AccessToken> InfisicalClient::login(std::span<const std::uint8_t> client_id, std::span<const std::uint8_t> client_secret) {
+    auto body = SecretBuffer::copy_of(text_bytes("{\"clientId\":"));
+    if (!body) return std::move(body).error();
+    GP_TRY(append_json_string(*body, client_id));
+    GP_TRY(body->append(text_bytes(",\"clientSecret\":")));
+    GP_TRY(append_json_string(*body, client_secret));
+    if (!target_.organization_slug.empty()) {
+        GP_TRY(body->append(text_bytes(",\"organizationSlug\":")));
+        GP_TRY(append_json_string(*body, text_bytes(target_.organization_slug)));
+    }
+    GP_TRY(body->push_back('}'));
+    std::string step = "log in to " + target_.base_url;
+    // Never an Authorization header here: a stale one turns a login into a 403.
+    auto response = call(step, {true, target_.base_url + "/v1/auth/universal-auth/login", nullptr, &*body});
+    if (!response) return std::move(response).error();
+    return token_from(step, *response);
+}
+
+Result<AccessToken> InfisicalClient::renew(const AccessToken& token) {
+    auto body = token_body(token);
+    if (!body) return std::move(body).error();
+    std::string step = "renew the access token at " + target_.base_url;
+    auto response = call(step, {true, target_.base_url + "/v1/auth/token/renew", nullptr, &*body});
+    if (!response) return std::move(response).error();
+    return token_from(step, *response);
+}
+
+Status InfisicalClient::revoke(const AccessToken& token) {
+    auto body = token_body(token);
+    if (!body) return std::move(body).error();
+    auto response = call("revoke the access token at " + target_.base_url,
+                         {true, target_.base_url + "/v1/auth/token/revoke", nullptr, &*body});
+    if (!response) return std::move(response).error();
+    return {};
+}
+
+Result<HttpResponse> InfisicalClient::list_folder(const AccessToken& token, const std::string& path) {
+    auto q = [&](const std::string& name, const std::string& value) { return name + "=" + http_.escape(value); };
+    auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+    std::string step = "list secrets of " + target_.environment + ":" + path + " at " + target_.base_url;
+    for (;;) {
+        // Every flag explicitly: servers' defaults differ across versions.
+        std::string url = target_.base_url + (use_v3_ ? "/v3/secrets/raw?" + q("workspaceId", target_.project_id) +
+                                                            "&" + q("include_imports", flag(target_.include_imports))
+                                                      : "/v4/secrets?" + q("projectId", target_.project_id) + "&" +
+                                                            q("includeImports", flag(target_.include_imports)));
+        url += "&" + q("environment", target_.environment) + "&" + q("secretPath", path) + "&" +
+               q("recursive", flag(target_.recursive)) + "&" + q("expandSecretReferences", flag(target_.expand_references)) +
+               "&viewSecretValue=true";
+        auto response = http_.send({false, url, &token.token, nullptr});
+        if (!response) {
+            Error e = std::move(response).error();
+            e.what = step + ": " + e.what;
+            return e;
+        }
+        if (!use_v3_ && response->status == 404) {
+            std::string message;
+            (void)describe_failure(*response, message);
+            if (message.rfind("Route ", 0) == 0) {  // an older server without v4: same answer from v3
+                use_v3_ = true;
+                continue;
+            }
+        }
+        if (response->status >= 200 && response->status < 300) return response;
+        std::string message;
+        std::string why = describe_failure(*response, message);
+        Error e = make_error(ErrorCode::network, step, why, hint_for(response->status, step, message));
+        e.errnum = static_cast<int>(response->status);
+        return e;
+    }
+}
+
+Result<PulledSecrets> InfisicalClient::list(const AccessToken& token) {
+    std::vector<HttpResponse> answers;
+    for (const auto& path : target_.paths) {
+        auto answer = list_folder(token, path);
+        if (!answer) return std::move(answer).error();
+        answers.push_back(std::move(*answer));
+    }
+    std::vector<const SecretBuffer*> bodies;
+    for (const auto& a : answers) bodies.push_back(&a.body);
+    return merge_listings(bodies, target_.base_url);
+}
+
+Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where) {
+    struct Slot {
+        std::string folder;
+        std::size_t offset, length;
+    };
+    PulledSecrets out;
+    auto values = SecretBuffer::allocate(0);
+    if (!values) return std::move(values).error();
+    out.values = std::move(*values);
+    std::map<std::string, Slot> merged;
+    std::string step = "read the secrets listed by " + where;
+    auto bad = [&](const std::string& why) {
+        return make_error(ErrorCode::network, step, why, "the server does not answer like Infisical; check infisical.host");
+    };
+    for (const SecretBuffer* body : bodies) {
+        WipedJson j{json::parse(body->view().begin(), body->view().end(), nullptr, false)};
+        if (j.doc.is_discarded() || !j.doc.is_object()) return bad("the answer is not a JSON object");
+        std::map<std::string, Slot> folder;  // this path's secrets with its own precedence
+        // Adds one listing's secrets; `own` ones replace, imported ones only fill gaps.
+        auto take = [&](const json& list, bool own) -> Status {
+            if (!list.is_array()) return bad("\"secrets\" is not a list");
+            for (const auto& s : list) {
+                if (!s.is_object()) return bad("a secret is not an object");
+                auto key = s.find("secretKey");
+                auto value = s.find("secretValue");
+                if (key == s.end() || !key->is_string() || value == s.end() || !value->is_string())
+                    return bad("a secret lacks secretKey or secretValue");
+                if (auto hidden = s.find("secretValueHidden"); hidden != s.end() && hidden->is_boolean() && hidden->get<bool>())
+                    return make_error(ErrorCode::network, step, "the server hid the value of " + key->get<std::string>(),
+                                      "give the machine identity permission to read secret values");
+                const std::string& name = key->get_ref<const std::string&>();
+                if (!usable_key(name)) {
+                    out.skipped.push_back(printable(name, 80));
+                    continue;
+                }
+                if (!own && folder.count(name)) continue;
+                std::string path = "/";
+                if (auto p = s.find("secretPath"); p != s.end() && p->is_string()) path = p->get<std::string>();
+                const std::string& v = value->get_ref<const std::string&>();
+                Slot slot{path, out.values.size(), v.size()};
+                GP_TRY(out.values.append(text_bytes(v)));
+                folder[name] = slot;
+            }
+            return {};
+        };
+        auto secrets = j.doc.find("secrets");
+        if (secrets == j.doc.end()) return bad("the answer has no \"secrets\"");
+        GP_TRY(take(*secrets, true));
+        if (auto imports = j.doc.find("imports"); imports != j.doc.end() && !imports->is_null()) {
+            if (!imports->is_array()) return bad("\"imports\" is not a list");
+            // Walked from last to first: a later import beats an earlier one, and only fills
+            // keys the folder itself does not have.
+            for (auto it = imports->rbegin(); it != imports->rend(); ++it) {
+                if (!it->is_object() || !it->contains("secrets")) return bad("an import has no \"secrets\"");
+                GP_TRY(take((*it)["secrets"], false));
+            }
+        }
+        for (auto& [name, slot] : folder) merged[name] = slot;  // a later path wins
+    }
+    for (const auto& [name, slot] : merged) out.secrets.push_back({name, slot.folder, slot.offset, slot.length});
+    return out;
+}
+
+}  // namespace ghostpod

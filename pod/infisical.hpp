@@ -1,0 +1,87 @@
+// The Infisical client: Universal Auth login, token renew and revoke, and listing secrets of
+// several folders with imports and the official precedence (see ../shared/infisical-api.md).
+// Tokens, the client secret and every value stay in secret memory; errors carry the server's
+// message, error name and reqId, never a value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pod/http.hpp"
+#include "vault/result.hpp"
+#include "vault/secret_buffer.hpp"
+
+namespace ghostpod {
+
+struct InfisicalTarget {
+    std::string base_url;  // normalised: ends with /api
+    std::string project_id;
+    std::string environment;
+    std::vector<std::string> paths = {"/"};
+    bool recursive = false;
+    bool include_imports = true;
+    bool expand_references = true;
+    std::string organization_slug;  // sent on login only when set
+};
+
+struct AccessToken {
+    SecretBuffer token;
+    std::uint64_t expires_in = 0;  // seconds; 0: never
+    std::uint64_t obtained_at = 0; // unix time
+};
+
+// One pulled secret: its key and where its value sits in PulledSecrets::values.
+struct PulledSecret {
+    std::string key;
+    std::string folder;  // the secretPath it came from (imports: the imported folder)
+    std::size_t offset = 0;
+    std::size_t length = 0;
+};
+
+struct PulledSecrets {
+    std::vector<PulledSecret> secrets;  // in a stable order (by key)
+    SecretBuffer values;                // all values, back to back
+    std::vector<std::string> skipped;   // keys that cannot be file names (e.g. with '/')
+    std::span<const std::uint8_t> value(const PulledSecret& s) const { return {values.data() + s.offset, s.length}; }
+    const PulledSecret* find(const std::string& key) const;
+};
+
+// "host", "host/", "host/api", "host/api/" → "https://host/api"; a scheme is kept, https added
+// when missing. Never produces "/api/api".
+std::string normalise_base_url(const std::string& host);
+
+class InfisicalClient {
+public:
+    static Result<InfisicalClient> create(const InfisicalTarget& target, const HttpSettings& http);
+
+    Result<AccessToken> login(std::span<const std::uint8_t> client_id, std::span<const std::uint8_t> client_secret);
+    Result<AccessToken> renew(const AccessToken& token);
+    Status revoke(const AccessToken& token);
+    // Every configured path, merged: a folder's own secrets beat its imports, a later import
+    // beats an earlier one, and a later path beats an earlier one.
+    Result<PulledSecrets> list(const AccessToken& token);
+
+    const InfisicalTarget& target() const { return target_; }
+    bool used_v3() const { return use_v3_; }
+
+private:
+    InfisicalClient(InfisicalTarget target, HttpClient http) : target_(std::move(target)), http_(std::move(http)) {}
+    Result<HttpResponse> call(const std::string& step, const HttpRequest& request);
+    Result<AccessToken> token_from(const std::string& step, HttpResponse& response);
+    Result<HttpResponse> list_folder(const AccessToken& token, const std::string& path);
+
+    InfisicalTarget target_;
+    HttpClient http_;
+    bool use_v3_ = false;
+};
+
+// "401 UnauthorizedError: Invalid credentials (reqId req-1)" from an error answer: the server's
+// status, error, message (a 422's list of problems joined) and reqId. `message_out` gets the
+// message alone.
+std::string describe_server_error(long status, std::string_view body, unsigned attempts, std::string& message_out);
+
+// For tests: the merge rule on parsed listing bodies (one per path, in order).
+Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where);
+
+}  // namespace ghostpod

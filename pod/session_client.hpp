@@ -1,0 +1,39 @@
+// The command side of sessions, shared by run/shell/enter (cmd_session.cpp) and pull
+// (cmd_pull.cpp): options, joining or starting the session, running a command inside.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pod/cli.hpp"
+#include "pod/config.hpp"
+#include "pod/session.hpp"
+
+namespace ghostpod {
+
+struct SessionOptions {
+    SessionSettings settings;
+    Config config;
+    std::string config_path;
+    bool explicit_lifetime = false;  // --ttl or --linger given
+    bool may_start = true;
+    std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
+};
+
+struct JoinInfo {
+    SessionPaths paths;
+    bool started = false;                              // this command started the session
+    std::function<void(const std::string&)> progress;  // told "unlocking …" before the KDF runs
+};
+
+Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command);
+// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs.
+Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info);
+// Runs argv in the ghost and returns its exit status (128+N for a signal).
+int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options);
+// The user's shell ($SHELL, else /bin/bash).
+std::string user_shell();
+
+}  // namespace ghostpod

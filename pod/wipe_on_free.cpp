@@ -1,0 +1,40 @@
+// Every heap block this process frees is zeroed first. libcurl, OpenSSL and the JSON parser
+// copy what passes through them (request lines with the token, TLS records, parsed values) into
+// ordinary heap memory we cannot reach; interposing free() and realloc() makes sure none of
+// those copies outlives its use. Linked into the ghostpod executable only; sanitizer builds
+// keep their own allocator.
+#if !defined(__SANITIZE_ADDRESS__)
+
+#include <malloc.h>
+#include <sodium.h>
+
+#include <cstring>
+
+extern "C" {
+void __libc_free(void* block);
+void* __libc_malloc(std::size_t size);
+
+void free(void* block) {
+    if (block == nullptr) return;
+    sodium_memzero(block, malloc_usable_size(block));
+    __libc_free(block);
+}
+
+// glibc's realloc may move a block and free the old one internally, unwiped: move it here.
+void* realloc(void* block, std::size_t size) {
+    if (block == nullptr) return __libc_malloc(size);
+    if (size == 0) {
+        free(block);
+        return nullptr;
+    }
+    std::size_t usable = malloc_usable_size(block);
+    if (size <= usable) return block;
+    void* moved = __libc_malloc(size);
+    if (moved == nullptr) return nullptr;
+    std::memcpy(moved, block, usable);
+    free(block);
+    return moved;
+}
+}
+
+#endif
