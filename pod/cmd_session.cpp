@@ -18,6 +18,7 @@
 #include "pod/config.hpp"
 #include "pod/messages.hpp"
 #include "pod/session.hpp"
+#include "pod/pull_settings.hpp"
 #include "pod/session_client.hpp"
 #include "pod/unlock.hpp"
 #include "sandbox/ghost.hpp"
@@ -53,6 +54,8 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
             o.explicit_lifetime = true;
         }
     }
+    // A session started by run or shell may be refreshed by a later 'pull' from the same server.
+    if (auto pull = resolve_pull_settings(o.config, o.config_path, {})) o.pull_settings = pull_settings_json(*pull);
     if (o.settings.ttl_seconds == 0) return usage_error(command, "the TTL (--ttl or session.ttl) must be longer than 0");
     if (auto name = args.value("--profile")) {
         auto it = config->profiles.find(*name);
@@ -85,7 +88,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
     if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
-    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths));
+    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths, options.pull_settings));
     info.started = true;
     joined = attach(*paths);
     if (joined) {

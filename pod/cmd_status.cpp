@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "pod/cli.hpp"
+#include "pod/unlock.hpp"
 #include "pod/config.hpp"
 #include "pod/format_util.hpp"
 #include "pod/messages.hpp"
@@ -97,6 +98,18 @@ std::string text_report(const nlohmann::json& s) {
             << " s TTL\n  attached:   " << sess["attached"].get<std::uint64_t>() << " command(s); linger " << sess["linger_seconds"].get<std::uint64_t>()
             << " s\n  RAM mount:  " << sess["ram_mount"].get<std::string>() << ", " << sess["secrets"].get<std::uint64_t>() << " secrets, "
             << human_size(sess["bytes"].get<std::uint64_t>()) << "\n";
+        if (sess.contains("pull")) {
+            const auto& pull = sess["pull"];
+            std::uint64_t now = now_seconds();
+            out << "  pulled:     " << pull["secrets"].get<std::uint64_t>() << " files from " << pull["host"].get<std::string>() << " ("
+                << pull["project_id"].get<std::string>() << ", " << pull["environment"].get<std::string>() << "), fetched "
+                << now - std::min(now, pull["fetched"].get<std::uint64_t>()) << " s ago"
+                << (pull["source"] == "cache" ? " (offline cache)" : "") << "\n";
+            if (pull.contains("token_expires"))
+                out << "  token:      renewed " << pull["renewals"].get<std::uint64_t>() << " time(s); expires in "
+                    << pull["token_expires"].get<std::uint64_t>() - std::min(now, pull["token_expires"].get<std::uint64_t>())
+                    << " s; revoked when the session ends\n";
+        }
     } else {
         out << "session:    none running\n";
     }

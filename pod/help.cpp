@@ -32,7 +32,9 @@ Commands:
   pull [--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q] [-- CMD [ARGS]]
                                    unlock, open the ghost, pull Infisical secrets into it, then
                                    a shell or CMD (in a running session: refresh the pull)
-  identity set|show|rm             the Infisical machine identity kept in the vault
+  identity set [--from-fd N]       store the Infisical machine identity (client id and secret)
+  identity show                    print the stored client id (never the secret)
+  identity rm                      remove the machine identity from the vault
   lock                             end the session: every process and plaintext in it gone
   status [--json]                  the vault, the session and the memory-protection posture
   help [COMMAND]                   this text, or one command's

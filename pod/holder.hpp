@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct Holder {
     std::uint64_t started = 0;
     bool keep = false;        // stays up with no client attached (pull --no-shell)
     HolderPull pull;
+    std::optional<PullSettings> trusted_pull;  // from the command that unlocked; see start_session
 
     GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
 };

@@ -87,7 +87,9 @@ bool auth_failure(const Error& e) { return e.code == ErrorCode::network && (e.er
 
 // Network trouble rather than a refusal: the cases the offline cache is for.
 bool unreachable(const Error& e) {
-    return e.code == ErrorCode::network && (e.errnum <= 0 || e.errnum == 429 || e.errnum >= 500);
+    if (e.code != ErrorCode::network) return false;
+    if (e.errnum < 0) return transport_unreachable(-e.errnum);  // not a TLS failure: that may be an impostor
+    return e.errnum == 429 || e.errnum >= 500;
 }
 
 Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
@@ -223,6 +225,24 @@ std::string age_text(std::uint64_t seconds) {
     return std::to_string(seconds / 86400) + " days";
 }
 
+// A pull request may come from any process of the user: it must not point the holder (and the
+// vault's identity) at another server, CA, project or folder than the unlocking command chose.
+Status check_trusted(const Holder& h, const PullSettings& s) {
+    if (!h.trusted_pull)
+        return make_error(ErrorCode::session, "pull in the running session",
+                          "it was started without an Infisical configuration",
+                          "end it with 'ghostpod lock', then run 'ghostpod pull'");
+    const PullSettings& t = *h.trusted_pull;
+    if (t.target.base_url != s.target.base_url || t.http.cacert != s.http.cacert || t.http.extra_headers != s.http.extra_headers ||
+        t.target.project_id != s.target.project_id || t.target.environment != s.target.environment ||
+        t.target.paths != s.target.paths || t.target.organization_slug != s.target.organization_slug)
+        return make_error(ErrorCode::session, "pull in the running session",
+                          "it pulls from " + t.target.base_url + " (project " + t.target.project_id + ", " + t.target.environment +
+                              ":" + joined_paths(t.target.paths) + "), and this pull asks for another server, CA, project or folder",
+                          "end it with 'ghostpod lock' and pull again to use the new settings");
+    return {};
+}
+
 }  // namespace
 
 void serve_pull(Holder& h, int conn, std::string_view settings_json) {
@@ -232,6 +252,10 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         return;
     }
     const PullSettings& s = *settings;
+    if (auto refused = check_trusted(h, s); !refused) {
+        (void)sandbox::send_message(conn, error_reply(refused.error()));
+        return;
+    }
     std::vector<std::string> warnings;
     std::string source = "server";
     std::uint64_t fetched_at = now_seconds();

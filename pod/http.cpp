@@ -102,6 +102,8 @@ struct HttpClient::Impl {
     }
 };
 
+bool transport_unreachable(int curl_code) { return retryable_transport(static_cast<CURLcode>(curl_code)); }
+
 bool retryable_status(long status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
 
 HttpClient::HttpClient(HttpClient&&) noexcept = default;

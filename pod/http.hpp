@@ -59,6 +59,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Whether a libcurl error code (as kept negated in Error::errnum by HttpClient) means the server
+// could not be reached at all: no name, no connection, a timeout or a dropped connection.
+bool transport_unreachable(int curl_code);
 // Whether a status is worth another attempt (429 and the 5xx that mean "try later").
 bool retryable_status(long status);
 

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
+
+#include <sodium.h>
 
 #include "vault/unique_fd.hpp"
 
@@ -36,13 +39,15 @@ Status create_file(int root, const std::string& name, std::span<const std::uint8
     return {};
 }
 
-bool same_content(int root, const std::string& name, std::span<const std::uint8_t> value) {
-    UniqueFd fd(::openat(root, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) return false;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != value.size()) return false;
-    auto current = SecretBuffer::read_fd(fd.get(), value.size() + 1, "read $GHOSTPOD_DIR/" + name);
-    return current && current->equals(value);
+std::array<std::uint8_t, 32> digest_of(std::span<const std::uint8_t> value) {
+    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
+        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
+        randombytes_buf(k.data(), k.size());
+        return k;
+    }();
+    std::array<std::uint8_t, 32> out{};
+    crypto_generichash(out.data(), out.size(), value.data(), value.size(), key.data(), key.size());
+    return out;
 }
 
 // Opens the file about to be replaced for writing, so its bytes can be wiped after the rename.
@@ -69,6 +74,7 @@ void forget(Materialised& layout, const std::string& name) {
     std::erase_if(layout.env, [&](const GhostEnv& e) { return e.secret == name; });
     layout.bytes -= layout.sizes[name];
     layout.sizes.erase(name);
+    layout.digests.erase(name);
 }
 
 }  // namespace
@@ -83,11 +89,16 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
                               std::to_string(w.ram_limit >> 20) + " MiB",
                           "raise session.ram_limit_mib in the config");
     int root = w.ghost.root_dir.get();
+    std::set<std::string> made_dirs;
     for (const auto& f : files) {
         std::string inside = w.ghost_dir + "/" + f.name;
         bool exists = layout.sizes.count(f.name) != 0;
-        if (exists && same_content(root, f.name, f.value)) continue;
-        GP_TRY(make_parents(root, f.name));
+        auto digest = digest_of(f.value);
+        if (exists && layout.digests[f.name] == digest) continue;
+        if (f.name.find('/') != std::string::npos && !made_dirs.count(f.name.substr(0, f.name.rfind('/')))) {
+            GP_TRY(make_parents(root, f.name));
+            made_dirs.insert(f.name.substr(0, f.name.rfind('/')));
+        }
         if (exists) {
             std::string fresh = f.name + kNewSuffix;
             ::unlinkat(root, fresh.c_str(), 0);
@@ -101,10 +112,12 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
             if (old.valid()) (void)!::ftruncate(old.get(), 0);
             layout.bytes = layout.bytes - layout.sizes[f.name] + f.value.size();
             layout.sizes[f.name] = f.value.size();
+            layout.digests[f.name] = digest;
         } else {
             GP_TRY(create_file(root, f.name, f.value, f.mode));
             layout.secrets.push_back(f.name);
             layout.sizes[f.name] = f.value.size();
+            layout.digests[f.name] = digest;
             layout.bytes += f.value.size();
             if (f.mapping) {
                 std::string target = f.mapping->path.empty() ? inside : expand_home(f.mapping->path, w.home);

@@ -1,6 +1,7 @@
 // Writing secrets into the ghost's RAM mount and placing them at their mapped paths.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <span>
@@ -31,6 +32,9 @@ struct Materialised {
     std::vector<Placement> placements;
     std::vector<GhostEnv> env;
     std::map<std::string, std::uint64_t> sizes;
+    // A keyed BLAKE2b of each file's value (the key random per session), so a refresh finds
+    // what changed without reading the files back.
+    std::map<std::string, std::array<std::uint8_t, 32>> digests;
     std::uint64_t bytes = 0;
 };
 

@@ -223,7 +223,8 @@ void report_to_launcher(int fd, const Status& status) {
 }
 
 [[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
-                              const SessionSettings& settings, const SessionPaths& paths, int ready) {
+                              const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull,
+                              int ready) {
     ::setsid();
     ::prctl(PR_SET_NAME, "ghostpod-holder");
     // Keep nothing of the launcher's but the ready pipe: an inherited lock or pipe would
@@ -246,6 +247,9 @@ void report_to_launcher(int fd, const Status& status) {
     h.paths = paths;
     h.settings = settings;
     h.started = now_seconds();
+    if (!trusted_pull.empty()) {
+        if (auto trusted = parse_pull_settings(trusted_pull)) h.trusted_pull = std::move(*trusted);
+    }
     h.signals.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
     h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
@@ -318,7 +322,7 @@ Error error_from_reply(const std::string& text) {
 }
 
 Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
-                     const SessionSettings& settings, const SessionPaths& paths) {
+                     const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return sys_error("pipe");
     UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
@@ -330,7 +334,7 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
         read_end.reset();
         pid_t holder = ::fork();
         if (holder != 0) ::_exit(holder < 0 ? 1 : 0);
-        holder_main(vault_path, config_path, std::move(credential), settings, paths, write_end.release());
+        holder_main(vault_path, config_path, std::move(credential), settings, paths, trusted_pull, write_end.release());
     }
     write_end.reset();
     credential.secret = SecretBuffer{};

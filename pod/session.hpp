@@ -30,8 +30,11 @@ Result<UniqueFd> connect_session(const SessionPaths& paths);
 
 // Starts a holder for the vault (it daemonises) and returns once the ghost is ready, or with
 // the error that stopped it (wrong passphrase: ErrorCode::unlock, ...).
+// `trusted_pull` (JSON, may be empty) are the Infisical settings of the command that unlocked:
+// later pull requests over the socket must name the same server, project and folders, so a
+// process that can reach the socket cannot send the vault's identity elsewhere.
 Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
-                     const SessionSettings& settings, const SessionPaths& paths);
+                     const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull);
 
 // What a client receives when it attaches.
 struct Attachment {

@@ -1,83 +1,138 @@
 #!/usr/bin/env bash
-# The demo: installs dependencies, builds ghostpod, and walks through a throwaway vault in a
-# temporary directory — init, store, list, read back, a wrong passphrase, a passphrase change
-# and a recovery — then removes everything it made.
+# The demo: installs dependencies, builds ghostpod, starts a local Infisical-compatible server
+# over TLS on 127.0.0.1 (a throwaway CA made here), and walks through the main job:
+#   a throwaway vault holding only a machine identity -> `ghostpod pull -- <script>`: an age key,
+#   a talosconfig and a kubeconfig appear at their default paths inside the ghost (and age
+#   decrypts with that key), absent outside -> a session left running, then `ghostpod lock`, the
+#   token revoked, and the proof that nothing remains. Everything it made is removed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" >/dev/null
 "$root/scripts/build.sh" release ghostpod >/dev/null
 gp="$root/build/ghostpod"
 
 work=$(mktemp -d /tmp/ghostpod-demo-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-vault="$work/vault"
+server_pid=
+cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  "$gp" --vault "$work/project/.ghostpod/vault" lock >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 pass='demo passphrase: correct horse battery staple'
 bold='' plain=''
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 # The passphrase always travels on file descriptor 3, never in argv or the environment.
-run() { "$gp" --vault "$vault" --passphrase-fd 3 "$@" 3< <(printf '%s\n' "$pass"); }
+gpp() { "$gp" --passphrase-fd 3 "$@" 3< <(printf '%s\n' "$pass"); }
 
-step "ghostpod init --kdf interactive (a throwaway vault in $work)"
-recovery=$(run init --kdf interactive)
-echo "recovery key printed once on stdout (kept in a shell variable for this demo)"
+step "a throwaway CA and a TLS certificate for 127.0.0.1 (openssl)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=ghostpod demo CA" \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+  -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
+  -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out "$work/server.pem" 2>/dev/null
+echo "CA: $work/ca.pem"
 
-step "store a kubeconfig from a file, a token from stdin, and binary bytes"
-cat > "$work/kubeconfig" <<'YAML'
-apiVersion: v1
-kind: Config
-current-context: demo
-contexts: [{name: demo, context: {cluster: demo, user: demo}}]
-YAML
-run secret set kube/config --file "$work/kubeconfig"
-rm "$work/kubeconfig"
-printf 'tok-%s' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" | run secret set infisical/token --kind identity
-head -c 64 /dev/urandom > "$work/random.bin"
-run secret set blob < "$work/random.bin"
+step "the local Infisical-compatible server (tests/support/fake_infisical.py) on 127.0.0.1 over TLS"
+# What the server holds stands in for a real Infisical project: a machine identity, an age key
+# (made here with age-keygen), a talosconfig and a kubeconfig. It gets them on a pipe, not a file.
+age_key=$(age-keygen 2>/dev/null)
+recipient=$(printf '%s\n' "$age_key" | age-keygen -y)
+client_secret=$(head -c 18 /dev/urandom | base64)
+kube_token="kube-token-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+world=$(python3 - "$age_key" "$client_secret" "$kube_token" <<'PY'
+import json, sys
+age_key, client_secret, kube_token = sys.argv[1:4]
+talos = "context: demo\ncontexts:\n  demo:\n    endpoints: [10.0.0.2]\n    ca: LS0tLS1CRUdJTi...\n    crt: LS0tLS1CRUdJTi...\n    key: LS0tLS1CRUdJTi...\n"
+kube = ("apiVersion: v1\nkind: Config\ncurrent-context: demo\nclusters:\n- name: demo\n  cluster: {server: 'https://10.0.0.2:6443'}\n"
+        "contexts:\n- name: demo\n  context: {cluster: demo, user: admin}\nusers:\n- name: admin\n  user: {token: " + kube_token + "}\n")
+print(json.dumps({
+  "identities": [{"clientId": "demo-machine-identity", "clientSecret": client_secret}],
+  "projects": {"demo-project": {"slug": "demo", "environments": {
+    "prod": {"folders": {
+      "/": {"secrets": {"SOPS_AGE_KEY": age_key + "\n", "KUBECONFIG": kube, "CLUSTER_NAME": "demo-${REGION}", "REGION": "eu-west"}},
+      "/talos": {"secrets": {"TALOSCONFIG": talos}}}}}}}}))
+PY
+)
+python3 "$root/tests/support/fake_infisical.py" --world <(printf '%s' "$world") --ready-file "$work/ready" \
+  --tls-cert "$work/server.pem" --tls-key "$work/server.key" --log "$work/server-log.jsonl" &
+server_pid=$!
+for _ in $(seq 100); do [[ -s $work/ready ]] && break; sleep 0.1; done
+port=$(cat "$work/ready")
+echo "listening on https://127.0.0.1:$port (pid $server_pid)"
 
-step "ghostpod secret ls (names and metadata, never values)"
-run secret ls
-
-step "ghostpod secret get kube/config (bytes exact)"
-run secret get kube/config
-run secret get blob | cmp - "$work/random.bin" && echo "blob: 64 random bytes read back identical"
-
-step "a wrong passphrase is refused with exit 3"
-set +e
-"$gp" --vault "$vault" --passphrase-fd 3 secret get blob 3< <(echo 'not the passphrase') >/dev/null
-echo "exit code: $?"
-set -e
-
-step "ghostpod passwd: the data key is re-wrapped, the payload is not re-encrypted"
-"$gp" --vault "$vault" --passphrase-fd 3 passwd --new-passphrase-fd 4 3< <(printf '%s\n' "$pass") 4< <(echo 'a new passphrase')
-pass='a new passphrase'
-run secret get infisical/token >/dev/null && echo "the new passphrase unlocks"
-
-step "the recovery key unlocks when the passphrase is lost"
-"$gp" --vault "$vault" --recovery-key-fd 5 secret ls 5< <(printf '%s\n' "$recovery")
+step "a project with a throwaway vault: ghostpod init, and the machine identity stored from stdin"
+mkdir -p "$work/project" && cd "$work/project"
+gpp init --kdf interactive >/dev/null
+printf '%s\n%s\n' demo-machine-identity "$client_secret" | gpp identity set
+cat > .ghostpod/config.json <<JSON
+{
+  "version": 1,
+  "infisical": {
+    "host": "https://127.0.0.1:$port",
+    "project_id": "demo-project",
+    "environment": "prod",
+    "paths": ["/", "/talos"],
+    "cacert": "$work/ca.pem"
+  }
+}
+JSON
+echo ".ghostpod/config.json (no secrets; safe to commit):"
+sed 's/^/  /' .ghostpod/config.json
 
 # The ghost works on HOME's standard paths; give the demo a throwaway HOME of its own.
 export HOME="$work/home"
 mkdir -p "$HOME"
+printf 'the launch code is 0000\n' | age -r "$recipient" -o "$work/message.age"
+echo "encrypted $work/message.age to $recipient (outside the ghost: only the public recipient is needed)"
 
-step "ghostpod run: the kubeconfig exists at ~/.kube/config inside the ghost only"
-run run -- sh -c 'echo "inside:  $(grep current-context ~/.kube/config)  KUBECONFIG=$KUBECONFIG"; echo "         \$GHOSTPOD_DIR holds: $(cd "$GHOSTPOD_DIR" && find . -type f ! -path "./.ghostpod-shadow/*" | sort | tr "\n" " ")"'
-if [[ -e $HOME/.kube/config ]]; then echo "outside: ~/.kube/config EXISTS" >&2; exit 1; fi
-echo "outside: ~/.kube/config does not exist; the one-shot session has ended"
+step "ghostpod pull -- <script>: log in, pull, run the script in the ghost"
+gpp pull -- sh -c '
+  echo "inside the ghost:"
+  echo "  ~/.config/sops/age/keys.txt: $(grep -c AGE-SECRET-KEY ~/.config/sops/age/keys.txt) age identity   SOPS_AGE_KEY_FILE=$SOPS_AGE_KEY_FILE"
+  echo "  ~/.talos/config:             $(head -1 ~/.talos/config)   TALOSCONFIG=$TALOSCONFIG"
+  echo "  ~/.kube/config:              $(grep current-context ~/.kube/config)   KUBECONFIG=$KUBECONFIG"
+  echo "  \$GHOSTPOD_DIR/infisical:     $(ls "$GHOSTPOD_DIR/infisical" | tr "\n" " ")"
+  echo "  CLUSTER_NAME (a reference the server expanded): $(cat "$GHOSTPOD_DIR/infisical/CLUSTER_NAME")"
+  echo "  age -d with the pulled key:  $(age -d -i "$SOPS_AGE_KEY_FILE" '"$work"'/message.age)"'
+echo "outside the ghost:"
+for path in .config/sops/age/keys.txt .talos/config .kube/config; do
+  if [[ -e $HOME/$path ]]; then echo "  ~/$path EXISTS outside" >&2; exit 1; fi
+  echo "  ~/$path does not exist"
+done
 
-step "a session that lingers: join it without a passphrase, then lock it"
-run run --linger 5m -- true
-"$gp" --vault "$vault" run -- sh -c 'echo "joined: pid $$ in the ghost, capabilities $(grep CapEff /proc/self/status | cut -f2), seccomp $(grep ^Seccomp: /proc/self/status | cut -f2)"'
-"$gp" --vault "$vault" status | sed -n '/^session/,/RAM mount/p'
-"$gp" --vault "$vault" lock
-"$gp" --vault "$vault" lock 2>/dev/null || echo "lock again: exit $? (no session running)"
+step "ghostpod pull --no-shell: a session that stays up; other commands join it without the passphrase"
+gpp pull --no-shell
+"$gp" run -- sh -c 'echo "joined: $(grep current-context ~/.kube/config), capabilities $(grep CapEff /proc/self/status | cut -f2), seccomp $(grep ^Seccomp: /proc/self/status | cut -f2)"'
+"$gp" status | sed -n '/^session/,$p'
+pids=$("$gp" status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)["session"]; print(s["holder_pid"], s["ghost_pid"])')
 
-step "ghostpod status (no passphrase needed)"
-"$gp" --vault "$vault" status
+step "ghostpod lock: every process and plaintext gone, the token revoked"
+"$gp" lock
+python3 - "$work/server-log.jsonl" <<'PY'
+import json, sys
+log = [json.loads(line) for line in open(sys.argv[1])]
+for e in log:
+    print(f"  server saw: {e['method']:4} {e['path']:40} -> {e['status']}  token {e.get('token') or '-'}")
+PY
 
-step "on disk: only ciphertext"
-ls -l "$work"
-if grep -q 'current-context' "$vault" "$vault.bak"; then echo "PLAINTEXT FOUND ON DISK" >&2; exit 1; fi
-echo "no plaintext in the vault or its backup"
+step "the proof that nothing remains"
+scan=("$HOME" "$work/project" /tmp /var/tmp /dev/shm)
+needles=("${age_key##*$'\n'}" "$kube_token" "$client_secret")
+found=0
+for needle in "${needles[@]}"; do
+  if grep -rlsF --exclude=vault --exclude=vault.bak -e "$needle" "${scan[@]}" 2>/dev/null | grep -v "^$work/server-log" ; then found=1; fi
+done
+if ((found)); then echo "PLAINTEXT FOUND" >&2; exit 1; fi
+echo "  no age key, kubeconfig token or client secret in HOME, the project, /tmp, /var/tmp or /dev/shm"
+for pid in $pids; do
+  # Gone, or a zombie waiting for a pid 1 that does not reap (some containers): not running.
+  if [[ -e /proc/$pid ]] && ! grep -q '^State:.*Z' "/proc/$pid/status"; then echo "  process $pid still runs" >&2; exit 1; fi
+done
+echo "  the session's holder and ghost init (pids $pids) have ended; $("$gp" status --json | python3 -c 'import json,sys; print("no session" if json.load(sys.stdin).get("session") is None else "A SESSION")')"
+if grep -aqF "$kube_token" .ghostpod/vault; then echo "  PLAINTEXT IN THE VAULT" >&2; exit 1; fi
+echo "  the vault (identity + encrypted offline cache of the pull) holds only ciphertext"
 echo
 echo "demo finished; $work is removed on exit"

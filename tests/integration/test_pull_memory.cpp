@@ -1,0 +1,91 @@
+// What the session's holder still has in memory after a pull: it keeps the data key and the
+// access token, and nothing of what passed through it (values, the client secret), although
+// libcurl, OpenSSL and the JSON parser made heap copies of them. Reads the holder's memory
+// through /proc/PID/mem, which only root may do for a non-dumpable process.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/infisical_server.hpp"
+#include "tests/support/vault_fixture.hpp"
+
+using namespace ghostpod::test;
+using json = nlohmann::json;
+
+namespace {
+
+// How many times each needle occurs in the readable memory of `pid`.
+std::vector<std::size_t> occurrences_in_memory(long pid, const std::vector<std::string>& needles) {
+    std::vector<std::size_t> counts(needles.size(), 0);
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::ifstream mem("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);
+    REQUIRE(maps);
+    REQUIRE(mem);
+    std::string line;
+    while (std::getline(maps, line)) {
+        std::istringstream fields(line);
+        std::string range, perms;
+        fields >> range >> perms;
+        if (perms[0] != 'r' || line.find("[vvar]") != std::string::npos) continue;
+        unsigned long start = std::stoul(range.substr(0, range.find('-')), nullptr, 16);
+        unsigned long end = std::stoul(range.substr(range.find('-') + 1), nullptr, 16);
+        std::string bytes(end - start, '\0');
+        mem.clear();
+        mem.seekg(static_cast<std::streamoff>(start));
+        mem.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        bytes.resize(static_cast<std::size_t>(mem.gcount()));
+        for (std::size_t i = 0; i < needles.size(); ++i)
+            for (auto at = bytes.find(needles[i]); at != std::string::npos; at = bytes.find(needles[i], at + 1)) ++counts[i];
+    }
+    return counts;
+}
+
+}  // namespace
+
+TEST_CASE("after a pull and a refresh the holder's memory holds no pulled value and no client secret", "[pull][memory]") {
+#if defined(__SANITIZE_ADDRESS__)
+    SUCCEED("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
+    return;
+#endif
+    if (::geteuid() != 0) {
+        SUCCEED("skipped: reading a non-dumpable process's memory needs root (scripts/test.sh runs this as root)");
+        return;
+    }
+    std::string value = random_marker("VALUE-IN-MEMORY");
+    std::string kube = "apiVersion: v1\nkind: Config\n# " + random_marker("KUBE-IN-MEMORY") + "\n";
+    std::string client_secret = random_marker("CLIENT-SECRET");
+    json world = {{"identities", json::array({{{"clientId", "id"}, {"clientSecret", client_secret}}})},
+                  {"projects",
+                   {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", {{"PLAIN", value}, {"KUBECONFIG", kube}}}}}}}}}}}}}}}};
+    FakeInfisical server(world.dump());
+    VaultFixture v;
+    std::string config = v.dir / "config.json";
+    write_text(config, json{{"version", 1},
+                            {"infisical", {{"host", server.url()}, {"project_id", "p"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                           .dump());
+    REQUIRE(v.gp({"--config", config, "identity", "set"}, "id\n" + client_secret + "\n").exit_code == 0);
+    auto pulled = v.gp({"--config", config, "pull", "--no-shell"});
+    INFO(pulled.err);
+    REQUIRE(pulled.exit_code == 0);
+    // A refresh with changed values goes through the replace path too.
+    std::string value2 = random_marker("VALUE2-IN-MEMORY");
+    world["projects"]["p"]["environments"]["dev"]["folders"]["/"]["secrets"]["PLAIN"] = value2;
+    server.set_world(world.dump());
+    auto refreshed = v.gp({"--config", config, "pull", "--no-shell"});
+    INFO(refreshed.err);
+    REQUIRE(refreshed.exit_code == 0);
+    auto status = json::parse(v.gp({"--config", config, "status", "--json"}).out);
+    long holder = status["session"]["holder_pid"].get<long>();
+    std::string ghost_dir = status["session"]["ghost_dir"].get<std::string>();
+
+    auto counts = occurrences_in_memory(holder, {value, value2, kube.substr(kube.find('#')), client_secret, ghost_dir});
+    (void)v.gp({"--config", config, "lock"});
+    CHECK(counts[4] > 0);  // the scan reads the holder's memory: its own ghost_dir string is there
+    CHECK(counts[0] == 0);
+    CHECK(counts[1] == 0);
+    CHECK(counts[2] == 0);
+    CHECK(counts[3] == 0);
+}
