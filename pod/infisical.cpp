@@ -127,9 +127,6 @@ Result<json> parse_answer(const HttpResponse& r, const std::string& step) {
     return j;
 }
 
-bool usable_key(const std::string& key) {
-    return !key.empty() && key.find('/') == std::string::npos && validate_entry_name(key);
-}
 
 }  // namespace
 
@@ -268,69 +265,6 @@ Result<PulledSecrets> InfisicalClient::list(const AccessToken& token) {
     std::vector<const SecretBuffer*> bodies;
     for (const auto& a : answers) bodies.push_back(&a.body);
     return merge_listings(bodies, target_.base_url);
-}
-
-Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where) {
-    struct Slot {
-        std::string folder;
-        std::size_t offset, length;
-    };
-    PulledSecrets out;
-    auto values = SecretBuffer::allocate(0);
-    if (!values) return std::move(values).error();
-    out.values = std::move(*values);
-    std::map<std::string, Slot> merged;
-    std::string step = "read the secrets listed by " + where;
-    auto bad = [&](const std::string& why) {
-        return make_error(ErrorCode::network, step, why, "the server does not answer like Infisical; check infisical.host");
-    };
-    for (const SecretBuffer* body : bodies) {
-        WipedJson j{json::parse(body->view().begin(), body->view().end(), nullptr, false)};
-        if (j.doc.is_discarded() || !j.doc.is_object()) return bad("the answer is not a JSON object");
-        std::map<std::string, Slot> folder;  // this path's secrets with its own precedence
-        // Adds one listing's secrets; `own` ones replace, imported ones only fill gaps.
-        auto take = [&](const json& list, bool own) -> Status {
-            if (!list.is_array()) return bad("\"secrets\" is not a list");
-            for (const auto& s : list) {
-                if (!s.is_object()) return bad("a secret is not an object");
-                auto key = s.find("secretKey");
-                auto value = s.find("secretValue");
-                if (key == s.end() || !key->is_string() || value == s.end() || !value->is_string())
-                    return bad("a secret lacks secretKey or secretValue");
-                if (auto hidden = s.find("secretValueHidden"); hidden != s.end() && hidden->is_boolean() && hidden->get<bool>())
-                    return make_error(ErrorCode::network, step, "the server hid the value of " + key->get<std::string>(),
-                                      "give the machine identity permission to read secret values");
-                const std::string& name = key->get_ref<const std::string&>();
-                if (!usable_key(name)) {
-                    out.skipped.push_back(printable(name, 80));
-                    continue;
-                }
-                if (!own && folder.count(name)) continue;
-                std::string path = "/";
-                if (auto p = s.find("secretPath"); p != s.end() && p->is_string()) path = p->get<std::string>();
-                const std::string& v = value->get_ref<const std::string&>();
-                Slot slot{path, out.values.size(), v.size()};
-                GP_TRY(out.values.append(text_bytes(v)));
-                folder[name] = slot;
-            }
-            return {};
-        };
-        auto secrets = j.doc.find("secrets");
-        if (secrets == j.doc.end()) return bad("the answer has no \"secrets\"");
-        GP_TRY(take(*secrets, true));
-        if (auto imports = j.doc.find("imports"); imports != j.doc.end() && !imports->is_null()) {
-            if (!imports->is_array()) return bad("\"imports\" is not a list");
-            // Walked from last to first: a later import beats an earlier one, and only fills
-            // keys the folder itself does not have.
-            for (auto it = imports->rbegin(); it != imports->rend(); ++it) {
-                if (!it->is_object() || !it->contains("secrets")) return bad("an import has no \"secrets\"");
-                GP_TRY(take((*it)["secrets"], false));
-            }
-        }
-        for (auto& [name, slot] : folder) merged[name] = slot;  // a later path wins
-    }
-    for (const auto& [name, slot] : merged) out.secrets.push_back({name, slot.folder, slot.offset, slot.length});
-    return out;
 }
 
 }  // namespace ghostpod

@@ -170,12 +170,15 @@ void run_holder(Holder& h) {
             }
         }
     }
-    ::unlink(h.paths.socket.c_str());
     sandbox::stop_ghost(h.ghost);  // returns once every process in the ghost is gone
-    revoke_token(h);
     // Our references to the namespaces and the RAM mount go before "locked" is said.
     h.ghost = sandbox::Ghost{};
+    // The directory goes while the socket still stands: a new session can only start once the
+    // socket is gone, and removing the directory under its RAM mount would detach that mount.
     ::rmdir(h.paths.ghost_dir.c_str());
+    h.listener.reset();
+    ::unlink(h.paths.socket.c_str());
+    revoke_token(h);  // may wait on the network: after everything local is gone
     if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
 }
 

@@ -175,3 +175,31 @@ TEST_CASE("the config's infisical section is read, and a bad key is named", "[in
         CHECK(refused.error().describe().find("infisical.") != std::string::npos);
     }
 }
+
+TEST_CASE("a listing with every field of the real server reads only the values, not nested look-alikes", "[infisical]") {
+    auto listing = body(R"({"secrets":[{"id":"1","_id":"1","workspace":"w","environment":"dev","version":3,"type":"shared",
+        "secretKey":"A","secretValue":"real-a","secretComment":"c","secretPath":"/","secretValueHidden":false,
+        "skipMultilineEncoding":null,"tags":[{"id":"t","slug":"secretValue","color":"#fff","name":"secretKey"}],
+        "secretMetadata":[{"key":"secretKey","value":"secretValue","isEncrypted":false}],"extra":{"secretValue":"nested"}}],
+      "meta":{"secrets":5,"imports":{"x":1}},
+      "imports":[{"secretPath":"/shared","environment":"prod","folderId":"f","secrets":[
+        {"secretKey":"B","secretValue":"import-b","secretPath":"/shared","tags":[],"secretValueHidden":false}]}]})");
+    auto merged = merge_listings({&listing}, "test");
+    INFO((merged ? std::string() : merged.error().describe()));
+    REQUIRE(merged);
+    REQUIRE(merged->secrets.size() == 2);
+    CHECK(value_of(*merged, "A") == "real-a");
+    CHECK(value_of(*merged, "B") == "import-b");
+    CHECK(merged->find("B")->folder == "/shared");
+    auto no_imports = body(R"({"secrets":[],"imports":null})");
+    auto empty = merge_listings({&no_imports}, "test");
+    REQUIRE(empty);
+    CHECK(empty->secrets.empty());
+    for (std::string bad : {R"({"secrets":[],"imports":[5]})", R"({"secrets":[],"imports":[{"secretPath":"/x"}]})",
+                            R"({"secrets":[],"imports":[{"secrets":{}}]})", R"({"secrets":[7]})", R"({"secrets":"x"})",
+                            R"({"secrets":[{"secretKey":"A","secretValue":5}]})"}) {
+        auto listing_bad = body(bad);
+        INFO(bad);
+        CHECK_FALSE(merge_listings({&listing_bad}, "test"));
+    }
+}
