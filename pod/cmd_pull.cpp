@@ -58,6 +58,7 @@ int cmd_pull(Context& context, const std::vector<std::string>& args) {
     auto settings = resolve_pull_settings(options->config, options->config_path, overrides);
     if (!settings) return report(settings.error());
 
+    for (const auto& n : settings->notes) warn(n);
     options->pull_settings = pull_settings_json(*settings);
     if (settings->target.base_url.rfind("http://", 0) == 0 && settings->target.base_url.rfind("http://127.", 0) != 0 &&
         settings->target.base_url.rfind("http://localhost", 0) != 0)

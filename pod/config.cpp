@@ -168,6 +168,8 @@ Status read_infisical(const nlohmann::json& j, InfisicalConfig& c, const std::st
     GP_TRY(read_duration(j, "timeout", c.timeout_seconds, path, prefix));
     GP_TRY(read_duration(j, "connect_timeout", c.connect_timeout_seconds, path, prefix));
     GP_TRY(read_duration(j, "retry_for", c.retry_seconds, path, prefix));
+    if (c.timeout_seconds == 0 || c.connect_timeout_seconds == 0)
+        return bad_key(path, c.timeout_seconds == 0 ? "infisical.timeout" : "infisical.connect_timeout", "must be longer than 0");
     if (auto m = j.find("max_response_mib"); m != j.end()) {
         if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0 || m->get<std::uint64_t>() > 4096)
             return bad_key(path, "infisical.max_response_mib", "expected a number of MiB from 1 to 4096");

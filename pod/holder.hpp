@@ -45,6 +45,9 @@ struct Holder {
     bool keep = false;        // stays up with no client attached (pull --no-shell)
     HolderPull pull;
     std::optional<PullSettings> trusted_pull;  // from the command that unlocked; see start_session
+    // INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET and INFISICAL_TOKEN (or _ACCESS_TOKEN) from the
+    // environment, moved into secret memory (and zeroed in the environment) at start.
+    SecretBuffer env_client_id, env_client_secret, env_token;
 
     GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
 };
@@ -56,6 +59,9 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json);
 void renew_token(Holder& h);
 // The session ends: revoke our token, bounded in time.
 void revoke_token(Holder& h);
+// Moves the INFISICAL_* credentials out of the environment into `h` (before ghost init is
+// cloned, so no copy of them lives on there).
+void capture_infisical_environment(Holder& h);
 void arm_timer(int timer, std::uint64_t seconds);
 void disarm_timer(int timer);
 

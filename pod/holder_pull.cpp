@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+
+#include <sodium.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -35,21 +38,22 @@ Result<Vault> reopen_vault(const Holder& h) {
     return vault;
 }
 
-std::optional<SecretBuffer> from_env(const char* name) {
-    const char* value = std::getenv(name);
-    if (!value || !*value) return std::nullopt;
-    auto copy = SecretBuffer::copy_of(text_bytes(value));
-    if (!copy) return std::nullopt;
-    return std::move(*copy);
+// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
+SecretBuffer take_from_env(const char* name) {
+    char* value = std::getenv(name);
+    if (!value || !*value) return {};
+    std::size_t length = std::strlen(value);
+    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
+    sodium_memzero(value, length);
+    ::unsetenv(name);
+    return copy ? std::move(*copy) : SecretBuffer{};
 }
 
 // Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's.
 Status log_in(Holder& h, InfisicalClient& client) {
-    auto env_id = from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    auto env_secret = from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
     Result<AccessToken> token = AccessToken{};
-    if (env_id && env_secret) {
-        token = client.login(env_id->bytes(), env_secret->bytes());
+    if (!h.env_client_id.empty() && !h.env_client_secret.empty()) {
+        token = client.login(h.env_client_id.bytes(), h.env_client_secret.bytes());
     } else {
         auto vault = reopen_vault(h);
         if (!vault) return std::move(vault).error();
@@ -70,13 +74,13 @@ Status log_in(Holder& h, InfisicalClient& client) {
 // A token to list with: INFISICAL_TOKEN (not ours: never renewed or revoked), the session's
 // own while it lasts, else a fresh login.
 Status ensure_token(Holder& h, InfisicalClient& client, bool same_server) {
-    for (const char* name : {"INFISICAL_TOKEN", "INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN"}) {
-        if (auto token = from_env(name)) {
-            h.pull.token = AccessToken{std::move(*token), 0, now_seconds()};
-            h.pull.have_token = true;
-            h.pull.token_ours = false;
-            return {};
-        }
+    if (!h.env_token.empty()) {
+        auto token = SecretBuffer::copy_of(h.env_token.bytes());
+        if (!token) return std::move(token).error();
+        h.pull.token = AccessToken{std::move(*token), 0, now_seconds()};
+        h.pull.have_token = true;
+        h.pull.token_ours = false;
+        return {};
     }
     if (h.pull.have_token && h.pull.token_ours && !same_server) revoke_token(h);
     if (h.pull.have_token && same_server) return {};
@@ -96,6 +100,7 @@ Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
     bool same_server = h.pull.active && h.pull.settings.target.base_url == s.target.base_url;
     auto client = InfisicalClient::create(s.target, s.http);
     if (!client) return std::move(client).error();
+    client->start_budget();  // retry_for bounds the whole pull, not each request
     bool fresh_login = !(h.pull.have_token && same_server);
     progress(conn, (fresh_login ? "logging in to " : "pulling from ") + s.target.base_url);
     GP_TRY(ensure_token(h, *client, same_server));
@@ -198,10 +203,23 @@ Status fill_ghost(Holder& h, const PullSettings& s, const PulledSecrets& pulled,
     for (const auto& name : h.pull.files)
         if (!now.count(name)) gone.push_back(name);
     GhostWriter writer = h.writer(s.home);
-    GP_TRY(remove_ghost_files(writer, gone, h.layout));  // first: frees their RAM for the new ones
-    GP_TRY(write_ghost_files(writer, files, h.layout));
-    h.pull.files.assign(now.begin(), now.end());
-    return {};
+    // Checked before anything is touched, counting what goes: a refresh that cannot fit leaves
+    // the ghost as it was.
+    std::uint64_t total = h.layout.bytes;
+    for (const auto& name : gone) total -= h.layout.sizes[name];
+    for (const auto& f : files) total = total - (h.layout.sizes.count(f.name) ? h.layout.sizes[f.name] : 0) + f.value.size();
+    if (total > writer.ram_limit)
+        return make_error(ErrorCode::runtime, "write the pulled secrets into the ghost",
+                          "they need " + std::to_string(total >> 20) + " MiB, more than the RAM limit of " +
+                              std::to_string(writer.ram_limit >> 20) + " MiB; the ghost keeps its previous contents",
+                          "raise session.ram_limit_mib in the config");
+    Status written = remove_ghost_files(writer, gone, h.layout);
+    if (written) written = write_ghost_files(writer, files, h.layout);
+    // Whatever happened, the list of pulled files is what the ghost now holds.
+    h.pull.files.clear();
+    for (const auto& name : h.layout.secrets)
+        if (now.count(name) || std::find(gone.begin(), gone.end(), name) != gone.end()) h.pull.files.push_back(name);
+    return written;
 }
 
 void arm_renewal(Holder& h) {
@@ -286,7 +304,12 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         (void)sandbox::send_message(conn, error_reply(pulled.error()));
         return;
     }
-    for (const auto& key : pulled->skipped) warnings.push_back("skipped secret '" + key + "': not usable as a file name");
+    if (!pulled->skipped.empty()) {
+        std::string listed;
+        for (std::size_t i = 0; i < pulled->skipped.size() && i < 10; ++i) listed += (i ? ", " : "") + pulled->skipped[i];
+        warnings.push_back("skipped " + std::to_string(pulled->skipped.size()) + " key(s) not usable as file names: " + listed +
+                           (pulled->skipped.size() > 10 ? ", …" : ""));
+    }
     progress(conn, "writing " + std::to_string(pulled->secrets.size()) + " secrets into the ghost");
     // Nothing in the ghost changed before this point: a failed pull leaves the previous contents.
     if (auto filled = fill_ghost(h, s, *pulled, warnings); !filled) {
@@ -311,9 +334,30 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     (void)sandbox::send_message(conn, "pulled\n" + reply.dump());
 }
 
+namespace {
+
+// The holder serves nobody while it waits on the network: its own calls get a short budget.
+HttpSettings quick_settings(const HttpSettings& http) {
+    HttpSettings quick = http;
+    quick.connect_timeout_ms = std::min<std::uint64_t>(quick.connect_timeout_ms, 3000);
+    quick.request_timeout_ms = std::min<std::uint64_t>(quick.request_timeout_ms, 5000);
+    quick.retry_budget_ms = std::min<std::uint64_t>(quick.retry_budget_ms, 5000);
+    return quick;
+}
+
+}  // namespace
+
+void capture_infisical_environment(Holder& h) {
+    h.env_client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    h.env_client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    h.env_token = take_from_env("INFISICAL_TOKEN");
+    if (h.env_token.empty()) h.env_token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+}
+
 void renew_token(Holder& h) {
     if (!h.pull.have_token || !h.pull.token_ours) return;
-    auto client = InfisicalClient::create(h.pull.settings.target, h.pull.settings.http);
+    auto client = InfisicalClient::create(h.pull.settings.target, quick_settings(h.pull.settings.http));
     if (!client) return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
     auto renewed = client->renew(h.pull.token);
     if (renewed) {
@@ -331,11 +375,10 @@ void renew_token(Holder& h) {
 
 void revoke_token(Holder& h) {
     if (!h.pull.have_token || !h.pull.token_ours) return;
-    HttpSettings quick = h.pull.settings.http;
-    quick.connect_timeout_ms = std::min<std::uint64_t>(quick.connect_timeout_ms, 3000);
-    quick.request_timeout_ms = std::min<std::uint64_t>(quick.request_timeout_ms, 5000);
-    quick.retry_budget_ms = std::min<std::uint64_t>(quick.retry_budget_ms, 5000);
-    if (auto client = InfisicalClient::create(h.pull.settings.target, quick)) (void)client->revoke(h.pull.token);
+    if (auto client = InfisicalClient::create(h.pull.settings.target, quick_settings(h.pull.settings.http))) {
+        client->start_budget();
+        (void)client->revoke(h.pull.token);
+    }
     h.pull.token = AccessToken{};
     h.pull.have_token = false;
 }

@@ -97,6 +97,8 @@ void global_init_once() {
 struct HttpClient::Impl {
     CURL* curl = nullptr;
     HttpSettings settings;
+    std::optional<Clock::time_point> deadline;  // no attempt runs past it, no retry starts after retry_until
+    std::optional<Clock::time_point> retry_until;
     ~Impl() {
         if (curl) curl_easy_cleanup(curl);
     }
@@ -118,6 +120,12 @@ Result<HttpClient> HttpClient::create(const HttpSettings& settings) {
     client.impl_->curl = curl_easy_init();
     if (!client.impl_->curl) return make_error(ErrorCode::runtime, "initialise libcurl", "curl_easy_init failed");
     return client;
+}
+
+void HttpClient::start_budget() {
+    auto now = Clock::now();
+    impl_->retry_until = now + std::chrono::milliseconds(impl_->settings.retry_budget_ms);
+    impl_->deadline = *impl_->retry_until + std::chrono::milliseconds(impl_->settings.request_timeout_ms);
 }
 
 std::string HttpClient::escape(const std::string& text) {
@@ -147,7 +155,12 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!s.cacert.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, s.cacert.c_str());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout_ms));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(s.request_timeout_ms));
+    std::uint64_t timeout = s.request_timeout_ms;
+    if (impl_->deadline) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*impl_->deadline - Clock::now()).count();
+        timeout = std::min<std::uint64_t>(timeout, static_cast<std::uint64_t>(std::max<long long>(left, 1)));
+    }
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout));
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "ghostpod/" GHOSTPOD_VERSION);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever libcurl decodes
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -178,6 +191,7 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(curl);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // errbuf ends with this call
     curl_slist_free_all(headers);
 
     if (x.too_large)
@@ -217,7 +231,9 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
             auto asked = retry_after_ms(result->retry_after);
             if (asked) delay = std::max<std::uint64_t>(*asked, 1);
         }
-        if (!again || attempt >= kMaxAttempts || elapsed_ms() + delay > s.retry_budget_ms) {
+        bool past_budget = impl_->retry_until ? Clock::now() + std::chrono::milliseconds(delay) > *impl_->retry_until
+                                              : elapsed_ms() + delay > s.retry_budget_ms;
+        if (!again || attempt >= kMaxAttempts || past_budget) {
             if (result) {
                 result->attempts = attempt;
                 result->waited_ms = waited;

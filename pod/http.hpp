@@ -49,6 +49,10 @@ public:
     // error is for when no usable response came (connection, TLS, timeout, size cap). A last
     // 429/5xx after the budget is spent is returned as a response.
     Result<HttpResponse> send(const HttpRequest& request);
+    // From now on, every request shares one budget: no retry starts later than retry_budget_ms
+    // from now, and no attempt runs past that plus request_timeout_ms. Without it, each request
+    // has a budget of its own.
+    void start_budget();
     // Percent-encodes a query value.
     std::string escape(const std::string& text);
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,29 @@ void wipe_strings(json& j) {
         for (auto& item : j) wipe_strings(item);
     }
 }
+
+// Whether JSON text nests deeper than `limit`: a hostile server's answer must not exhaust the
+// stack of the recursive walks below (or of nlohmann's dump()).
+bool nests_deeper_than(std::string_view text, int limit) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
+}
+
+constexpr int kMaxNesting = 32;
 
 struct WipedJson {
     json doc;
@@ -68,7 +92,7 @@ std::string printable(std::string_view text, std::size_t max) {
 
 std::string describe_server_error(long status, std::string_view body, unsigned attempts, std::string& message_out) {
     std::string why = std::to_string(status);
-    json j = json::parse(body.begin(), body.end(), nullptr, false);
+    json j = nests_deeper_than(body, kMaxNesting) ? json(nullptr) : json::parse(body.begin(), body.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         std::string text = printable(body, 200);
         message_out = text;
@@ -120,6 +144,9 @@ std::string hint_for(long status, const std::string& step, const std::string& me
 }
 
 Result<json> parse_answer(const HttpResponse& r, const std::string& step) {
+    if (nests_deeper_than(r.body.view(), kMaxNesting))
+        return make_error(ErrorCode::network, step, "the server's answer nests absurdly deep",
+                          "the server, or a proxy in front of it, misbehaves; check infisical.host");
     json j = json::parse(r.body.view().begin(), r.body.view().end(), nullptr, false);
     if (j.is_discarded() || !j.is_object())
         return make_error(ErrorCode::network, step, "the server's answer is not a JSON object",
@@ -178,7 +205,9 @@ Result<AccessToken> InfisicalClient::token_from(const std::string& step, HttpRes
     auto copy = SecretBuffer::copy_of(text_bytes(t->get_ref<const std::string&>()));
     if (!copy) return std::move(copy).error();
     token.token = std::move(*copy);
-    if (auto e = j.doc.find("expiresIn"); e != j.doc.end() && e->is_number_unsigned()) token.expires_in = e->get<std::uint64_t>();
+    // Clamped: a lifetime beyond ten years is none a renewal timer needs to take literally.
+    if (auto e = j.doc.find("expiresIn"); e != j.doc.end() && e->is_number_unsigned())
+        token.expires_in = std::min<std::uint64_t>(e->get<std::uint64_t>(), 10ull * 365 * 86400);
     token.obtained_at = now_seconds();
     return token;
 }
@@ -241,7 +270,11 @@ Result<HttpResponse> InfisicalClient::list_folder(const AccessToken& token, cons
         if (!use_v3_ && response->status == 404) {
             std::string message;
             (void)describe_failure(*response, message);
-            if (message.rfind("Route ", 0) == 0) {  // an older server without v4: same answer from v3
+            // An older server without v4 ("Route GET:/api/v4/secrets not found"), or a 404 that is
+            // not Infisical's at all (a proxy's page): the same answer may come from v3.
+            auto body = json::parse(response->body.view().begin(), response->body.view().end(), nullptr, false);
+            bool infisical_shaped = body.is_object() && body.contains("reqId") && body.contains("error");
+            if (message.rfind("Route ", 0) == 0 || !infisical_shaped) {
                 use_v3_ = true;
                 continue;
             }

@@ -62,6 +62,8 @@ public:
     // beats an earlier one, and a later path beats an earlier one.
     Result<PulledSecrets> list(const AccessToken& token);
 
+    // One time budget for everything this client does from now on (see HttpClient::start_budget).
+    void start_budget() { http_.start_budget(); }
     const InfisicalTarget& target() const { return target_; }
     bool used_v3() const { return use_v3_; }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -57,6 +58,7 @@ std::optional<std::string> git_branch(const std::string& start_dir) {
 }
 
 struct InfisicalJson {
+    std::string path;
     std::string workspace_id, default_environment, default_path, domain, branch_environment;
 };
 
@@ -64,6 +66,7 @@ Result<InfisicalJson> read_infisical_json() {
     InfisicalJson out;
     auto path = find_upward(".infisical.json");
     if (!path) return out;
+    out.path = *path;
     auto bytes = read_file(*path, 1 << 20);
     if (!bytes) return std::move(bytes).error();
     json j = json::parse(bytes->begin(), bytes->end(), nullptr, false);
@@ -99,6 +102,12 @@ std::vector<std::string> parse_custom_headers(const std::string& text) {
         if (eq == std::string::npos || eq == 0) continue;
         std::string name = pair.substr(0, eq);
         if (name.find_first_of(":\r\n") != std::string::npos) continue;
+        // Headers ghostpod sets itself; an Authorization header would also turn a login into a 403.
+        std::string lower;
+        for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == "authorization" || lower == "host" || lower == "content-type" || lower == "content-length" ||
+            lower == "accept" || lower == "transfer-encoding" || lower == "cookie")
+            continue;
         std::string value = pair.substr(eq + 1);
         if (value.find_first_of("\r\n") != std::string::npos) continue;
         out.push_back(name + ": " + value);
@@ -117,7 +126,15 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
     std::string host = env("INFISICAL_DOMAIN");
     if (host.empty()) host = env("INFISICAL_API_URL");
     if (host.empty()) host = c.host;
-    if (host.empty()) host = dotfile->domain;
+    if (host.empty() && !dotfile->domain.empty()) {
+        // The host decides where the vault's client secret goes: a .infisical.json picked up from
+        // the working directory (a cloned repository) may name it only for the project whose
+        // .ghostpod/config.json is in use.
+        std::string project = config_path.ends_with("/.ghostpod/config.json") ? dir_of(dir_of(config_path)) : "";
+        if (!project.empty() && dir_of(dotfile->path) == project) host = dotfile->domain;
+        else s.notes.push_back("ignored \"domain\" in " + dotfile->path + ": it is not the project of " + config_path +
+                               "; set infisical.host in the config to use that server");
+    }
     if (host.empty()) host = kDefaultInfisicalHost;
     s.target.base_url = normalise_base_url(host);
 

@@ -26,6 +26,7 @@ struct PullSettings {
     std::string home;
     bool offline = false;
     bool keep = false;  // --no-shell: the session stays up without an attached command
+    std::vector<std::string> notes;  // warnings for the user from resolving (not sent to the holder)
 };
 
 struct PullOverrides {

@@ -250,6 +250,7 @@ void report_to_launcher(int fd, const Status& status) {
     h.paths = paths;
     h.settings = settings;
     h.started = now_seconds();
+    capture_infisical_environment(h);
     if (!trusted_pull.empty()) {
         if (auto trusted = parse_pull_settings(trusted_pull)) h.trusted_pull = std::move(*trusted);
     }

@@ -42,11 +42,12 @@ age_key=$(age-keygen 2>/dev/null)
 recipient=$(printf '%s\n' "$age_key" | age-keygen -y)
 client_secret=$(head -c 18 /dev/urandom | base64)
 kube_token="kube-token-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-world=$(python3 - "$age_key" "$client_secret" "$kube_token" <<'PY'
+# The values reach python on its stdin, never its argv.
+world=$(printf '%s\0%s\0%s' "$age_key" "$client_secret" "$kube_token" | python3 -c '
 import json, sys
-age_key, client_secret, kube_token = sys.argv[1:4]
+age_key, client_secret, kube_token = sys.stdin.read().split("\0")
 talos = "context: demo\ncontexts:\n  demo:\n    endpoints: [10.0.0.2]\n    ca: LS0tLS1CRUdJTi...\n    crt: LS0tLS1CRUdJTi...\n    key: LS0tLS1CRUdJTi...\n"
-kube = ("apiVersion: v1\nkind: Config\ncurrent-context: demo\nclusters:\n- name: demo\n  cluster: {server: 'https://10.0.0.2:6443'}\n"
+kube = ("apiVersion: v1\nkind: Config\ncurrent-context: demo\nclusters:\n- name: demo\n  cluster: {server: https://10.0.0.2:6443}\n"
         "contexts:\n- name: demo\n  context: {cluster: demo, user: admin}\nusers:\n- name: admin\n  user: {token: " + kube_token + "}\n")
 print(json.dumps({
   "identities": [{"clientId": "demo-machine-identity", "clientSecret": client_secret}],
@@ -54,8 +55,7 @@ print(json.dumps({
     "prod": {"folders": {
       "/": {"secrets": {"SOPS_AGE_KEY": age_key + "\n", "KUBECONFIG": kube, "CLUSTER_NAME": "demo-${REGION}", "REGION": "eu-west"}},
       "/talos": {"secrets": {"TALOSCONFIG": talos}}}}}}}}))
-PY
-)
+')
 python3 "$root/tests/support/fake_infisical.py" --world <(printf '%s' "$world") --ready-file "$work/ready" \
   --tls-cert "$work/server.pem" --tls-key "$work/server.key" --log "$work/server-log.jsonl" &
 server_pid=$!
@@ -123,7 +123,7 @@ scan=("$HOME" "$work/project" /tmp /var/tmp /dev/shm)
 needles=("${age_key##*$'\n'}" "$kube_token" "$client_secret")
 found=0
 for needle in "${needles[@]}"; do
-  if grep -rlsF --exclude=vault --exclude=vault.bak -e "$needle" "${scan[@]}" 2>/dev/null | grep -v "^$work/server-log" ; then found=1; fi
+  if grep -rlsF -e "$needle" "${scan[@]}" 2>/dev/null; then found=1; fi
 done
 if ((found)); then echo "PLAINTEXT FOUND" >&2; exit 1; fi
 echo "  no age key, kubeconfig token or client secret in HOME, the project, /tmp, /var/tmp or /dev/shm"
@@ -132,7 +132,9 @@ for pid in $pids; do
   if [[ -e /proc/$pid ]] && ! grep -q '^State:.*Z' "/proc/$pid/status"; then echo "  process $pid still runs" >&2; exit 1; fi
 done
 echo "  the session's holder and ghost init (pids $pids) have ended; $("$gp" status --json | python3 -c 'import json,sys; print("no session" if json.load(sys.stdin).get("session") is None else "A SESSION")')"
-if grep -aqF "$kube_token" .ghostpod/vault; then echo "  PLAINTEXT IN THE VAULT" >&2; exit 1; fi
+for needle in "${needles[@]}"; do
+  if grep -aqF -e "$needle" .ghostpod/vault .ghostpod/vault.bak; then echo "  PLAINTEXT IN THE VAULT" >&2; exit 1; fi
+done
 echo "  the vault (identity + encrypted offline cache of the pull) holds only ciphertext"
 echo
 echo "demo finished; $work is removed on exit"

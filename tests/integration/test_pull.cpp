@@ -273,7 +273,8 @@ TEST_CASE("an answer slower than the timeout exits 4 within the retry budget", "
     double elapsed = seconds_since(start);
     expect_refused(r, {"timed out"}, value);
     CHECK(elapsed >= 1.0);
-    CHECK(elapsed < 15.0);
+    // retry_for + timeout bound the network part of the whole pull; the rest is the unlock.
+    CHECK(elapsed < 8.0);
 }
 
 TEST_CASE("pull without a machine identity in the vault exits 2 and says to run identity set", "[pull]") {
@@ -318,7 +319,7 @@ TEST_CASE("a server error that persists is retried a bounded number of times, th
     auto r = p.pull({}, "true");
     double elapsed = seconds_since(start);
     expect_refused(r, {"500", "after", "attempts"}, value);
-    CHECK(elapsed < 15.0);
+    CHECK(elapsed < 8.0);  // retry_for (3 s) bounds the retries of the whole pull, plus the unlock
     auto listings = entries(server.log(), "secrets").size();
     CHECK(listings > 1);
     CHECK(listings < 12);
@@ -497,7 +498,9 @@ TEST_CASE("pulled values, the client secret and the access token never reach dis
     REQUIRE(p.gp({"lock"}).exit_code == 0);
     log_when(server, [](const json& l) { return !entries(l, "revoke").empty(); });
 
-    std::vector<fs::path> excluded = {p.v.vault};
+    // The vault and its previous generation are scanned too: the offline cache and the identity
+    // in them must be ciphertext.
+    std::vector<fs::path> excluded;
     for (const char* root : {"/tmp", "/var/tmp", "/dev/shm"}) {
         INFO(root);
         CHECK(files_containing(root, needles, excluded).empty());

@@ -55,7 +55,8 @@ TEST_CASE("after a pull and a refresh the holder's memory holds no pulled value 
         return;
     }
     std::string value = random_marker("VALUE-IN-MEMORY");
-    std::string kube = "apiVersion: v1\nkind: Config\n# " + random_marker("KUBE-IN-MEMORY") + "\n";
+    std::string kube_marker = random_marker("KUBE-IN-MEMORY");
+    std::string kube = "apiVersion: v1\nkind: Config\n# " + kube_marker + "\n";
     std::string client_secret = random_marker("CLIENT-SECRET");
     json world = {{"identities", json::array({{{"clientId", "id"}, {"clientSecret", client_secret}}})},
                   {"projects",
@@ -81,7 +82,7 @@ TEST_CASE("after a pull and a refresh the holder's memory holds no pulled value 
     long holder = status["session"]["holder_pid"].get<long>();
     std::string ghost_dir = status["session"]["ghost_dir"].get<std::string>();
 
-    auto counts = occurrences_in_memory(holder, {value, value2, kube.substr(kube.find('#')), client_secret, ghost_dir});
+    auto counts = occurrences_in_memory(holder, {value, value2, kube_marker, client_secret, ghost_dir});
     (void)v.gp({"--config", config, "lock"});
     CHECK(counts[4] > 0);  // the scan reads the holder's memory: its own ghost_dir string is there
     CHECK(counts[0] == 0);
