@@ -269,11 +269,15 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         (void)sandbox::send_message(conn, error_reply(settings.error()));
         return;
     }
-    const PullSettings& s = *settings;
-    if (auto refused = check_trusted(h, s); !refused) {
+    if (auto refused = check_trusted(h, *settings); !refused) {
         (void)sandbox::send_message(conn, error_reply(refused.error()));
         return;
     }
+    // Everything else (mappings, HOME, timeouts) is the unlocking command's too: a request only
+    // chooses --offline and --no-shell.
+    PullSettings s = *h.trusted_pull;
+    s.offline = settings->offline;
+    s.keep = settings->keep;
     std::vector<std::string> warnings;
     std::string source = "server";
     std::uint64_t fetched_at = now_seconds();

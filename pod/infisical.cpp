@@ -129,7 +129,7 @@ std::string describe_failure(const HttpResponse& r, std::string& message_out) {
 std::string hint_for(long status, const std::string& step, const std::string& message) {
     if (message.find("temporarily locked") != std::string::npos)
         return "too many failed logins locked the identity for a few minutes; wait, then check it with 'ghostpod identity set'";
-    if (status == 401 && step.rfind("log in", 0) == 0)
+    if ((status == 401 || status == 404) && step.rfind("log in", 0) == 0)
         return "check the machine identity with 'ghostpod identity set' (client id and client secret)";
     if (status == 401 || status == 403) {
         if (message.find("expired") != std::string::npos || message.find("Token") != std::string::npos)

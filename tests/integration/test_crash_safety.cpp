@@ -35,14 +35,17 @@ TEST_CASE("kill -9 at random instants during saves never leaves a vault that fai
         return value + "#" + std::to_string(generation);
     };
     REQUIRE(v.set("big", value_for(0)).exit_code == 0);
-    // Time one uninterrupted save so the kill instants cover the whole run, write phase included.
-    auto start = Clock::now();
-    REQUIRE(v.set("big", value_for(1)).exit_code == 0);
-    double full_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    // Time uninterrupted saves so the kill instants cover the whole run, write phase included:
+    // the fastest of three, then adjusted as the trials go (a busy machine makes one timing lie).
+    double full_ms = 1e9;
+    for (int i = 0; i < 3; ++i) {
+        auto start = Clock::now();
+        REQUIRE(v.set("big", value_for(1)).exit_code == 0);
+        full_ms = std::min(full_ms, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
     std::string current = value_for(1);
 
     std::mt19937 rng(std::random_device{}());
-    std::uniform_real_distribution<double> when(0.2 * full_ms, 1.15 * full_ms);
     constexpr int kTrials = 120;
     int killed_mid_run = 0, completed = 0, opened_new = 0;
     for (int trial = 2; trial < kTrials + 2; ++trial) {
@@ -50,10 +53,12 @@ TEST_CASE("kill -9 at random instants during saves never leaves a vault that fai
         {
             RunOptions o = v.options(next);
             Spawned writer(gp(v.vault, {"secret", "set", "big"}), o);
+            std::uniform_real_distribution<double> when(0.2 * full_ms, 1.15 * full_ms);
             std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long>(when(rng) * 1000)));
             writer.kill_now(SIGKILL);
             int status = writer.wait();
             status == -SIGKILL ? ++killed_mid_run : ++completed;
+            full_ms *= status == -SIGKILL ? 1.03 : 0.9;  // keeps about half the writers killed mid-run
         }
         auto got = v.get("big");
         INFO("trial " << trial);

@@ -121,6 +121,7 @@ TEST_CASE("INFISICAL_CUSTOM_HEADERS becomes header lines, refusing line breaks",
     CHECK(parse_custom_headers("X-A=1 X-B=two=2") == std::vector<std::string>{"X-A: 1", "X-B: two=2"});
     CHECK(parse_custom_headers("novalue =x X-C=ok") == std::vector<std::string>{"X-C: ok"});
     CHECK(parse_custom_headers("X-D=a\r\nEvil: 1").empty());
+    CHECK(parse_custom_headers("Authorization=Bearer-x authorization=y Host=h X-E=1") == std::vector<std::string>{"X-E: 1"});
 }
 
 TEST_CASE("the offline cache round-trips and a damaged one is refused", "[infisical]") {
@@ -202,4 +203,12 @@ TEST_CASE("a listing with every field of the real server reads only the values, 
         INFO(bad);
         CHECK_FALSE(merge_listings({&listing_bad}, "test"));
     }
+}
+
+TEST_CASE("an error answer nested absurdly deep is described without walking it", "[infisical]") {
+    std::string deep = "{\"message\":" + std::string(200000, '[') + std::string(200000, ']') + ",\"reqId\":\"r\"}";
+    std::string message;
+    auto text = describe_server_error(422, deep, 1, message);
+    CHECK(text.rfind("422", 0) == 0);
+    CHECK(text.size() < 400);
 }
