@@ -2,6 +2,7 @@
 // (holder_pull.cpp). Only the holder process uses these.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@ struct HolderPull {
     std::uint64_t last_pull = 0;   // when the ghost's pulled contents were fetched
     std::string source;            // "server" or "cache"
     std::uint64_t renewals = 0;
+    std::array<std::uint8_t, 32> cached_digest{};  // of the contents last saved as the offline cache
+    std::uint64_t cached_at = 0;                    // when they were saved
 };
 
 struct Holder {

@@ -115,6 +115,33 @@ Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
     return pulled;
 }
 
+// A keyed digest of what a pull returned (and from where), to tell whether the cache is stale.
+std::array<std::uint8_t, 32> pulled_digest(const PullSettings& s, const PulledSecrets& pulled) {
+    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
+        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
+        randombytes_buf(k.data(), k.size());
+        return k;
+    }();
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, key.data(), key.size(), 32);
+    auto add = [&](std::span<const std::uint8_t> bytes) {
+        std::uint64_t n = bytes.size();
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+        crypto_generichash_update(&state, bytes.data(), bytes.size());
+    };
+    for (const std::string& field : {s.target.base_url, s.target.project_id, s.target.environment, joined_paths(s.target.paths)})
+        add(text_bytes(field));
+    for (const auto& secret : pulled.secrets) {
+        add(text_bytes(secret.key));
+        add(text_bytes(secret.folder));
+        add(pulled.value(secret));
+    }
+    std::array<std::uint8_t, 32> out{};
+    crypto_generichash_final(&state, out.data(), out.size());
+    sodium_memzero(&state, sizeof state);
+    return out;
+}
+
 Result<CachedPull> load_cache(const Holder& h) {
     auto vault = reopen_vault(h);
     if (!vault) return std::move(vault).error();
@@ -320,9 +347,16 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         (void)sandbox::send_message(conn, error_reply(filled.error()));
         return;
     }
-    if (source == "server") {
-        if (auto saved = save_cache(h, s, *pulled); !saved)
+    // The cache is rewritten when the contents changed, or to refresh its age after an hour: a
+    // refresh that finds nothing new costs no vault write.
+    auto digest = pulled_digest(s, *pulled);
+    if (source == "server" && (digest != h.pull.cached_digest || now_seconds() - h.pull.cached_at >= 3600)) {
+        if (auto saved = save_cache(h, s, *pulled); !saved) {
             warnings.push_back("the offline cache was not saved: " + saved.error().describe());
+        } else {
+            h.pull.cached_digest = digest;
+            h.pull.cached_at = now_seconds();
+        }
     }
     h.pull.active = true;
     h.pull.settings = s;
