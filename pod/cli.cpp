@@ -151,6 +151,9 @@ int run_cli(int argc, char** argv) {
     if (command == "lock") return cmd_lock(context, rest);
     if (command == "pull") return cmd_pull(context, rest);
     if (command == "identity") return cmd_identity(context, rest);
+    if (command == "certs") return cmd_certs(context, rest);
+    if (command == "import") return cmd_import(context, rest);
+    if (command == "save") return cmd_save(context, rest);
     return report(usage_error("", "unknown command '" + command + "'"));
 }
 

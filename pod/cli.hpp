@@ -58,5 +58,8 @@ int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_
 int cmd_lock(Context& context, const std::vector<std::string>& args);
 int cmd_pull(Context& context, const std::vector<std::string>& args);
 int cmd_identity(Context& context, const std::vector<std::string>& args);
+int cmd_certs(Context& context, const std::vector<std::string>& args);
+int cmd_import(Context& context, const std::vector<std::string>& args);
+int cmd_save(Context& context, const std::vector<std::string>& args);
 
 }  // namespace ghostpod

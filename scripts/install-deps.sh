@@ -14,6 +14,9 @@ packages=(
   bubblewrap hyperfine                   # tests/bench/bench_session.sh: a peer, and the timer
   openssl ca-certificates                # tests and demo: a throwaway CA for the local Infisical server
   curl                                   # tests/bench/bench_pull.sh: the floor a pull is compared with
+  libyaml-cpp-dev zlib1g-dev             # certs: talosconfig/kubeconfig YAML; import tazpod: gzip
+  python3-cryptography                   # tests: an independent TazPod archive writer
+  dpkg-dev fakeroot file                 # tests: the CPack .deb is built and inspected
 )
 # tests: the real kubectl reads the ghost's kubeconfig. Any kubectl will do; Debian's package
 # conflicts with the kubectl some images ship, so it is installed only when none is present.

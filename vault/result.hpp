@@ -16,6 +16,8 @@ enum class ErrorCode {
     unlock = 3,    // wrong passphrase / recovery key, or a tampered / truncated / foreign vault
     network = 4,   // Infisical or other network failure
     session = 5,   // session state: none running, already running
+    expiring = 6,  // certs: a certificate expires within the warning window or has expired
+    conflict = 7,  // save: the vault was changed elsewhere since the session unlocked it
 };
 
 struct Error {

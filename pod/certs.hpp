@@ -1,0 +1,41 @@
+// Finding X.509 certificates in secret values (PEM files, talosconfig, kubeconfig) and
+// reporting when they expire. Only public certificate fields are ever reported; keys are
+// skipped without being decoded.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vault/result.hpp"
+
+namespace ghostpod {
+
+inline constexpr std::int64_t kDefaultCertWarnDays = 30;
+
+struct CertInfo {
+    std::string source;   // where: "vault:talos/config contexts.prod.crt", "ghost:~/.kube/config users[admin]…"
+    std::string subject;  // RFC 2253 one-line form
+    std::string issuer;
+    std::int64_t not_before = 0;  // seconds since the epoch, UTC
+    std::int64_t not_after = 0;
+};
+
+// Every certificate in `bytes`, labelled with `label` plus the place inside (YAML field or
+// PEM block number). Values that are neither YAML with certificate fields nor PEM give none.
+// Malformed certificates are reported in `problems` (no bytes of the value are quoted).
+std::vector<CertInfo> find_certificates(const std::string& label, std::span<const std::uint8_t> bytes,
+                                        std::vector<std::string>* problems = nullptr);
+
+// Whole days from `now` to notAfter, rounded down; negative once expired.
+std::int64_t days_left(const CertInfo& cert, std::int64_t now);
+// Worst first: earliest notAfter, then source.
+void sort_worst_first(std::vector<CertInfo>& certs);
+
+// The wire form between the session holder and a client, and `certs --json`.
+std::string certs_to_json(const std::vector<CertInfo>& certs, std::int64_t now, std::int64_t warn_days);
+Result<std::vector<CertInfo>> certs_from_json(std::string_view text);
+
+}  // namespace ghostpod
