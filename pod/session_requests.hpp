@@ -1,0 +1,17 @@
+// Requests a command sends to a running session's holder besides attaching: the certificates
+// in the ghost, and saving the ghost's changes back to the vault.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "pod/certs.hpp"
+#include "pod/cli.hpp"
+
+namespace ghostpod {
+
+// The certificates in the running session's ghost (every file in $GHOSTPOD_DIR, labelled with
+// "ghost:" and its name). nullopt when no session is running for this vault.
+Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context);
+
+}  // namespace ghostpod
