@@ -8,6 +8,7 @@
 #include "pod/messages.hpp"
 #include "pod/pull_settings.hpp"
 #include "pod/session_client.hpp"
+#include "pod/session_requests.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -93,7 +94,9 @@ int cmd_pull(Context& context, const std::vector<std::string>& args) {
     // first attachment, so the session never has no client in between).
     auto fresh = attach(info.paths);
     if (!fresh) return report(fresh.error());
+    fresh->vault_path = attachment->vault_path;
     *attachment = std::move(*fresh);
+    warn_expiring_certificates(info.paths);
     if (no_shell) {
         if (!quiet) note("the session stays up: 'ghostpod enter' joins it, 'ghostpod lock' ends it");
         return 0;

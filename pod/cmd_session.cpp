@@ -20,6 +20,7 @@
 #include "pod/session.hpp"
 #include "pod/pull_settings.hpp"
 #include "pod/session_client.hpp"
+#include "pod/session_requests.hpp"
 #include "pod/unlock.hpp"
 #include "sandbox/ghost.hpp"
 #include "sandbox/hardening.hpp"
@@ -31,7 +32,8 @@ namespace {
 // Variables a command inherits from the caller; everything else is dropped.
 bool inherited(const std::string& name) {
     static const char* const kAllowed[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "LANG",
-                                           "LANGUAGE", "TZ", "EDITOR", "VISUAL", "PAGER", "NO_COLOR", "SSH_AUTH_SOCK"};
+                                           "LANGUAGE", "TZ", "EDITOR", "VISUAL", "PAGER", "NO_COLOR", "SSH_AUTH_SOCK",
+                                           "XDG_RUNTIME_DIR"};
     for (const char* allowed : kAllowed)
         if (name == allowed) return true;
     return name.rfind("LC_", 0) == 0;
@@ -77,6 +79,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     if (!paths) return std::move(paths).error();
     info.paths = *paths;
     auto joined = attach(*paths);
+    if (joined) joined->vault_path = *vault_path;
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
     // Two commands starting at once must not start two holders: the second waits here and
@@ -84,6 +87,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");
     if (!starting) return std::move(starting).error();
     joined = attach(*paths);
+    if (joined) joined->vault_path = *vault_path;
     if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
@@ -92,6 +96,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     info.started = true;
     joined = attach(*paths);
     if (joined) {
+        joined->vault_path = *vault_path;
         for (const auto& [name, mapping] : options.config.secrets)
             if (std::find(joined->secrets.begin(), joined->secrets.end(), name) == joined->secrets.end())
                 warn("the config maps '" + name + "', which is not in the vault");
@@ -123,6 +128,8 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     }
     GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
     GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
+    // 'ghostpod save', 'certs', 'status' and 'lock' run inside find the session through these.
+    if (!a.vault_path.empty()) GP_TRY(add("GHOSTPOD_VAULT", text_bytes(a.vault_path)));
     for (const auto& e : a.env) {
         if (!e.value_from_file) {
             GP_TRY(add(e.name, text_bytes(e.path)));
@@ -315,19 +322,21 @@ int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_
     JoinInfo info;
     auto attachment = join_or_start(context, *options, info);
     if (!attachment) return report(attachment.error());
+    warn_expiring_certificates(info.paths);
     return run_attached(*attachment, {user_shell()}, *options);
 }
 
 int cmd_lock(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {}, context, "lock");
+    auto parsed = parse_args(args, {{"--discard", false}}, context, "lock");
     if (!parsed) return report(parsed.error());
     if (parsed->help) return print_help("lock") ? 0 : 2;
     auto vault_path = existing_vault_path(context);
     if (!vault_path) return report(vault_path.error());
     auto paths = session_paths(*vault_path);
     if (!paths) return report(paths.error());
-    auto answer = request(*paths, "lock");
+    auto answer = request(*paths, parsed->has("--discard") ? "lock\ndiscard" : "lock");
     if (!answer) return report(answer.error());
+    if (answer->rfind("error\n", 0) == 0) return report(error_from_reply(answer->substr(6)));
     if (*answer != "locked") return report(make_error(ErrorCode::session, "lock", "unexpected answer from the holder"));
     note("session locked: every process in it has ended and its RAM mount is gone");
     return 0;

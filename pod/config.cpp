@@ -77,6 +77,10 @@ Status read_session(const nlohmann::json& j, SessionSettings& s, const std::stri
             return bad_key(path, "session.ram_limit_mib", "expected a number of MiB from 1 to 4096");
         s.ram_limit_bytes = it->get<std::uint64_t>() << 20;
     }
+    if (auto it = j.find("save_on_lock"); it != j.end()) {
+        if (!it->is_boolean()) return bad_key(path, "session.save_on_lock", "expected true or false");
+        s.save_on_lock = it->get<bool>();
+    }
     return {};
 }
 

@@ -25,6 +25,7 @@ struct SessionSettings {
     std::uint64_t ttl_seconds = 8 * 3600;  // the session ends this long after it started
     std::uint64_t linger_seconds = 0;      // kept this long after the last attached command ends
     std::uint64_t ram_limit_bytes = 64u << 20;
+    bool save_on_lock = false;             // 'lock' first saves the ghost's changes to the vault
 };
 
 // The "infisical" section: where to pull from and where pulled keys appear in the ghost.

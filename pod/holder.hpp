@@ -39,6 +39,10 @@ struct Holder {
     std::string vault_path;
     Config config;
     SecretBuffer data_key;  // kept to reread the identity and save the pull cache
+    // The vault generation the ghost's vault files came from (moved on by our own saves): a
+    // save finding another generation on disk would overwrite a change made elsewhere.
+    std::uint64_t base_generation = 0;
+    bool end_saved = false;  // 'lock' saved (or chose not to): no second save as the session ends
     sandbox::Ghost ghost;
     Materialised layout;
     UniqueFd listener, signals, ttl_timer, idle_timer, renew_timer;
@@ -65,6 +69,17 @@ void revoke_token(Holder& h);
 // Moves the INFISICAL_* credentials out of the environment into `h` (before ghost init is
 // cloned, so no copy of them lives on there).
 void capture_infisical_environment(Holder& h);
+// "save" or "save\nforce": writes files changed or created in $GHOSTPOD_DIR back to the vault;
+// answers "saved\n<json>" or an error reply.
+void serve_save(Holder& h, int conn, bool force);
+// Saves the ghost's changes as the session ends (session.save_on_lock). On a conflict or
+// failure nothing is written and the error is returned.
+Status save_ghost_changes(Holder& h, bool force, std::string* summary_json = nullptr);
+// "certs": the certificates in $GHOSTPOD_DIR as certs_to_json.
+void serve_certs(Holder& h, int conn);
+
+Result<Vault> reopen_vault(const Holder& h);
+std::string error_reply(const Error& e);
 void arm_timer(int timer, std::uint64_t seconds);
 void disarm_timer(int timer);
 

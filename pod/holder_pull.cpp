@@ -24,6 +24,8 @@ constexpr std::uint64_t kRenewRetrySeconds = 60;
 
 void progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
 
+}  // namespace
+
 Result<Vault> reopen_vault(const Holder& h) {
     auto bytes = read_vault_file(h.vault_path);
     if (!bytes) return std::move(bytes).error();
@@ -37,6 +39,8 @@ Result<Vault> reopen_vault(const Holder& h) {
     }
     return vault;
 }
+
+namespace {
 
 // Copies a variable's value into secret memory and zeroes it where the environment keeps it.
 SecretBuffer take_from_env(const char* name) {
@@ -152,7 +156,7 @@ Result<CachedPull> load_cache(const Holder& h) {
     return decode_pull_cache(entry->value());
 }
 
-Status save_cache(const Holder& h, const PullSettings& s, const PulledSecrets& pulled) {
+Status save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled) {
     auto encoded = encode_pull_cache(s, pulled, now_seconds());
     if (!encoded) return std::move(encoded).error();
     auto lock = VaultLock::acquire(h.vault_path);
@@ -166,7 +170,12 @@ Status save_cache(const Holder& h, const PullSettings& s, const PulledSecrets& p
     entry.updated = now_seconds();
     entry.source = "infisical:" + s.target.base_url;
     GP_TRY(vault->put(std::move(entry), encoded->bytes()));
-    return save_vault(*vault, h.vault_path);
+    // Our own write: unless the vault had already changed elsewhere, the session still holds
+    // the newest generation, so a later 'save' must not call this a conflict.
+    bool was_current = vault->header().generation == h.base_generation;
+    GP_TRY(save_vault(*vault, h.vault_path));
+    if (was_current) h.base_generation = vault->header().generation;
+    return {};
 }
 
 // Appends value as an HCL string literal: quotes and backslashes escaped, control characters
@@ -259,9 +268,13 @@ void arm_renewal(Holder& h) {
     arm_timer(h.renew_timer.get(), at > now ? at - now : 0);
 }
 
+}  // namespace
+
 std::string error_reply(const Error& e) {
     return "error\n" + std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
 }
+
+namespace {
 
 std::string age_text(std::uint64_t seconds) {
     if (seconds < 120) return std::to_string(seconds) + " s";

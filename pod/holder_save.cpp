@@ -1,1 +1,212 @@
-// placeholder: being written
+// The holder's side of 'save' and 'certs': reading the ghost's files back through the RAM
+// mount's directory descriptor, never through a path another process could swap.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "pod/certs.hpp"
+#include "pod/holder.hpp"
+#include "pod/pull_cache.hpp"
+#include "pod/pull_settings.hpp"
+#include "pod/unlock.hpp"
+#include "sandbox/fdpass.hpp"
+#include "vault/store.hpp"
+
+namespace ghostpod {
+namespace {
+
+constexpr const char* kInternalPrefix = ".ghostpod-";  // materialise's temp files and retired dir
+constexpr std::size_t kMaxGhostFiles = 100000;
+constexpr int kMaxDepth = 32;
+
+struct GhostFileRead {
+    std::string name;  // below $GHOSTPOD_DIR
+    SecretBuffer value;
+    std::uint16_t mode = 0400;
+};
+
+// Every regular file below the RAM mount's root, with its bytes. Links, devices and ghostpod's
+// own working files are passed over; `unreadable` names files the holder could not open.
+Status read_ghost_tree(int dir, const std::string& prefix, int depth, std::vector<GhostFileRead>& out,
+                       std::vector<std::string>& unreadable) {
+    if (depth > kMaxDepth) return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR/" + prefix, "directories nest too deep");
+    UniqueFd own(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!own.valid()) return sys_error("open $GHOSTPOD_DIR/" + prefix);
+    DIR* listing = ::fdopendir(own.get());
+    if (listing == nullptr) return sys_error("list $GHOSTPOD_DIR/" + prefix);
+    (void)own.release();  // closedir closes it
+    std::vector<std::string> names;
+    while (dirent* d = ::readdir(listing)) {
+        std::string n = d->d_name;
+        if (n == "." || n == ".." || n.rfind(kInternalPrefix, 0) == 0 || n.find(kInternalPrefix) != std::string::npos) continue;
+        names.push_back(n);
+    }
+    ::closedir(listing);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        std::string name = prefix + n;
+        struct stat st {};
+        if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+        if (S_ISDIR(st.st_mode)) {
+            UniqueFd sub(::openat(dir, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!sub.valid()) {
+                unreadable.push_back(name + "/");
+                continue;
+            }
+            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, out, unreadable));
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+        if (out.size() >= kMaxGhostFiles)
+            return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR", "more than " + std::to_string(kMaxGhostFiles) + " files");
+        UniqueFd fd(::openat(dir, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        if (!fd.valid()) {
+            unreadable.push_back(name);
+            continue;
+        }
+        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
+        if (!value) return std::move(value).error();
+        out.push_back({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)});
+    }
+    return {};
+}
+
+bool reserved_name(const std::string& name) {
+    return name.rfind("infisical.", 0) == 0 || name.rfind(kPulledPrefix, 0) == 0;
+}
+
+struct SavePlan {
+    std::vector<GhostFileRead> writes;
+    std::vector<bool> created;
+    nlohmann::json skipped = nlohmann::json::array();
+    nlohmann::json removed = nlohmann::json::array();  // vault files no longer in the ghost (kept)
+};
+
+Result<SavePlan> plan_save(Holder& h) {
+    std::vector<GhostFileRead> files;
+    std::vector<std::string> unreadable;
+    GP_TRY(read_ghost_tree(h.ghost.root_dir.get(), "", 0, files, unreadable));
+    SavePlan plan;
+    for (const auto& name : unreadable) plan.skipped.push_back({{"name", name}, {"why", "not readable by the session"}});
+    auto pulled = [&](const std::string& name) {
+        return std::find(h.pull.files.begin(), h.pull.files.end(), name) != h.pull.files.end();
+    };
+    for (auto& f : files) {
+        if (pulled(f.name)) continue;  // Infisical's: a pull brings them, the vault keeps only its cache
+        auto known = h.layout.digests.find(f.name);
+        bool created = known == h.layout.digests.end();
+        if (!created && known->second == ghost_digest(f.value.bytes())) continue;
+        if (reserved_name(f.name)) {
+            plan.skipped.push_back({{"name", f.name}, {"why", "names starting with infisical are ghostpod's own"}});
+            continue;
+        }
+        if (auto valid = validate_entry_name(f.name); !valid) {
+            plan.skipped.push_back({{"name", f.name}, {"why", valid.error().describe()}});
+            continue;
+        }
+        plan.created.push_back(created);
+        plan.writes.push_back(std::move(f));
+    }
+    for (const auto& name : h.layout.secrets) {
+        bool present = std::any_of(files.begin(), files.end(), [&](const GhostFileRead& f) { return f.name == name; });
+        if (!present && !pulled(name)) plan.removed.push_back(name);
+    }
+    return plan;
+}
+
+Error conflict_error(const Holder& h, std::uint64_t on_disk) {
+    return make_error(ErrorCode::conflict, "save to " + h.vault_path,
+                      "the vault was changed elsewhere since this session unlocked it (generation " +
+                          std::to_string(on_disk) + " on disk, " + std::to_string(h.base_generation) + " here)",
+                      "see what is there with 'ghostpod secret ls'; 'ghostpod save --force' writes this session's "
+                      "changed files over it (other entries stay as they are on disk), or 'ghostpod lock --discard' "
+                      "ends the session without saving");
+}
+
+}  // namespace
+
+Status save_ghost_changes(Holder& h, bool force, std::string* summary_json) {
+    auto plan = plan_save(h);
+    if (!plan) return std::move(plan).error();
+    nlohmann::json saved = nlohmann::json::array(), created = nlohmann::json::array();
+    std::uint64_t generation = h.base_generation;
+    if (!plan->writes.empty()) {
+        auto lock = VaultLock::acquire(h.vault_path);
+        if (!lock) return std::move(lock).error();
+        auto vault = reopen_vault(h);
+        if (!vault) return std::move(vault).error();
+        if (vault->header().generation != h.base_generation && !force) return conflict_error(h, vault->header().generation);
+        std::uint64_t now = now_seconds();
+        for (std::size_t i = 0; i < plan->writes.size(); ++i) {
+            const auto& f = plan->writes[i];
+            Entry entry;
+            entry.name = f.name;
+            entry.updated = now;
+            entry.source = "ghost:save";
+            // An entry keeps its kind and mode (a file made writable to edit it stays 0400 in
+            // the vault); a new file keeps its owner bits, readable at least.
+            if (const Entry* old = vault->find(f.name)) {
+                entry.kind = old->kind;
+                entry.mode = old->mode;
+            } else {
+                entry.mode = static_cast<std::uint16_t>((f.mode & 0700) | 0400);
+            }
+            GP_TRY(vault->put(std::move(entry), f.value.bytes()));
+        }
+        GP_TRY(save_vault(*vault, h.vault_path));
+        generation = h.base_generation = vault->header().generation;
+        // The ghost now matches the vault: the next save starts from here.
+        for (std::size_t i = 0; i < plan->writes.size(); ++i) {
+            const auto& f = plan->writes[i];
+            h.layout.digests[f.name] = ghost_digest(f.value.bytes());
+            h.layout.sizes[f.name] = f.value.size();
+            if (plan->created[i]) {
+                h.layout.secrets.push_back(f.name);
+                created.push_back(f.name);
+            }
+            saved.push_back(f.name);
+        }
+    }
+    if (summary_json) {
+        nlohmann::json j = {{"saved", saved},   {"created", created}, {"skipped", plan->skipped},
+                            {"removed_in_ghost", plan->removed}, {"generation", generation}, {"vault", h.vault_path}};
+        *summary_json = j.dump();
+    }
+    return {};
+}
+
+void serve_save(Holder& h, int conn, bool force) {
+    std::string summary;
+    auto saved = save_ghost_changes(h, force, &summary);
+    (void)sandbox::send_message(conn, saved ? "saved\n" + summary : error_reply(saved.error()));
+}
+
+void serve_certs(Holder& h, int conn) {
+    std::vector<GhostFileRead> files;
+    std::vector<std::string> unreadable;
+    std::vector<CertInfo> certs;
+    if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, files, unreadable); !read) {
+        (void)sandbox::send_message(conn, error_reply(read.error()));
+        return;
+    }
+    for (const auto& f : files) {
+        auto found = find_certificates("ghost:" + f.name, f.value.bytes());
+        certs.insert(certs.end(), found.begin(), found.end());
+    }
+    sort_worst_first(certs);
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    std::string reply = "certs\n" + certs_to_json(certs, now, kDefaultCertWarnDays);
+    if (reply.size() > sandbox::kMaxMessageBytes) {
+        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::runtime, "list certificates", "too many to answer")));
+        return;
+    }
+    (void)sandbox::send_message(conn, reply);
+}
+
+}  // namespace ghostpod

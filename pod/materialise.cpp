@@ -39,7 +39,9 @@ Status create_file(int root, const std::string& name, std::span<const std::uint8
     return {};
 }
 
-std::array<std::uint8_t, 32> digest_of(std::span<const std::uint8_t> value) {
+}  // namespace
+
+std::array<std::uint8_t, 32> ghost_digest(std::span<const std::uint8_t> value) {
     static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
         std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
         randombytes_buf(k.data(), k.size());
@@ -49,6 +51,8 @@ std::array<std::uint8_t, 32> digest_of(std::span<const std::uint8_t> value) {
     crypto_generichash(out.data(), out.size(), value.data(), value.size(), key.data(), key.size());
     return out;
 }
+
+namespace {
 
 // Opens the file about to be replaced for writing, so its bytes can be wiped after the rename.
 UniqueFd open_for_wipe(int root, const std::string& name) {
@@ -93,7 +97,7 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
     for (const auto& f : files) {
         std::string inside = w.ghost_dir + "/" + f.name;
         bool exists = layout.sizes.count(f.name) != 0;
-        auto digest = digest_of(f.value);
+        auto digest = ghost_digest(f.value);
         if (exists && layout.digests[f.name] == digest) continue;
         if (f.name.find('/') != std::string::npos && !made_dirs.count(f.name.substr(0, f.name.rfind('/')))) {
             GP_TRY(make_parents(root, f.name));

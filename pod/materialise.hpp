@@ -53,6 +53,9 @@ struct GhostWriter {
     std::uint64_t ram_limit = 0;
 };
 
+// The keyed digest `Materialised::digests` holds (the key is random per process).
+std::array<std::uint8_t, 32> ghost_digest(std::span<const std::uint8_t> value);
+
 // Makes each file exist with its value. New ones are created and placed; changed ones are
 // replaced whole (a rename in $GHOSTPOD_DIR, a new bind over the mapped path), so a reader sees
 // the old or the new value, and the old bytes are truncated away; unchanged ones are left alone.

@@ -129,7 +129,19 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     }
     if (req == "status") (void)sandbox::send_message(conn, status_message(h));
     if (req.rfind("pull\n", 0) == 0) serve_pull(h, conn, std::string_view(req).substr(5));
-    if (req == "lock") {
+    if (req == "save" || req == "save\nforce") serve_save(h, conn, req != "save");
+    if (req == "certs") serve_certs(h, conn);
+    if (req == "lock" || req == "lock\ndiscard") {
+        if (h.settings.save_on_lock && req == "lock") {
+            if (auto saved = save_ghost_changes(h, false); !saved) {
+                Error e = saved.error();
+                e.what = "save the session's changes before locking: " + e.what;
+                if (e.code != ErrorCode::conflict) e.hint = "fix that and lock again, or 'ghostpod lock --discard' to end without saving";
+                (void)sandbox::send_message(conn, error_reply(e));
+                return false;
+            }
+        }
+        h.end_saved = true;  // saved just now, or the caller chose to discard
         shutdown = true;
         h.lock_requester = std::move(conn_fd);
     }
@@ -170,6 +182,8 @@ void run_holder(Holder& h) {
             }
         }
     }
+    // Ended by the TTL, the last command or a signal: save what can be saved, or nothing.
+    if (h.settings.save_on_lock && !h.end_saved) (void)save_ghost_changes(h, false);
     sandbox::stop_ghost(h.ghost);  // returns once every process in the ghost is gone
     // Our references to the namespaces and the RAM mount go before "locked" is said.
     h.ghost = sandbox::Ghost{};
@@ -212,6 +226,7 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     auto key = vault->copy_data_key();
     if (!key) return std::move(key).error();
     h.data_key = std::move(*key);
+    h.base_generation = vault->header().generation;
     const char* home = std::getenv("HOME");
     return write_ghost_files(h.writer(home ? home : "/"), vault_files(*vault, *config), h.layout);
 }

@@ -44,9 +44,12 @@ struct Attachment {
     std::vector<std::string> secrets;      // names in $GHOSTPOD_DIR
     std::vector<Placement> placements;     // mapped paths
     std::vector<GhostEnv> env;             // mapped variables
+    std::string vault_path;                // the session's vault (GHOSTPOD_VAULT inside)
 };
 
 Result<Attachment> attach(const SessionPaths& paths);
+// An "error\n<code>\n<what>\n<hint>" reply from the holder (after its first line) as an Error.
+Error error_from_reply(const std::string& text);
 // One request with a one-message answer: "lock", "status".
 Result<std::string> request(const SessionPaths& paths, const std::string& what);
 // Asks the holder to pull (settings as JSON); progress lines go to `on_progress`. Returns the

@@ -7,11 +7,15 @@
 
 #include "pod/certs.hpp"
 #include "pod/cli.hpp"
+#include "pod/session.hpp"
 
 namespace ghostpod {
 
 // The certificates in the running session's ghost (every file in $GHOSTPOD_DIR, labelled with
 // "ghost:" and its name). nullopt when no session is running for this vault.
 Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context);
+// One warning line when a certificate in the ghost expires within kDefaultCertWarnDays (or has
+// expired); silent otherwise and on any failure.
+void warn_expiring_certificates(const SessionPaths& paths);
 
 }  // namespace ghostpod
