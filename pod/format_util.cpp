@@ -46,4 +46,23 @@ void print_stdout(const std::string& text) {
     (void)write_all(STDOUT_FILENO, text_bytes(text), "write to stdout");
 }
 
+std::string printable(std::string_view text, std::size_t max, bool hex) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (char ch : text.substr(0, max)) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(ch);
+        } else if (hex) {
+            out += "\\x";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0xf]);
+        } else {
+            out.push_back('?');
+        }
+    }
+    if (text.size() > max) out += "...";
+    return out;
+}
+
 }  // namespace ghostpod

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ghostpod {
 
@@ -10,5 +11,10 @@ std::string iso_time(std::uint64_t unix_seconds);  // "2026-11-23T15:20:00Z"
 std::string octal_mode(std::uint16_t mode);        // "0400"
 std::string human_size(std::uint64_t bytes);       // "1.5 KiB"
 void print_stdout(const std::string& text);
+
+// Text that came from outside (a server, a file name, an archive) made safe for a terminal:
+// bytes outside printable ASCII become '?' (or "\xNN" with hex = true); more than `max`
+// bytes are cut and marked with "...".
+std::string printable(std::string_view text, std::size_t max = std::string_view::npos, bool hex = false);
 
 }  // namespace ghostpod

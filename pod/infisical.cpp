@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "pod/format_util.hpp"
 #include "pod/unlock.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
@@ -79,13 +80,6 @@ Result<SecretBuffer> token_body(const AccessToken& token) {
     GP_TRY(append_json_string(*body, token.token.bytes()));
     GP_TRY(body->push_back('}'));
     return body;
-}
-
-std::string printable(std::string_view text, std::size_t max) {
-    std::string out;
-    for (char c : text.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : ' ';
-    if (text.size() > max) out += "…";
-    return out;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "pod/format_util.hpp"
 #include "pod/infisical.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
@@ -151,12 +152,6 @@ private:
 
 bool usable_key(const std::string& key) {
     return !key.empty() && key.find('/') == std::string::npos && validate_entry_name(key);
-}
-
-std::string printable(std::string_view text, std::size_t max) {
-    std::string out;
-    for (char c : text.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : ' ';
-    return out;
 }
 
 }  // namespace
