@@ -34,6 +34,13 @@ std::int64_t days_left(const CertInfo& cert, std::int64_t now);
 // Worst first: earliest notAfter, then source.
 void sort_worst_first(std::vector<CertInfo>& certs);
 
+// expired: notAfter has passed; expiring: it falls within the next `warn_days` days.
+enum class CertStatus { ok, expiring, expired };
+CertStatus cert_status(const CertInfo& cert, std::int64_t now, std::int64_t warn_days);
+const char* cert_status_name(CertStatus status);  // "ok", "expiring", "expired"
+// "2026-11-23T15:20:00Z"; works for times before 1970 too.
+std::string utc_time(std::int64_t unix_seconds);
+
 // The wire form between the session holder and a client, and `certs --json`.
 std::string certs_to_json(const std::vector<CertInfo>& certs, std::int64_t now, std::int64_t warn_days);
 Result<std::vector<CertInfo>> certs_from_json(std::string_view text);

@@ -96,7 +96,7 @@ void warn_expiring_certificates(const SessionPaths& paths) {
     std::int64_t days = days_left(worst, now);
     std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
     warn(std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
-         worst.source + " (" + worst.subject + ") " + when + "; see 'ghostpod certs'");
+         printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'");
 }
 
 }  // namespace ghostpod

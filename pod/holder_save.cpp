@@ -77,6 +77,15 @@ Status read_ghost_tree(int dir, const std::string& prefix, int depth, std::vecto
     return {};
 }
 
+// A cheap look before the parsers: a session may hold 10,000 pulled values, few of them PEM
+// or YAML with certificate fields.
+bool may_hold_certificate(std::span<const std::uint8_t> value) {
+    std::string_view text(reinterpret_cast<const char*>(value.data()), value.size());
+    for (std::string_view marker : {"CERTIFICATE", "crt:", "ca:", "certificate-"})
+        if (text.find(marker) != std::string_view::npos) return true;
+    return false;
+}
+
 bool reserved_name(const std::string& name) {
     return name.rfind("infisical.", 0) == 0 || name.rfind(kPulledPrefix, 0) == 0;
 }
@@ -97,6 +106,11 @@ Result<SavePlan> plan_save(Holder& h) {
     auto pulled = [&](const std::string& name) {
         return std::find(h.pull.files.begin(), h.pull.files.end(), name) != h.pull.files.end();
     };
+    // Before the loop below moves the files (and their names) into the plan.
+    for (const auto& name : h.layout.secrets) {
+        bool present = std::any_of(files.begin(), files.end(), [&](const GhostFileRead& f) { return f.name == name; });
+        if (!present && !pulled(name)) plan.removed.push_back(name);
+    }
     for (auto& f : files) {
         if (pulled(f.name)) continue;  // Infisical's: a pull brings them, the vault keeps only its cache
         auto known = h.layout.digests.find(f.name);
@@ -112,10 +126,6 @@ Result<SavePlan> plan_save(Holder& h) {
         }
         plan.created.push_back(created);
         plan.writes.push_back(std::move(f));
-    }
-    for (const auto& name : h.layout.secrets) {
-        bool present = std::any_of(files.begin(), files.end(), [&](const GhostFileRead& f) { return f.name == name; });
-        if (!present && !pulled(name)) plan.removed.push_back(name);
     }
     return plan;
 }
@@ -196,6 +206,7 @@ void serve_certs(Holder& h, int conn) {
         return;
     }
     for (const auto& f : files) {
+        if (!may_hold_certificate(f.value.bytes())) continue;
         auto found = find_certificates("ghost:" + f.name, f.value.bytes());
         certs.insert(certs.end(), found.begin(), found.end());
     }
