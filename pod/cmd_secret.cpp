@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "pod/age_keygen.hpp"
 #include "pod/cli.hpp"
+#include "pod/config.hpp"
 #include "pod/format_util.hpp"
 #include "pod/messages.hpp"
 #include "pod/prompt.hpp"
@@ -117,6 +119,39 @@ int secret_rm(Context& context, const ParsedArgs& args) {
     return done ? 0 : report(done.error());
 }
 
+// A new age identity, made in secret memory and stored as a 0400 file entry; only the recipient
+// is printed. An existing NAME is kept unless --force: replacing an identity loses the old key.
+int secret_generate(Context& context, const ParsedArgs& args) {
+    if (args.positional.size() != 2) return report(usage_error("secret generate", "expects a TYPE and a NAME"));
+    if (args.positional[0] != "age")
+        return report(usage_error("secret generate", "unknown type '" + args.positional[0] + "' (known: age)"));
+    const std::string& name = args.positional[1];
+    if (auto valid = validate_entry_name(name); !valid) return report(valid.error());
+    bool force = args.has("--force");
+    auto identity = generate_age_identity(rfc3339_local_now());
+    if (!identity) return report(identity.error());
+    Entry entry;
+    entry.name = name;
+    entry.kind = EntryKind::file;
+    entry.mode = 0400;
+    entry.source = "generated:age";
+    entry.updated = now_seconds();
+    auto done = change_vault(context, [&](Vault& vault, const std::string& path) -> Status {
+        if (!force && vault.find(name) != nullptr)
+            return make_error(ErrorCode::usage, "secret generate", "'" + name + "' already exists in " + path,
+                              "pass --force to replace it (the old identity is lost), or choose another NAME");
+        return vault.put(entry, identity->key_file.bytes());
+    });
+    if (!done) return report(done.error());
+    print_stdout(identity->recipient + "\n");
+    // Where the identity appears per the config's mappings (built-in ones if it cannot be read).
+    auto config = load_config(locate_config(context.paths).path);
+    auto mapping = mapping_for(config ? *config : Config{}, name);
+    std::string where = mapping && !mapping->path.empty() ? mapping->path : "$GHOSTPOD_DIR/" + name;
+    note("new age identity stored as '" + name + "' (" + where + " in the ghost); its recipient is on stdout");
+    return 0;
+}
+
 }  // namespace
 
 int cmd_secret(Context& context, const std::vector<std::string>& args) {
@@ -129,6 +164,7 @@ int cmd_secret(Context& context, const std::vector<std::string>& args) {
     std::vector<OptionSpec> spec;
     if (sub == "set") spec = {{"--file", true}, {"--kind", true}, {"--mode", true}};
     else if (sub == "ls") spec = {{"--json", false}};
+    else if (sub == "generate") spec = {{"--force", false}};
     else if (sub != "get" && sub != "rm") return report(usage_error("secret", "unknown subcommand '" + sub + "'"));
     auto parsed = parse_args(rest, spec, context, "secret " + sub);
     if (!parsed) return report(parsed.error());
@@ -136,6 +172,7 @@ int cmd_secret(Context& context, const std::vector<std::string>& args) {
     if (sub == "set") return secret_set(context, *parsed);
     if (sub == "get") return secret_get(context, *parsed);
     if (sub == "ls") return secret_ls(context, *parsed);
+    if (sub == "generate") return secret_generate(context, *parsed);
     return secret_rm(context, *parsed);
 }
 
