@@ -22,9 +22,10 @@ if [[ $(id -u) -eq 0 ]]; then
   scratch=$(mktemp -d /tmp/ghostpod-ci-XXXXXX)
   trap 'rm -rf "$scratch"' EXIT
   cp build/ghostpod build/tests/ghostpod_unit_tests build/tests/ghostpod_integration_tests "$scratch/"
-  mkdir -p "$scratch/man" "$scratch/tests/support"
+  mkdir -p "$scratch/man" "$scratch/completions" "$scratch/tests/support"
   cp man/* "$scratch/man/"
-  cp tests/support/read_vault_spec.py tests/support/fake_infisical.py "$scratch/tests/support/"
+  cp completions/* "$scratch/completions/"
+  cp tests/support/read_vault_spec.py tests/support/fake_infisical.py tests/support/make_tazpod.py "$scratch/tests/support/"
   chown -R "$user:$user" "$scratch"
   echo "== tests (release, as unprivileged user $user)"
   for t in ghostpod_unit_tests ghostpod_integration_tests; do
