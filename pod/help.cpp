@@ -22,6 +22,8 @@ Commands:
   secret get NAME                  write a secret's bytes to stdout, exactly
   secret ls [--json]               list secrets: names and metadata, never values
   secret rm NAME                   remove a secret
+  secret generate age NAME [--force]
+                                   a new age identity in the vault; prints its recipient
   passwd [--new-passphrase-fd N]   change the passphrase (the data is not re-encrypted)
   run [--profile P] [--ttl D] [--linger D] -- CMD [ARGS]
                                    run one command in the ghost (joins the running session,
@@ -35,7 +37,14 @@ Commands:
   identity set [--from-fd N]       store the Infisical machine identity (client id and secret)
   identity show                    print the stored client id (never the secret)
   identity rm                      remove the machine identity from the vault
-  lock                             end the session: every process and plaintext in it gone
+  certs [--warn-days N] [--json]   certificates in the vault or the ghost, worst first; exit 6
+                                   when one expires within N days (default 30) or has expired
+  import tazpod FILE [--skip-unsafe] [--overwrite]
+                                   bring TazPod's vault.tar.aes into the vault (in memory only)
+  import dotenv FILE [--overwrite]
+                                   store a .env file's variables as env secrets
+  save [--force] [--json]          write files changed or created in the ghost back to the vault
+  lock [--discard]                 end the session: every process and plaintext in it gone
   status [--json]                  the vault, the session and the memory-protection posture
   help [COMMAND]                   this text, or one command's
 
@@ -50,9 +59,27 @@ Global options:
 
 Exit codes:
   0 ok; 1 runtime failure; 2 usage error; 3 wrong passphrase or damaged vault;
-  4 network or server failure; 5 session state (none running, already running)
+  4 network or server failure; 5 session state (none running, already running);
+  6 certs: a certificate expires within the warning window or has expired;
+  7 save conflict: the vault changed elsewhere
 
 See ghostpod(1), ghostpod-vault(5) and ghostpod-config(5).
+)";
+
+// Under both "secret generate" and "secret generate age" (the overview lists the latter).
+const char* const kSecretGenerateHelp = R"(Usage: ghostpod secret generate age NAME [--force]
+
+Makes a new age X25519 identity (as age-keygen does) and stores it in the vault as the file
+secret NAME (mode 0400, source generated:age), with the text age-keygen writes: the creation
+time, the public key, and the AGE-SECRET-KEY-1... line. The identity is made in locked memory
+and never written anywhere but the encrypted vault. Prints the recipient (age1...) on stdout;
+encrypt to it with 'age -r age1...' or list it in .sops.yaml.
+
+Name it sops/age/keys.txt and sops and age find it inside the ghost at their default path
+~/.config/sops/age/keys.txt (and SOPS_AGE_KEY_FILE points there).
+
+Options:
+  --force         replace an existing secret NAME (its old identity is lost)
 )";
 
 const std::map<std::string, const char*> kCommandHelp = {
@@ -74,6 +101,7 @@ Options:
        ghostpod secret get NAME
        ghostpod secret ls [--json]
        ghostpod secret rm NAME
+       ghostpod secret generate age NAME [--force]
 
 Run 'ghostpod secret SUBCOMMAND --help' for one subcommand.
 )"},
@@ -100,6 +128,8 @@ Lists secrets with kind, size, mode, update time and source. Never prints values
 Options:
   --json          one JSON array of objects instead of a table
 )"},
+    {"secret generate", kSecretGenerateHelp},
+    {"secret generate age", kSecretGenerateHelp},
     {"secret rm", R"(Usage: ghostpod secret rm NAME
 
 Removes a secret. The previous generation of the vault stays in <vault>.bak until the next write.
@@ -210,10 +240,99 @@ Prints the stored client id and whether a client secret is stored. The secret is
 
 Removes the machine identity from the vault.
 )"},
-    {"lock", R"(Usage: ghostpod lock
+    {"import", R"(Usage: ghostpod import tazpod FILE [--tazpod-passphrase-fd N] [--skip-unsafe] [--overwrite]
+       ghostpod import dotenv FILE [--overwrite]
+
+Brings secrets kept elsewhere into the vault. Nothing is decrypted or parsed on disk, and no
+value is ever printed. Names already in the vault are refused unless --overwrite.
+
+Run 'ghostpod import SOURCE --help' for one source.
+)"},
+    {"import tazpod", R"(Usage: ghostpod import tazpod FILE [--tazpod-passphrase-fd N] [--skip-unsafe] [--overwrite]
+
+Imports a TazPod vault (vault.tar.aes: AES-256-GCM over a gzipped tar) into this vault,
+decrypting, inflating and reading the tar in locked memory only. Each regular file becomes a
+file secret named by its path in the archive (a leading ./ removed; a/b/c.txt stays a/b/c.txt),
+with the owner bits of its mode (at least 0400) and source tazpod:FILE. TazPod's .vault_pass
+(its plaintext copy of the passphrase) is left out. The TazPod passphrase is asked on the
+terminal; then this vault's passphrase, as for every command.
+
+Absolute paths, paths with '..', links, devices, FIFOs and names a secret cannot have are
+refused, each named: nothing is imported unless --skip-unsafe. A wrong TazPod passphrase or a
+damaged or truncated archive exits 3.
+
+Options:
+  --tazpod-passphrase-fd N   read the TazPod passphrase from descriptor N (one line); may be
+                             the same descriptor as --passphrase-fd (TazPod's line first)
+  --skip-unsafe              import the other files and list the refused entries
+  --overwrite                replace secrets of the same name
+)"},
+    {"import dotenv", R"(Usage: ghostpod import dotenv FILE [--overwrite]
+
+Stores each variable of a .env file (FILE, or - for stdin) as an env secret named KEY, source
+dotenv:FILE. Reads KEY=value lines with an optional 'export ', # comments, 'single quotes'
+(literal) and "double quotes" (\n \t \r \" \\ escapes); quoted values may span lines. Values
+are not expanded: $OTHER stays as written. An error names the line, never its text.
+
+In a session each variable is the file $GHOSTPOD_DIR/KEY; to have the variable KEY set too,
+map it in the config: "secrets": {"KEY": {"env": "KEY", "env_value": true}}.
+
+Options:
+  --overwrite     replace secrets of the same name
+)"},
+    {"lock", R"(Usage: ghostpod lock [--discard]
 
 Ends the vault's session: ghost init is killed, and with it every process in the ghost; the RAM
 mount goes with the last of them. Returns when they are gone. Exit 5 when no session is running.
+
+With "session": {"save_on_lock": true} in the config, lock first saves the ghost's changes as
+'ghostpod save' does; if that fails (exit 7 when the vault changed elsewhere), the session stays
+up and nothing is written.
+
+Options:
+  --discard   end the session without saving, whatever the config says
+)"},
+    {"save", R"(Usage: ghostpod save [--force] [--json]
+
+Writes files changed or created in the running session's ghost back to the vault: every file
+below $GHOSTPOD_DIR, which includes the mapped paths (~/.talos/config, ~/.kube/config, …, bound
+from there), so an edit made by 'talosctl config merge' or a rotated kubeconfig is kept. Works
+from inside the session or outside it; asks for no passphrase (the session holds the data key).
+
+A changed entry keeps its kind and mode; a new file becomes a file entry named by its path below
+$GHOSTPOD_DIR. Not saved: pulled Infisical secrets (a pull brings them again), names starting
+with 'infisical', and files the session cannot read. A file removed in the ghost stays in the
+vault (say 'ghostpod secret rm NAME'). The write is atomic: the vault holds the old or the new
+generation, never a mix. Tools must rewrite a mapped file in place (a rename over it fails,
+since it is a bind mount); make it writable first with chmod u+w inside the ghost.
+
+Exit 7 when the vault was changed elsewhere (another 'secret set', another session) since this
+session unlocked it: nothing is written. Options:
+  --force   write this session's changed files over the newer vault (its other entries stay)
+  --json    print what was saved as JSON
+)"},
+    {"certs", R"(Usage: ghostpod certs [--warn-days N] [--json]
+
+Finds every X.509 certificate and prints, worst first, its status, the whole days left, notAfter
+(UTC), where it is, its subject and its issuer. Looked at: PEM files (CERTIFICATE blocks), DER
+files, the base64 fields contexts.NAME.ca and .crt of a talosconfig, and
+certificate-authority-data and client-certificate-data of a kubeconfig. Keys are never decoded
+nor shown.
+
+With a session running, the certificates in its ghost are listed ("ghost:NAME") and no
+passphrase is asked. Otherwise the vault is unlocked for reading: every entry but identities
+("vault:NAME contexts.prod.crt", "vault:NAME PEM block 2"), and the values of the offline cache
+of the last pull ("cache:KEY"). A value that looks like a certificate but cannot be read gives
+a warning naming the entry, never its bytes. No certificates: a note on stderr, exit 0.
+
+Exit 0 when every certificate has at least N whole days left; exit 6 when any expires within
+them or has expired. For CI:
+  printf '%s\n' "$RECOVERY_KEY" | ghostpod --recovery-key-fd 0 certs --warn-days 30
+
+Options:
+  --warn-days N   the warning window in days, 0 to 36500 (default 30; 0: only expired ones fail)
+  --json          a JSON array: source, subject, issuer, not_before, not_after (ISO 8601 UTC),
+                  days_left, status ("expired", "expiring" or "ok")
 )"},
     {"help", R"(Usage: ghostpod help [COMMAND]
 
