@@ -260,7 +260,16 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     auto env = command_environment(a, offsets);
     if (!env) return report(env.error());
     pid_t child = ::fork();
-    if (child < 0) return report(sys_error("fork the command"));
+    if (child < 0) {
+        // fork() into a pid namespace whose init has gone fails with ENOMEM: the session ended
+        // (a lock, its TTL) between our joining and the command's start.
+        auto e = sys_error("fork the command");
+        if (e.errnum == ENOMEM) {
+            e.code = ErrorCode::session;
+            e.hint = "the session probably ended (lock, TTL) as this command joined it; run the command again";
+        }
+        return report(e);
+    }
     if (child == 0) {
         if (options.profile) start_profile_pid_namespace(argv, *env, offsets, where);
         exec_in_ghost(argv, *env, offsets, where);

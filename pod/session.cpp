@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "pod/holder.hpp"
@@ -189,9 +191,11 @@ void run_holder(Holder& h) {
     h.ghost = sandbox::Ghost{};
     // The directory goes while the socket still stands: a new session can only start once the
     // socket is gone, and removing the directory under its RAM mount would detach that mount.
+    // Unlinked before it is closed: a connect() in between would be refused while the file still
+    // stands, and a new holder started then would have its own socket unlinked by this one.
     ::rmdir(h.paths.ghost_dir.c_str());
-    h.listener.reset();
     ::unlink(h.paths.socket.c_str());
+    h.listener.reset();
     revoke_token(h);  // may wait on the network: after everything local is gone
     if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
 }
@@ -366,13 +370,28 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
     return error_from_reply(text);
 }
 
-Result<Attachment> attach(const SessionPaths& paths) {
+namespace {
+
+// One try at attaching. `ending` is set when the holder took the connection but closed or reset
+// it unanswered: it is ending (it stops serving before its socket goes, so that no new session
+// can start while it still tears down).
+Result<Attachment> attach_once(const SessionPaths& paths, bool& ending) {
+    ending = false;
     auto conn = connect_session(paths);
     if (!conn) return std::move(conn).error();
-    GP_TRY(sandbox::send_message(conn->get(), "attach"));
+    auto gone = [&](const Error& e) {
+        ending = e.errnum == ECONNRESET || e.errnum == EPIPE;
+        return e;
+    };
+    if (auto sent = sandbox::send_message(conn->get(), "attach"); !sent) return gone(sent.error());
     std::string reply;
     std::vector<UniqueFd> fds;
-    GP_TRY(sandbox::receive_message(conn->get(), reply, &fds));
+    if (auto got = sandbox::receive_message(conn->get(), reply, &fds); !got) return gone(got.error());
+    if (reply.empty()) {
+        ending = true;
+        return make_error(ErrorCode::session, "attach to the session", "the holder closed the connection",
+                          "the session is ending; run the command again");
+    }
     if (reply.rfind("attached\t", 0) != 0 || fds.size() < 3)
         return make_error(ErrorCode::session, "attach to the session", "the holder refused");
     std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
@@ -406,6 +425,20 @@ Result<Attachment> attach(const SessionPaths& paths) {
         else if (f[0] == "env" && f.size() == 5) a.env.push_back({f[1], f[2], f[3], f[4] == "1"});
     }
     return a;
+}
+
+}  // namespace
+
+Result<Attachment> attach(const SessionPaths& paths) {
+    // A command started just as a session ends (its last command gone, a lock, the TTL) waits
+    // for that holder to finish, then finds no session and may start one.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+        bool ending = false;
+        auto a = attach_once(paths, ending);
+        if (!ending || std::chrono::steady_clock::now() > deadline) return a;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
