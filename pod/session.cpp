@@ -372,26 +372,38 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
 
 namespace {
 
-// One try at attaching. `ending` is set when the holder took the connection but closed or reset
-// it unanswered: it is ending (it stops serving before its socket goes, so that no new session
-// can start while it still tears down).
-Result<Attachment> attach_once(const SessionPaths& paths, bool& ending) {
-    ending = false;
-    auto conn = connect_session(paths);
-    if (!conn) return std::move(conn).error();
-    auto gone = [&](const Error& e) {
-        ending = e.errnum == ECONNRESET || e.errnum == EPIPE;
-        return e;
-    };
-    if (auto sent = sandbox::send_message(conn->get(), "attach"); !sent) return gone(sent.error());
+// Connects, sends `what` and receives the first reply. A holder that is ending keeps its socket
+// until it is done (so that no new session can start while it tears down) but serves no one:
+// the connections waiting for it are reset or closed unanswered. Then this waits (up to 30 s)
+// for the socket to go and reports what a moment later is true: no session is running.
+Result<UniqueFd> first_exchange(const SessionPaths& paths, const std::string& what, std::string& reply,
+                                std::vector<UniqueFd>* fds) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+        auto conn = connect_session(paths);
+        if (!conn) return conn;
+        Status done = sandbox::send_message(conn->get(), what);
+        if (done) done = sandbox::receive_message(conn->get(), reply, fds);
+        bool ending = done ? reply.empty() : done.error().errnum == ECONNRESET || done.error().errnum == EPIPE;
+        if (!ending) {
+            if (!done) return std::move(done).error();
+            return conn;
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            return make_error(ErrorCode::session, what.substr(0, what.find('\n')) + " in the session", "the holder closed the connection unanswered",
+                              "the session is ending; run the command again");
+        if (fds) fds->clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+}  // namespace
+
+Result<Attachment> attach(const SessionPaths& paths) {
     std::string reply;
     std::vector<UniqueFd> fds;
-    if (auto got = sandbox::receive_message(conn->get(), reply, &fds); !got) return gone(got.error());
-    if (reply.empty()) {
-        ending = true;
-        return make_error(ErrorCode::session, "attach to the session", "the holder closed the connection",
-                          "the session is ending; run the command again");
-    }
+    auto conn = first_exchange(paths, "attach", reply, &fds);
+    if (!conn) return std::move(conn).error();
     if (reply.rfind("attached\t", 0) != 0 || fds.size() < 3)
         return make_error(ErrorCode::session, "attach to the session", "the holder refused");
     std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
@@ -427,28 +439,13 @@ Result<Attachment> attach_once(const SessionPaths& paths, bool& ending) {
     return a;
 }
 
-}  // namespace
-
-Result<Attachment> attach(const SessionPaths& paths) {
-    // A command started just as a session ends (its last command gone, a lock, the TTL) waits
-    // for that holder to finish, then finds no session and may start one.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-        bool ending = false;
-        auto a = attach_once(paths, ending);
-        if (!ending || std::chrono::steady_clock::now() > deadline) return a;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
 Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
                                  const std::function<void(const std::string&)>& on_progress) {
-    auto conn = connect_session(paths);
+    std::string reply;
+    auto conn = first_exchange(paths, "pull\n" + settings_json, reply, nullptr);
     if (!conn) return std::move(conn).error();
-    GP_TRY(sandbox::send_message(conn->get(), "pull\n" + settings_json));
-    for (;;) {
-        std::string reply;
-        GP_TRY(sandbox::receive_message(conn->get(), reply));
+    for (bool first = true;; first = false) {
+        if (!first) GP_TRY(sandbox::receive_message(conn->get(), reply));
         if (reply.rfind("progress\t", 0) == 0) {
             on_progress(reply.substr(9));
         } else if (reply.rfind("pulled\n", 0) == 0) {
@@ -463,12 +460,9 @@ Result<std::string> request_pull(const SessionPaths& paths, const std::string& s
 }
 
 Result<std::string> request(const SessionPaths& paths, const std::string& what) {
-    auto conn = connect_session(paths);
-    if (!conn) return std::move(conn).error();
-    GP_TRY(sandbox::send_message(conn->get(), what));
     std::string reply;
-    GP_TRY(sandbox::receive_message(conn->get(), reply));
-    if (reply.empty()) return make_error(ErrorCode::session, what + " the session", "the holder closed the connection");
+    auto conn = first_exchange(paths, what, reply, nullptr);
+    if (!conn) return std::move(conn).error();
     return reply;
 }
 
