@@ -246,8 +246,13 @@ Result<Config> load_config(const std::string& path) {
         if (bytes.error().errnum == ENOENT) return config;
         return std::move(bytes).error();
     }
+    return parse_config(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& path) {
+    Config config;
     config.found = true;
-    auto json = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+    auto json = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
     if (json.is_discarded() || !json.is_object())
         return make_error(ErrorCode::usage, "read config " + path, "not a JSON object", "fix the file; see ghostpod-config(5)");
     if (auto v = json.find("version"); v != json.end()) {

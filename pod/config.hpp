@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vault/result.hpp"
@@ -53,6 +54,8 @@ struct Config {
 // A missing file is not an error (defaults apply); malformed JSON, an unknown version or a
 // malformed key is (ErrorCode::usage, naming the key).
 Result<Config> load_config(const std::string& path);
+// The same on the file's text; `path` only names the file in errors.
+Result<Config> parse_config(std::string_view text, const std::string& path);
 // The config and .gitignore that 'init' writes into a new .ghostpod directory, each only if missing.
 Status write_project_scaffold(const std::string& ghostpod_dir);
 // The mapping a secret gets: the config's, else the built-in one for well-known names

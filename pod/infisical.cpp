@@ -137,11 +137,11 @@ std::string hint_for(long status, const std::string& step, const std::string& me
     return "";
 }
 
-Result<json> parse_answer(const HttpResponse& r, const std::string& step) {
-    if (nests_deeper_than(r.body.view(), kMaxNesting))
+Result<json> parse_answer(std::string_view body, const std::string& step) {
+    if (nests_deeper_than(body, kMaxNesting))
         return make_error(ErrorCode::network, step, "the server's answer nests absurdly deep",
                           "the server, or a proxy in front of it, misbehaves; check infisical.host");
-    json j = json::parse(r.body.view().begin(), r.body.view().end(), nullptr, false);
+    json j = json::parse(body.begin(), body.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object())
         return make_error(ErrorCode::network, step, "the server's answer is not a JSON object",
                           "the server, or a proxy in front of it, misbehaves; check infisical.host");
@@ -188,8 +188,8 @@ Result<HttpResponse> InfisicalClient::call(const std::string& step, const HttpRe
     return e;
 }
 
-Result<AccessToken> InfisicalClient::token_from(const std::string& step, HttpResponse& response) {
-    auto parsed = parse_answer(response, step);
+Result<AccessToken> read_token_answer(std::string_view body, const std::string& step) {
+    auto parsed = parse_answer(body, step);
     if (!parsed) return std::move(parsed).error();
     WipedJson j{std::move(*parsed)};
     auto t = j.doc.find("accessToken");
@@ -221,7 +221,7 @@ Result<AccessToken> InfisicalClient::login(std::span<const std::uint8_t> client_
     // Never an Authorization header here: a stale one turns a login into a 403.
     auto response = call(step, {true, target_.base_url + "/v1/auth/universal-auth/login", nullptr, &*body});
     if (!response) return std::move(response).error();
-    return token_from(step, *response);
+    return read_token_answer(response->body.view(), step);
 }
 
 Result<AccessToken> InfisicalClient::renew(const AccessToken& token) {
@@ -230,7 +230,7 @@ Result<AccessToken> InfisicalClient::renew(const AccessToken& token) {
     std::string step = "renew the access token at " + target_.base_url;
     auto response = call(step, {true, target_.base_url + "/v1/auth/token/renew", nullptr, &*body});
     if (!response) return std::move(response).error();
-    return token_from(step, *response);
+    return read_token_answer(response->body.view(), step);
 }
 
 Status InfisicalClient::revoke(const AccessToken& token) {

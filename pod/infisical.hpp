@@ -70,7 +70,6 @@ public:
 private:
     InfisicalClient(InfisicalTarget target, HttpClient http) : target_(std::move(target)), http_(std::move(http)) {}
     Result<HttpResponse> call(const std::string& step, const HttpRequest& request);
-    Result<AccessToken> token_from(const std::string& step, HttpResponse& response);
     Result<HttpResponse> list_folder(const AccessToken& token, const std::string& path);
 
     InfisicalTarget target_;
@@ -82,6 +81,10 @@ private:
 // status, error, message (a 422's list of problems joined) and reqId. `message_out` gets the
 // message alone.
 std::string describe_server_error(long status, std::string_view body, unsigned attempts, std::string& message_out);
+
+// The access token from a 2xx login or renew answer ({"accessToken": …, "expiresIn": …}); the
+// parser's copies of every string are wiped. `step` names the request in errors.
+Result<AccessToken> read_token_answer(std::string_view body, const std::string& step);
 
 // For tests: the merge rule on parsed listing bodies (one per path, in order).
 Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where);

@@ -2,8 +2,17 @@
 // copy what passes through them (request lines with the token, TLS records, parsed values) into
 // ordinary heap memory we cannot reach; interposing free() and realloc() makes sure none of
 // those copies outlives its use. Linked into the ghostpod executable only; sanitizer builds
-// keep their own allocator.
-#if !defined(__SANITIZE_ADDRESS__)
+// keep their own allocator (GCC says so with __SANITIZE_ADDRESS__, clang before 15 only
+// through __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define GHOSTPOD_ASAN_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GHOSTPOD_ASAN_ALLOCATOR 1
+#endif
+#endif
+
+#if !defined(GHOSTPOD_ASAN_ALLOCATOR)
 
 #include <malloc.h>
 #include <sodium.h>

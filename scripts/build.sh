@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds one variant: release (build/) or asan (build-asan/, ASan + UBSan),
-# everything or the targets named after it. Warnings are errors in both.
-# Usage: scripts/build.sh [release|asan] [TARGET...]
+# Configures and builds one variant: release (build/), asan (build-asan/, ASan + UBSan) or
+# fuzz (build-fuzz/: clang, the libraries with ASan + UBSan + libFuzzer coverage, and the
+# libFuzzer targets of tests/fuzz; scripts/fuzz.sh runs them), everything or the targets named
+# after it. Warnings are errors in all three. GHOSTPOD_BUILD_JOBS caps parallel jobs (default:
+# all cores); ccache is used when installed.
+# Usage: scripts/build.sh [release|asan|fuzz] [TARGET...]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 variant=${1:-release}
@@ -11,8 +14,17 @@ for t in "$@"; do targets+=(--target "$t"); done
 case $variant in
   release) dir=build; extra=() ;;
   asan) dir=build-asan; extra=(-DGHOSTPOD_SANITIZE=ON -DGHOSTPOD_BENCH=OFF) ;;
-  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+  fuzz)
+    dir=build-fuzz
+    # The fuzz variant builds only the libraries and tests/fuzz: clang's libFuzzer runtime
+    # replaces Catch2's main, and the unit tests already run under ASan in build-asan/.
+    extra=(-DCMAKE_CXX_COMPILER=clang++ -DGHOSTPOD_FUZZ=ON -DGHOSTPOD_TESTS=OFF
+           -DGHOSTPOD_BENCH=OFF)
+    ((${#targets[@]})) || targets=(--target fuzz_targets)
+    ;;
+  *) echo "usage: scripts/build.sh [release|asan|fuzz]" >&2; exit 2 ;;
 esac
+if command -v ccache >/dev/null 2>&1; then extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 cmake -S "$root" -B "$root/$dir" -G Ninja -DGHOSTPOD_WERROR=ON -DGHOSTPOD_TESTS=ON "${extra[@]}" >/dev/null
-cmake --build "$root/$dir" -j "$(nproc)" "${targets[@]}"
-echo "build: $root/$dir/ghostpod"
+cmake --build "$root/$dir" -j "${GHOSTPOD_BUILD_JOBS:-$(nproc)}" "${targets[@]}"
+if [[ $variant == fuzz ]]; then echo "build: $root/$dir/tests/fuzz/"; else echo "build: $root/$dir/ghostpod"; fi

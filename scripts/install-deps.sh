@@ -17,6 +17,9 @@ packages=(
   libyaml-cpp-dev zlib1g-dev             # certs: talosconfig/kubeconfig YAML; import tazpod: gzip
   python3-cryptography                   # tests: an independent TazPod archive writer
   dpkg-dev fakeroot file                 # tests: the CPack .deb is built and inspected
+  # tests/fuzz (scripts/fuzz.sh): clang, and its libFuzzer + sanitizer runtimes, which clang
+  # only recommends (bookworm's clang is 14); ccache for the extra build variant.
+  clang libclang-rt-14-dev ccache
 )
 # tests: the real kubectl reads the ghost's kubeconfig. Any kubectl will do; Debian's package
 # conflicts with the kubectl some images ship, so it is installed only when none is present.

@@ -3,8 +3,10 @@
 #   1. release build, all tests through ctest (as the invoking user; root in CI);
 #   2. the same test binaries as an unprivileged user (created here when run as root), so
 #      rootless behaviour (memlock limits, user namespaces) is tested too;
-#   3. an ASan + UBSan build, all tests through ctest.
-# Exits non-zero on any failure. GHOSTPOD_SKIP_ASAN=1 skips step 3 for a quick local run.
+#   3. an ASan + UBSan build, all tests through ctest;
+#   4. every libFuzzer target of tests/fuzz for 30 s (scripts/fuzz.sh; clang, ASan + UBSan).
+# Exits non-zero on any failure. GHOSTPOD_SKIP_ASAN=1 skips step 3 and GHOSTPOD_SKIP_FUZZ=1
+# step 4 for a quick local run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -42,5 +44,9 @@ if [[ ${GHOSTPOD_SKIP_ASAN:-0} != 1 ]]; then
   echo "== tests (ASan + UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan -j 2 --output-on-failure
+fi
+if [[ ${GHOSTPOD_SKIP_FUZZ:-0} != 1 ]]; then
+  echo "== fuzzing (libFuzzer, ASan + UBSan, 30 s per target)"
+  scripts/fuzz.sh 30
 fi
 echo "== all test passes finished"

@@ -87,6 +87,12 @@ Result<std::vector<std::uint8_t>> seal_payload(const std::vector<Entry>& entries
         p += e.length;
     }
 
+    return seal_plaintext(plain->bytes(), key, aad);
+}
+
+std::vector<std::uint8_t> seal_plaintext(std::span<const std::uint8_t> plain, std::span<const std::uint8_t> key,
+                                         std::span<const std::uint8_t> aad) {
+    std::size_t total = plain.size();
     std::size_t chunks = (total + kChunkBytes - 1) / kChunkBytes;
     std::vector<std::uint8_t> sealed(kStreamHeaderBytes + total + chunks * kStreamTagBytes);
     crypto_secretstream_xchacha20poly1305_state state;
@@ -97,7 +103,7 @@ Result<std::vector<std::uint8_t>> seal_payload(const std::vector<Entry>& entries
         bool last = done + n == total;
         unsigned long long written = 0;
         crypto_secretstream_xchacha20poly1305_push(
-            &state, out, &written, plain->data() + done, n, aad.data(), aad.size(),
+            &state, out, &written, plain.data() + done, n, aad.data(), aad.size(),
             last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
         out += written;
         done += n;

@@ -50,6 +50,11 @@ struct Entry {
 Result<std::vector<std::uint8_t>> seal_payload(const std::vector<Entry>& entries,
                                                std::span<const std::uint8_t> key,
                                                std::span<const std::uint8_t> aad);
+// The secretstream step of seal_payload on an already serialised plaintext (at least one byte;
+// 64 KiB chunks, the last tagged final). Exposed for tests/fuzz, which feeds open_payload
+// plaintexts of its choosing without going through Entry values.
+std::vector<std::uint8_t> seal_plaintext(std::span<const std::uint8_t> plain, std::span<const std::uint8_t> key,
+                                         std::span<const std::uint8_t> aad);
 // Every failure is ErrorCode::unlock: the payload is damaged, truncated or not this vault's.
 Result<std::vector<Entry>> open_payload(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t> key,
                                         std::span<const std::uint8_t> aad, std::uint32_t expected_count);
