@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/support/leak_scan.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -36,64 +37,6 @@ users:
 - name: ghost-user
   user: {token: "ghost-token-value"}
 )";
-
-nlohmann::json status_of(const VaultFixture& v) {
-    auto r = v.gp({"status", "--json"});
-    REQUIRE(r.exit_code == 0);
-    return nlohmann::json::parse(r.out);
-}
-
-bool alive(long pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) return false;
-    auto close = line.rfind(')');
-    return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
-}
-
-// Host pids of live `sleep MARKER` processes.
-std::vector<long> processes_with(const std::string& marker) {
-    std::vector<long> pids;
-    for (auto& entry : fs::directory_iterator("/proc")) {
-        std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline == "sleep" + std::string(1, '\0') + marker + '\0' && alive(std::stol(name))) pids.push_back(std::stol(name));
-    }
-    return pids;
-}
-
-// Waits up to `limit` for all of `pids` and all processes carrying `marker` to be gone.
-bool gone_within(std::vector<long> pids, const std::string& marker, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        bool any = !processes_with(marker).empty();
-        for (long pid : pids) any = any || alive(pid);
-        if (!any) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return false;
-}
-
-// A session kept open by --linger, with a sleeper carrying `marker` inside.
-nlohmann::json start_lingering_session(const VaultFixture& v, const std::string& marker, const std::string& extra = "") {
-    std::vector<std::string> args = {"run", "--linger", "10m"};
-    if (!extra.empty()) args.insert(args.end(), {"--ttl", extra});
-    args.insert(args.end(), {"--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"});
-    auto r = v.gp(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto s = status_of(v);
-    REQUIRE(s["session"].is_object());
-    REQUIRE(processes_with(marker).size() == 1);
-    return s["session"];
-}
-
-// A sleep duration unique to this test, to find its process by command line.
-std::string unique_sleep() {
-    return std::to_string(100000 + randombytes_uniform(800000)) + "." + std::to_string(10 + randombytes_uniform(89));
-}
 
 }  // namespace
 
