@@ -297,21 +297,17 @@ TEST_CASE("run joins a running session without asking for the passphrase", "[ses
 }
 
 TEST_CASE("a profile sees only its own secrets, by no path, variable or process", "[session][profile]") {
-    VaultFixture v;
-    std::string aws = random_marker("aws-"), kube = random_marker("kube-"), loose = random_marker("loose-");
-    REQUIRE(v.set("aws/credentials", aws).exit_code == 0);
-    REQUIRE(v.set("kube/config", kube).exit_code == 0);
-    REQUIRE(v.set("loose", loose).exit_code == 0);
-    write_text(v.dir / "config.json", R"({"version": 1, "profiles": {"terraform": ["aws/credentials"]}})");
-    RunOptions o = v.options();
-    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    ProfileVault p("loose");
+    const VaultFixture& v = p.v;
+    const RunOptions& o = p.options;
+    const std::string &aws = p.aws, &kube = p.kube, &loose = p.other;
     // A full-view process runs alongside, as another tool in the session would.
     std::string marker = unique_sleep();
     REQUIRE(v.gp_with({"run", "--linger", "10m", "--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"}, o).exit_code == 0);
     const char* probe =
         "cat ~/.aws/credentials; echo; printf '%s|' \"$AWS_SHARED_CREDENTIALS_FILE\" \"$KUBECONFIG\"; echo;"
         "cat ~/.kube/config \"$GHOSTPOD_DIR/loose\" \"$GHOSTPOD_DIR/kube/config\" 2>/dev/null;"
-        "grep -rsh -e kube- -e loose- /proc/[0-9]*/root/\"$GHOSTPOD_DIR\" /proc/[0-9]*/environ 2>/dev/null;"
+        "grep -rsh -e kube- -e other- /proc/[0-9]*/root/\"$GHOSTPOD_DIR\" /proc/[0-9]*/environ 2>/dev/null;"
         "echo pids: $(ls /proc | grep -c '^[0-9]')";
     auto r = v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c", probe}, o);
     INFO(r.out << r.err);

@@ -490,15 +490,10 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
 }
 
 TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
-    VaultFixture v;
-    std::string aws = random_marker("aws-"), kube = random_marker("kube-"), token = random_marker("token-");
-    REQUIRE(v.set("aws/credentials", aws).exit_code == 0);
-    REQUIRE(v.set("kube/config", kube).exit_code == 0);
-    REQUIRE(v.set("api/token", token).exit_code == 0);
-    write_text(v.dir / "config.json", R"({"version": 1, "secrets": {"api/token": {"env": "API_TOKEN", "env_value": true}},
-                                          "profiles": {"terraform": ["aws/credentials"]}})");
-    RunOptions o = v.options();
-    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    ProfileVault p("api/token", R"({"api/token": {"env": "API_TOKEN", "env_value": true}})");
+    const VaultFixture& v = p.v;
+    const RunOptions& o = p.options;
+    const std::string &aws = p.aws, &kube = p.kube, &token = p.other;
     // A full-view tool runs alongside; the profile tool must not reach its secrets through it.
     std::string marker = unique_sleep();
     start_lingering_session(v, marker, o);

@@ -72,4 +72,14 @@ nlohmann::json start_lingering_session(const VaultFixture& v, const std::string&
     return s["session"];
 }
 
+ProfileVault::ProfileVault(const std::string& other_name, const std::string& secrets_json) {
+    REQUIRE(v.set("aws/credentials", aws).exit_code == 0);
+    REQUIRE(v.set("kube/config", kube).exit_code == 0);
+    REQUIRE(v.set(other_name, other).exit_code == 0);
+    write_text(v.dir / "config.json", R"({"version": 1, "secrets": )" + secrets_json +
+                                          R"(, "profiles": {"terraform": ["aws/credentials"]}})");
+    options = v.options();
+    options.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+}
+
 }  // namespace ghostpod::test

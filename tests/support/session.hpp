@@ -27,4 +27,14 @@ nlohmann::json start_lingering_session(const VaultFixture& v, const std::string&
 nlohmann::json start_lingering_session(const VaultFixture& v, const std::string& marker, const RunOptions& options,
                                        const std::string& ttl = "");
 
+// A vault for profile tests: aws/credentials, kube/config and a third secret `other_name`, and a
+// project config whose profile "terraform" exposes aws/credentials only. `secrets_json` is the
+// config's "secrets" object (mappings); `options` run ghostpod with that config.
+struct ProfileVault {
+    explicit ProfileVault(const std::string& other_name, const std::string& secrets_json = "{}");
+    VaultFixture v;
+    std::string aws = random_marker("aws-"), kube = random_marker("kube-"), other = random_marker("other-");
+    RunOptions options;
+};
+
 }  // namespace ghostpod::test
