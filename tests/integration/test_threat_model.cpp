@@ -6,9 +6,6 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +18,7 @@
 #include <thread>
 
 #include "tests/support/leak_scan.hpp"
+#include "tests/support/proc_probe.hpp"
 #include "tests/support/session.hpp"
 #include "tests/support/vault_fixture.hpp"
 
@@ -35,15 +33,7 @@ const std::vector<std::string> kScratchRoots = {"/tmp", "/var/tmp", "/dev/shm"};
 
 bool am_root() { return ::geteuid() == 0; }
 
-std::string mode_of(const std::string& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return "missing";
-    std::ostringstream s;
-    s << std::oct << (st.st_mode & 07777);
-    return s.str();
-}
-
-// Files under the scratch roots and `home` (the vault and its backup excepted) holding a needle.
+// Files under the scratch roots and HOME (the vault and its backup excepted) holding a needle.
 std::vector<std::string> plaintext_outside_vault(const VaultFixture& v, const std::vector<std::string>& needles) {
     std::vector<std::string> hits;
     for (const auto& root : kScratchRoots)
@@ -51,42 +41,6 @@ std::vector<std::string> plaintext_outside_vault(const VaultFixture& v, const st
     for (auto& h : files_containing(v.dir.path(), needles, {v.vault, v.vault + ".bak"})) hits.push_back(h);
     for (const auto& h : hits) UNSCOPED_INFO("plaintext found in " << h);
     return hits;
-}
-
-// "Max core file size" of /proc/PID/limits as "SOFT HARD" (readable for any process).
-std::string core_limit_of(long pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("Max core file size", 0) != 0) continue;
-        std::istringstream fields(line.substr(18));
-        std::string soft, hard;
-        fields >> soft >> hard;
-        return soft + " " + hard;
-    }
-    return "unreadable";
-}
-
-// What another process of the same uid gets when it reaches for PID: opening /proc/PID/root/REL,
-// /proc/PID/mem and /proc/PID/environ, and PTRACE_SEIZE. One line each, "open" or "errN".
-const char* kReachProbe = R"PY(
-import ctypes, os, sys
-pid, rel = sys.argv[1], sys.argv[2]
-for name, path in (("root", "/proc/%s/root/%s" % (pid, rel)), ("mem", "/proc/%s/mem" % pid), ("environ", "/proc/%s/environ" % pid)):
-    try:
-        os.close(os.open(path, os.O_RDONLY))
-        print(name, "open")
-    except OSError as e:
-        print(name, "err%d" % e.errno)
-libc = ctypes.CDLL(None, use_errno=True)
-r = libc.ptrace(0x4206, int(pid), 0, 0)  # PTRACE_SEIZE: no stop; detached when this exits
-print("ptrace", "open" if r == 0 else "err%d" % ctypes.get_errno())
-)PY";
-
-std::string reach(long pid, const std::string& path_inside) {
-    auto r = run({"python3", "-c", kReachProbe, std::to_string(pid), path_inside.substr(1)});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    return r.out;
 }
 
 // TIOCSTI and TIOCLINUX on stdin: "NAME allowed" or "NAME errno".
@@ -106,32 +60,10 @@ std::string shell_quote(const std::string& text) {
     return q + "'";
 }
 
-// The session's socket and runtime directory, next to its ghost directory.
+// The session's control socket, next to its ghost directory in the runtime directory.
 std::string socket_of(const nlohmann::json& session) {
     std::string dir = session["ghost_dir"];
     return dir.substr(0, dir.size() - std::string(".ghost").size()) + ".sock";
-}
-
-int connect_errno(const std::string& socket_path) {
-    int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-    int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    int err = rc == 0 ? 0 : errno;
-    ::close(fd);
-    return err;
-}
-
-// Whether any process we can see is still in the mount namespace `ns` ("mnt:[N]").
-bool mount_namespace_in_use(const std::string& ns) {
-    for (auto& entry : fs::directory_iterator("/proc")) {
-        std::error_code ec;
-        auto link = fs::read_symlink(entry.path() / "ns/mnt", ec);
-        if (!ec && link.string() == ns) return true;
-    }
-    return false;
 }
 
 }  // namespace
