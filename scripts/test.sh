@@ -25,6 +25,7 @@ if [[ $(id -u) -eq 0 ]]; then
   trap 'rm -rf "$scratch"' EXIT
   cp build/ghostpod build/tests/ghostpod_unit_tests build/tests/ghostpod_integration_tests "$scratch/"
   mkdir -p "$scratch/man" "$scratch/completions" "$scratch/tests/support"
+  cp README.md "$scratch/"  # the threat-model test compares its Protects list with the [threat] tests
   cp man/* "$scratch/man/"
   cp completions/* "$scratch/completions/"
   cp tests/support/read_vault_spec.py tests/support/fake_infisical.py tests/support/make_tazpod.py "$scratch/tests/support/"

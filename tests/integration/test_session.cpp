@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/support/leak_scan.hpp"
+#include "tests/support/session.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -36,64 +37,6 @@ users:
 - name: ghost-user
   user: {token: "ghost-token-value"}
 )";
-
-nlohmann::json status_of(const VaultFixture& v) {
-    auto r = v.gp({"status", "--json"});
-    REQUIRE(r.exit_code == 0);
-    return nlohmann::json::parse(r.out);
-}
-
-bool alive(long pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) return false;
-    auto close = line.rfind(')');
-    return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
-}
-
-// Host pids of live `sleep MARKER` processes.
-std::vector<long> processes_with(const std::string& marker) {
-    std::vector<long> pids;
-    for (auto& entry : fs::directory_iterator("/proc")) {
-        std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (cmdline == "sleep" + std::string(1, '\0') + marker + '\0' && alive(std::stol(name))) pids.push_back(std::stol(name));
-    }
-    return pids;
-}
-
-// Waits up to `limit` for all of `pids` and all processes carrying `marker` to be gone.
-bool gone_within(std::vector<long> pids, const std::string& marker, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        bool any = !processes_with(marker).empty();
-        for (long pid : pids) any = any || alive(pid);
-        if (!any) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return false;
-}
-
-// A session kept open by --linger, with a sleeper carrying `marker` inside.
-nlohmann::json start_lingering_session(const VaultFixture& v, const std::string& marker, const std::string& extra = "") {
-    std::vector<std::string> args = {"run", "--linger", "10m"};
-    if (!extra.empty()) args.insert(args.end(), {"--ttl", extra});
-    args.insert(args.end(), {"--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"});
-    auto r = v.gp(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    auto s = status_of(v);
-    REQUIRE(s["session"].is_object());
-    REQUIRE(processes_with(marker).size() == 1);
-    return s["session"];
-}
-
-// A sleep duration unique to this test, to find its process by command line.
-std::string unique_sleep() {
-    return std::to_string(100000 + randombytes_uniform(800000)) + "." + std::to_string(10 + randombytes_uniform(89));
-}
 
 }  // namespace
 
@@ -354,21 +297,17 @@ TEST_CASE("run joins a running session without asking for the passphrase", "[ses
 }
 
 TEST_CASE("a profile sees only its own secrets, by no path, variable or process", "[session][profile]") {
-    VaultFixture v;
-    std::string aws = random_marker("aws-"), kube = random_marker("kube-"), loose = random_marker("loose-");
-    REQUIRE(v.set("aws/credentials", aws).exit_code == 0);
-    REQUIRE(v.set("kube/config", kube).exit_code == 0);
-    REQUIRE(v.set("loose", loose).exit_code == 0);
-    write_text(v.dir / "config.json", R"({"version": 1, "profiles": {"terraform": ["aws/credentials"]}})");
-    RunOptions o = v.options();
-    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    ProfileVault p("loose");
+    const VaultFixture& v = p.v;
+    const RunOptions& o = p.options;
+    const std::string &aws = p.aws, &kube = p.kube, &loose = p.other;
     // A full-view process runs alongside, as another tool in the session would.
     std::string marker = unique_sleep();
     REQUIRE(v.gp_with({"run", "--linger", "10m", "--", "sh", "-c", "sleep " + marker + " </dev/null >/dev/null 2>&1 &"}, o).exit_code == 0);
     const char* probe =
         "cat ~/.aws/credentials; echo; printf '%s|' \"$AWS_SHARED_CREDENTIALS_FILE\" \"$KUBECONFIG\"; echo;"
         "cat ~/.kube/config \"$GHOSTPOD_DIR/loose\" \"$GHOSTPOD_DIR/kube/config\" 2>/dev/null;"
-        "grep -rsh -e kube- -e loose- /proc/[0-9]*/root/\"$GHOSTPOD_DIR\" /proc/[0-9]*/environ 2>/dev/null;"
+        "grep -rsh -e kube- -e other- /proc/[0-9]*/root/\"$GHOSTPOD_DIR\" /proc/[0-9]*/environ 2>/dev/null;"
         "echo pids: $(ls /proc | grep -c '^[0-9]')";
     auto r = v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c", probe}, o);
     INFO(r.out << r.err);
