@@ -275,14 +275,18 @@ void report_to_launcher(int fd, const Status& status) {
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     Status prepared = prepare_holder(h, vault_path, config_path, credential);
+    if (!prepared) {
+        // Undone before the launcher hears of it: once it exits, no ghost, socket or directory
+        // of this attempt is left for the next command to find.
+        sandbox::stop_ghost(h.ghost);
+        h.ghost = sandbox::Ghost{};
+        ::rmdir(paths.ghost_dir.c_str());
+        h.listener.reset();
+        ::unlink(paths.socket.c_str());
+    }
     report_to_launcher(ready, prepared);
     ::close(ready);
-    if (!prepared) {
-        sandbox::stop_ghost(h.ghost);
-        ::unlink(paths.socket.c_str());
-        ::rmdir(paths.ghost_dir.c_str());
-        ::_exit(1);
-    }
+    if (!prepared) ::_exit(1);
     run_holder(h);
     ::_exit(0);
 }

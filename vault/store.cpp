@@ -70,6 +70,9 @@ Status keep_previous_generation(const std::string& path, const std::string& stag
         GP_TRY(write_new_file(staging, *old));
     }
     if (GP_FAULT("vault.backup_rename", EIO) || ::rename(staging.c_str(), backup_path(path).c_str()) != 0) return sys_error("rename " + staging + " to " + backup_path(path));
+    // When the .bak already is a link to the vault (a save failed after this step), rename()
+    // of one link onto another does nothing and leaves the staging name behind.
+    ::unlink(staging.c_str());
     return {};
 }
 
@@ -139,7 +142,12 @@ Status replace_vault_file(const std::string& path, std::span<const std::uint8_t>
     if (::close(fd.release()) != 0) return fail(sys_error("close " + temp));
     if (auto b = keep_previous_generation(path, temp + ".bak"); !b) return fail(std::move(b).error());
     if (GP_FAULT("vault.rename", EIO) || ::rename(temp.c_str(), path.c_str()) != 0) return fail(sys_error("rename " + temp + " to " + path));
-    return fsync_dir(dir);
+    if (auto synced = fsync_dir(dir); !synced) {
+        Error e = std::move(synced).error();
+        e.hint = "the new vault is in place and complete, but a crash now may bring back the previous one; check the disk";
+        return e;
+    }
+    return {};
 }
 
 }  // namespace ghostpod
