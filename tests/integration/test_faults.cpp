@@ -219,6 +219,9 @@ TEST_CASE("a session failing at any setup step says so and leaves nothing to blo
     INFO(next.err);
     CHECK(next.exit_code == 0);
     CHECK(next.out == "faulty-session-value");
+    // A one-shot session ends after its command, asynchronously: wait for it.
     CHECK(sessions_gone_within(runtime, 2000ms));
+    auto deadline = std::chrono::steady_clock::now() + 2000ms;
+    while (!session_leftovers(runtime).empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
     CHECK(session_leftovers(runtime).empty());
 }
