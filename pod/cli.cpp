@@ -10,6 +10,7 @@
 #include "pod/format_util.hpp"
 #include "pod/messages.hpp"
 #include "sandbox/rlimits.hpp"
+#include "vault/fault.hpp"
 
 #ifndef GHOSTPOD_VERSION
 #define GHOSTPOD_VERSION "0.0.0"
@@ -102,6 +103,14 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::v
 }
 
 int run_cli(int argc, char** argv) {
+#ifdef GHOSTPOD_FAULT_INJECTION
+    // Test builds only: read GHOSTPOD_FAULT before anything forks or filters the environment.
+    fault::init_from_environment();
+    if (argc == 2 && std::string_view(argv[1]) == "--fault-points") {
+        for (std::string_view point : fault::points()) print_stdout(std::string(point) + "\n");
+        return 0;
+    }
+#endif
     if (sodium_init() < 0) return report(make_error(ErrorCode::runtime, "initialise libsodium", "sodium_init failed"));
     if (auto hardened = sandbox::harden_process(); !hardened) return report(hardened.error());
     ::umask(077);

@@ -25,6 +25,7 @@
 #include "pod/materialise.hpp"
 #include "sandbox/fdpass.hpp"
 #include "sandbox/ghost.hpp"
+#include "vault/fault.hpp"
 
 namespace ghostpod {
 namespace {
@@ -207,13 +208,13 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     if (!config) return std::move(config).error();
     h.config = *config;
     h.vault_path = vault_path;
-    auto listener = make_socket();
+    auto listener = GP_FAULT("session.socket", EMFILE) ? Result<UniqueFd>(sys_error("create a unix socket")) : make_socket();
     if (!listener) return std::move(listener).error();
     ::unlink(h.paths.socket.c_str());
     auto addr = socket_address(h.paths.socket);
-    if (::bind(listener->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return sys_error("bind " + h.paths.socket);
-    if (::chmod(h.paths.socket.c_str(), 0600) != 0) return sys_error("chmod " + h.paths.socket);
-    if (::listen(listener->get(), 16) != 0) return sys_error("listen on " + h.paths.socket);
+    if (GP_FAULT("session.bind", EADDRINUSE) || ::bind(listener->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return sys_error("bind " + h.paths.socket);
+    if (GP_FAULT("session.chmod", EPERM) || ::chmod(h.paths.socket.c_str(), 0600) != 0) return sys_error("chmod " + h.paths.socket);
+    if (GP_FAULT("session.listen", EADDRINUSE) || ::listen(listener->get(), 16) != 0) return sys_error("listen on " + h.paths.socket);
     h.listener = std::move(*listener);
     if (::mkdir(h.paths.ghost_dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + h.paths.ghost_dir);
 
@@ -278,14 +279,18 @@ void report_to_launcher(int fd, const Status& status) {
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     Status prepared = prepare_holder(h, vault_path, config_path, credential);
+    if (!prepared) {
+        // Undone before the launcher hears of it: once it exits, no ghost, socket or directory
+        // of this attempt is left for the next command to find.
+        sandbox::stop_ghost(h.ghost);
+        h.ghost = sandbox::Ghost{};
+        ::rmdir(paths.ghost_dir.c_str());
+        ::unlink(paths.socket.c_str());
+        h.listener.reset();
+    }
     report_to_launcher(ready, prepared);
     ::close(ready);
-    if (!prepared) {
-        sandbox::stop_ghost(h.ghost);
-        ::unlink(paths.socket.c_str());
-        ::rmdir(paths.ghost_dir.c_str());
-        ::_exit(1);
-    }
+    if (!prepared) ::_exit(1);
     run_holder(h);
     ::_exit(0);
 }

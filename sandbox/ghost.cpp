@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "vault/fault.hpp"
 #include "sandbox/fdpass.hpp"
 #include "sandbox/userns.hpp"
 
@@ -120,7 +121,7 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     RamKind ram = spec.real_root ? RamKind::tmpfs_noswap : RamKind::ramfs;
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (spec.real_root ? 0 : CLONE_NEWUSER);
     // A raw clone behaves like fork with new namespaces: the child runs on a copy of our stack.
-    long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    long pid = GP_FAULT("session.clone", EPERM) ? -1 : ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid < 0) {
         Error e = sys_error("clone the ghost (user, mount, pid, ipc namespaces)");
         if (errno == EPERM || errno == ENOSPC)

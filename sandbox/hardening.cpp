@@ -12,6 +12,8 @@
 
 #include <cerrno>
 
+#include "vault/fault.hpp"
+
 namespace ghostpod::sandbox {
 
 Status drop_capabilities() {
@@ -54,7 +56,7 @@ Status install_seccomp_filter() {
     rc = rc ? rc : ::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     for (unsigned long request : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
         rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, arg_masked_eq(1, 0xffffffffu, request));
-    rc = rc ? rc : ::seccomp_load(ctx);
+    rc = rc ? rc : GP_FAULT("session.seccomp", EINVAL) ? -EINVAL : ::seccomp_load(ctx);
     ::seccomp_release(ctx);
     if (rc != 0) return sys_error("install the seccomp filter", -rc);
     return {};

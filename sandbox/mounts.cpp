@@ -11,6 +11,7 @@
 #include <climits>
 #include <vector>
 
+#include "vault/fault.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod::sandbox {
@@ -97,7 +98,8 @@ Status mount_proc() {
 
 Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit) {
     std::string tmpfs_options = "mode=0700,noswap,size=" + std::to_string(size_limit);
-    int rc = kind == RamKind::ramfs ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
+    int rc = GP_FAULT("session.ram_mount", ENOMEM) ? -1
+           : kind == RamKind::ramfs ? ::mount("ghostpod", path.c_str(), "ramfs", kRamFlags, "mode=0700")
                                     : ::mount("ghostpod", path.c_str(), "tmpfs", kRamFlags, tmpfs_options.c_str());
     if (rc != 0) {
         Error e = mount_error(std::string("mount ") + (kind == RamKind::ramfs ? "ramfs" : "tmpfs (noswap)") + " on " + path);

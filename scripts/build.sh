@@ -3,7 +3,8 @@
 # fuzz (build-fuzz/: clang, the libraries with ASan + UBSan + libFuzzer coverage, and the
 # libFuzzer targets of tests/fuzz; scripts/fuzz.sh runs them), everything or the targets named
 # after it. Warnings are errors in all three. GHOSTPOD_BUILD_JOBS caps parallel jobs (default:
-# all cores); ccache is used when installed.
+# all cores); ccache is used when installed. asan also compiles the test-only fault points
+# (GHOSTPOD_FAULT_INJECTION, see vault/fault.hpp); release never does.
 # Usage: scripts/build.sh [release|asan|fuzz] [TARGET...]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +14,7 @@ targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 case $variant in
   release) dir=build; extra=() ;;
-  asan) dir=build-asan; extra=(-DGHOSTPOD_SANITIZE=ON -DGHOSTPOD_BENCH=OFF) ;;
+  asan) dir=build-asan; extra=(-DGHOSTPOD_SANITIZE=ON -DGHOSTPOD_BENCH=OFF -DGHOSTPOD_FAULT_INJECTION=ON) ;;
   fuzz)
     dir=build-fuzz
     # The fuzz variant builds only the libraries and tests/fuzz: clang's libFuzzer runtime

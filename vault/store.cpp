@@ -10,6 +10,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "vault/fault.hpp"
+
 namespace ghostpod {
 namespace {
 
@@ -42,7 +44,7 @@ void remove_stale_temps(const std::string& path) {
 Status fsync_dir(const std::string& dir) {
     UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd.valid()) return sys_error("open directory " + dir);
-    if (::fsync(fd.get()) != 0) return sys_error("fsync directory " + dir);
+    if (GP_FAULT("vault.fsync_dir", EIO) || ::fsync(fd.get()) != 0) return sys_error("fsync directory " + dir);
     return {};
 }
 
@@ -67,7 +69,10 @@ Status keep_previous_generation(const std::string& path, const std::string& stag
         if (!old) return std::move(old).error();
         GP_TRY(write_new_file(staging, *old));
     }
-    if (::rename(staging.c_str(), backup_path(path).c_str()) != 0) return sys_error("rename " + staging + " to " + backup_path(path));
+    if (GP_FAULT("vault.backup_rename", EIO) || ::rename(staging.c_str(), backup_path(path).c_str()) != 0) return sys_error("rename " + staging + " to " + backup_path(path));
+    // When the .bak already is a link to the vault (a save failed after this step), rename()
+    // of one link onto another does nothing and leaves the staging name behind.
+    ::unlink(staging.c_str());
     return {};
 }
 
@@ -131,12 +136,18 @@ Status replace_vault_file(const std::string& path, std::span<const std::uint8_t>
         ::unlink((temp + ".bak").c_str());
         return e;
     };
+    if (GP_FAULT("vault.write", ENOSPC)) return fail(sys_error("write " + temp));
     if (auto w = write_all(fd.get(), bytes, "write " + temp); !w) return fail(std::move(w).error());
-    if (::fsync(fd.get()) != 0) return fail(sys_error("fsync " + temp));
+    if (GP_FAULT("vault.fsync", EIO) || ::fsync(fd.get()) != 0) return fail(sys_error("fsync " + temp));
     if (::close(fd.release()) != 0) return fail(sys_error("close " + temp));
     if (auto b = keep_previous_generation(path, temp + ".bak"); !b) return fail(std::move(b).error());
-    if (::rename(temp.c_str(), path.c_str()) != 0) return fail(sys_error("rename " + temp + " to " + path));
-    return fsync_dir(dir);
+    if (GP_FAULT("vault.rename", EIO) || ::rename(temp.c_str(), path.c_str()) != 0) return fail(sys_error("rename " + temp + " to " + path));
+    if (auto synced = fsync_dir(dir); !synced) {
+        Error e = std::move(synced).error();
+        e.hint = "the new vault is in place and complete, but a crash now may bring back the previous one; check the disk";
+        return e;
+    }
+    return {};
 }
 
 }  // namespace ghostpod
