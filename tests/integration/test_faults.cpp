@@ -30,11 +30,6 @@ std::set<std::string> compiled_points() {
     return points;
 }
 
-std::string bytes_of(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Files a save leaves next to the vault while it runs: ".<vault>.tmp-*".
 std::vector<std::string> temp_files_next_to(const std::string& vault) {
     fs::path p(vault);
@@ -61,9 +56,9 @@ std::vector<long> session_processes_for(const std::string& runtime_dir) {
     for (auto& entry : fs::directory_iterator("/proc")) {
         std::string name = entry.path().filename();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string comm = bytes_of(entry.path() / "comm");
+        std::string comm = read_bytes(entry.path() / "comm");
         if (comm != "ghostpod-holder\n" && comm != "ghostpod-init\n") continue;
-        if (bytes_of(entry.path() / "environ").find(needle) != std::string::npos) pids.push_back(std::stol(name));
+        if (read_bytes(entry.path() / "environ").find(needle) != std::string::npos) pids.push_back(std::stol(name));
     }
     return pids;
 }
@@ -147,7 +142,7 @@ TEST_CASE("a save failing at any step says so, leaves no temp file and loses not
     std::string runtime = v.dir / "run";
     fs::create_directory(runtime);
     fs::permissions(runtime, fs::perms::owner_all, fs::perm_options::replace);
-    std::string vault_before = bytes_of(v.vault), backup_before = bytes_of(v.vault + ".bak");
+    std::string vault_before = read_bytes(v.vault), backup_before = read_bytes(v.vault + ".bak");
     REQUIRE_FALSE(backup_before.empty());
 
     auto r = gp_faulted(v, {"secret", "set", "kept"}, fault.point, runtime, "new-value");
@@ -159,14 +154,14 @@ TEST_CASE("a save failing at any step says so, leaves no temp file and loses not
     CHECK(r.err.find("new-value") == std::string::npos);
     CHECK(temp_files_next_to(v.vault).empty());
 
-    std::string backup_after = bytes_of(v.vault + ".bak");
+    std::string backup_after = read_bytes(v.vault + ".bak");
     if (fault.renamed) {
         // The rename is done; only its durability is unknown. The new vault is whole.
         CHECK(v.get("kept").out == "new-value");
         CHECK(backup_after == vault_before);
         CHECK(r.err.find("hint: the new vault is in place") != std::string::npos);
     } else {
-        CHECK(bytes_of(v.vault) == vault_before);
+        CHECK(read_bytes(v.vault) == vault_before);
         CHECK(v.get("kept").out == "old-value");
         // The previous generation is the old .bak or, once the backup step is done, the vault itself.
         CHECK((backup_after == backup_before || backup_after == vault_before));
@@ -175,11 +170,11 @@ TEST_CASE("a save failing at any step says so, leaves no temp file and loses not
     CHECK(v.get("other").out == std::string("\0binary\xff", 8));
     // The next save without the fault goes through and cleans up after itself too (after a
     // failed rename the .bak is a link to the vault, which once left the staging link behind).
-    std::string vault_second = bytes_of(v.vault);
+    std::string vault_second = read_bytes(v.vault);
     REQUIRE(v.set("kept", "third-value").exit_code == 0);
     CHECK(v.get("kept").out == "third-value");
     CHECK(temp_files_next_to(v.vault).empty());
-    CHECK(bytes_of(v.vault + ".bak") == vault_second);
+    CHECK(read_bytes(v.vault + ".bak") == vault_second);
 }
 
 TEST_CASE("a session failing at any setup step says so and leaves nothing to block the next one", "[faults]") {
@@ -199,7 +194,7 @@ TEST_CASE("a session failing at any setup step says so and leaves nothing to blo
     std::string runtime = v.dir / "run";
     fs::create_directory(runtime);
     fs::permissions(runtime, fs::perms::owner_all, fs::perm_options::replace);
-    std::string vault_before = bytes_of(v.vault);
+    std::string vault_before = read_bytes(v.vault);
     std::vector<std::string> show = {"run", "--", "sh", "-c", "cat \"$GHOSTPOD_DIR/app/token\""};
 
     auto r = gp_faulted(v, show, point, runtime);
@@ -212,7 +207,7 @@ TEST_CASE("a session failing at any setup step says so and leaves nothing to blo
     CHECK(r.out.empty());
     CHECK(sessions_gone_within(runtime, 2000ms));
     CHECK(session_leftovers(runtime).empty());
-    CHECK(bytes_of(v.vault) == vault_before);
+    CHECK(read_bytes(v.vault) == vault_before);
     CHECK(gp_faulted(v, {"lock"}, "", runtime).exit_code == 5);
 
     auto next = gp_faulted(v, show, "", runtime);

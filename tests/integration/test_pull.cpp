@@ -144,11 +144,6 @@ void expect_refused(const RunResult& r, const std::vector<std::string>& needles,
     CHECK_FALSE(contains(r.out + r.err, value));
 }
 
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 // ---- a. the happy path ------------------------------------------------------------------
@@ -463,7 +458,7 @@ std::vector<std::string> processes_holding(const std::vector<std::string>& needl
         std::string name = entry.path().filename();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         for (const char* file : {"cmdline", "environ"}) {
-            std::string content = slurp(entry.path() / file);
+            std::string content = read_bytes(entry.path() / file);
             for (const auto& n : needles)
                 if (contains(content, n)) hits.push_back(name + "/" + file);
         }

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <thread>
 
 namespace ghostpod::test {
@@ -32,8 +31,7 @@ std::vector<long> processes_with(const std::string& marker) {
     for (auto& entry : fs::directory_iterator("/proc")) {
         std::string name = entry.path().filename();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::string cmdline = read_bytes(entry.path() / "cmdline");
         if (cmdline == "sleep" + std::string(1, '\0') + marker + '\0' && alive(std::stol(name))) pids.push_back(std::stol(name));
     }
     return pids;
