@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "pod/certs.hpp"
@@ -33,7 +34,10 @@ struct GhostFileRead {
 
 // Every regular file below the RAM mount's root, with its bytes. Links, devices and ghostpod's
 // own working files are passed over; `unreadable` names files the holder could not open.
-Status read_ghost_tree(int dir, const std::string& prefix, int depth, std::vector<GhostFileRead>& out,
+// Each file is handed to `visit` as it is read, so a caller that keeps none holds one at a time.
+using GhostFileVisitor = std::function<Status(GhostFileRead&&)>;
+
+Status read_ghost_tree(int dir, const std::string& prefix, int depth, const GhostFileVisitor& visit, std::size_t& count,
                        std::vector<std::string>& unreadable) {
     if (depth > kMaxDepth) return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR/" + prefix, "directories nest too deep");
     UniqueFd own(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -59,11 +63,11 @@ Status read_ghost_tree(int dir, const std::string& prefix, int depth, std::vecto
                 unreadable.push_back(name + "/");
                 continue;
             }
-            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, out, unreadable));
+            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, visit, count, unreadable));
             continue;
         }
         if (!S_ISREG(st.st_mode)) continue;
-        if (out.size() >= kMaxGhostFiles)
+        if (count >= kMaxGhostFiles)
             return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR", "more than " + std::to_string(kMaxGhostFiles) + " files");
         UniqueFd fd(::openat(dir, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
         if (!fd.valid()) {
@@ -72,7 +76,8 @@ Status read_ghost_tree(int dir, const std::string& prefix, int depth, std::vecto
         }
         auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
         if (!value) return std::move(value).error();
-        out.push_back({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)});
+        ++count;
+        GP_TRY(visit({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)}));
     }
     return {};
 }
@@ -100,7 +105,13 @@ struct SavePlan {
 Result<SavePlan> plan_save(Holder& h) {
     std::vector<GhostFileRead> files;
     std::vector<std::string> unreadable;
-    GP_TRY(read_ghost_tree(h.ghost.root_dir.get(), "", 0, files, unreadable));
+    std::size_t count = 0;
+    GP_TRY(read_ghost_tree(h.ghost.root_dir.get(), "", 0,
+                           [&](GhostFileRead&& f) -> Status {
+                               files.push_back(std::move(f));
+                               return {};
+                           },
+                           count, unreadable));
     SavePlan plan;
     for (const auto& name : unreadable) plan.skipped.push_back({{"name", name}, {"why", "not readable by the session"}});
     auto pulled = [&](const std::string& name) {
@@ -198,17 +209,20 @@ void serve_save(Holder& h, int conn, bool force) {
 }
 
 void serve_certs(Holder& h, int conn) {
-    std::vector<GhostFileRead> files;
     std::vector<std::string> unreadable;
     std::vector<CertInfo> certs;
-    if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, files, unreadable); !read) {
-        (void)sandbox::send_message(conn, error_reply(read.error()));
-        return;
-    }
-    for (const auto& f : files) {
-        if (!may_hold_certificate(f.value.bytes())) continue;
+    std::size_t count = 0;
+    // Looked at and let go one by one: a session of 10,000 pulled values would otherwise hold
+    // a second copy of all of them (a locked region each) for the length of the scan.
+    auto look = [&](GhostFileRead&& f) -> Status {
+        if (!may_hold_certificate(f.value.bytes())) return {};
         auto found = find_certificates("ghost:" + f.name, f.value.bytes());
         certs.insert(certs.end(), found.begin(), found.end());
+        return {};
+    };
+    if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, look, count, unreadable); !read) {
+        (void)sandbox::send_message(conn, error_reply(read.error()));
+        return;
     }
     sort_worst_first(certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
