@@ -1,3 +1,3 @@
-#include "pod/cli.hpp"
+#include "pod/cli/args.hpp"
 
 int main(int argc, char** argv) { return ghostpod::run_cli(argc, argv); }

@@ -1,4 +1,4 @@
-#include "sandbox/rlimits.hpp"
+#include "sandbox/process.hpp"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>

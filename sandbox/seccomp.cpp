@@ -1,4 +1,4 @@
-#include "sandbox/hardening.hpp"
+#include "sandbox/seccomp.hpp"
 
 #include <linux/close_range.h>
 #include <sched.h>

@@ -1,4 +1,4 @@
-#include "pod/cli.hpp"
+#include "pod/cli/args.hpp"
 
 #include <sodium.h>
 #include <sys/stat.h>
@@ -7,9 +7,9 @@
 #include <charconv>
 #include <cstring>
 
-#include "pod/format_util.hpp"
-#include "pod/messages.hpp"
-#include "sandbox/rlimits.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/cli/messages.hpp"
+#include "sandbox/process.hpp"
 #include "vault/fault.hpp"
 
 #ifndef GHOSTPOD_VERSION

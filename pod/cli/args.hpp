@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "pod/locate.hpp"
+#include "pod/unlock/locate.hpp"
 #include "vault/result.hpp"
 
 namespace ghostpod {

@@ -1,4 +1,4 @@
-// Help texts. man/ghostpod.1 says the same at length; tests/pod/test_help.cpp keeps the two
+// Help texts. man/ghostpod.1 says the same at length; tests/unit/pod/cli/test_help.cpp keeps the two
 // from drifting apart.
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-#include "pod/cli.hpp"
+#include "pod/cli/args.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {

@@ -1,4 +1,4 @@
-#include "pod/messages.hpp"
+#include "pod/cli/messages.hpp"
 
 #include <unistd.h>
 

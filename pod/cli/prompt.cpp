@@ -1,4 +1,4 @@
-#include "pod/prompt.hpp"
+#include "pod/cli/prompt.hpp"
 
 #include <fcntl.h>
 #include <termios.h>
@@ -8,7 +8,7 @@
 #include <csignal>
 #include <span>
 
-#include "pod/messages.hpp"
+#include "pod/cli/messages.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {

@@ -4,13 +4,13 @@
 #include <charconv>
 #include <string_view>
 
-#include "pod/certs.hpp"
-#include "pod/cli.hpp"
-#include "pod/format_util.hpp"
-#include "pod/messages.hpp"
-#include "pod/pull_cache.hpp"
-#include "pod/session_requests.hpp"
-#include "pod/unlock.hpp"
+#include "pod/formats/certs.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/infisical/pull_cache.hpp"
+#include "pod/session/requests.hpp"
+#include "pod/unlock/unlock.hpp"
 
 namespace ghostpod {
 namespace {

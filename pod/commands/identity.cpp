@@ -1,11 +1,11 @@
 // identity: the Infisical machine identity (Universal Auth client id and secret) in the vault.
 #include <unistd.h>
 
-#include "pod/cli.hpp"
-#include "pod/messages.hpp"
-#include "pod/prompt.hpp"
-#include "pod/pull_cache.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/prompt.hpp"
+#include "pod/infisical/pull_cache.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {

@@ -5,13 +5,13 @@
 
 #include <set>
 
-#include "pod/cli.hpp"
-#include "pod/format_util.hpp"
-#include "pod/import_dotenv.hpp"
-#include "pod/import_tazpod.hpp"
-#include "pod/messages.hpp"
-#include "pod/prompt.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/formats/dotenv.hpp"
+#include "pod/formats/tazpod.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/prompt.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 

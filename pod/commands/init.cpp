@@ -2,11 +2,11 @@
 
 #include <span>
 
-#include "pod/cli.hpp"
-#include "pod/config.hpp"
-#include "pod/messages.hpp"
-#include "pod/prompt.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/prompt.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/recovery_key.hpp"
 #include "vault/store.hpp"
 

@@ -1,7 +1,7 @@
-#include "pod/cli.hpp"
-#include "pod/messages.hpp"
-#include "pod/prompt.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/prompt.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {

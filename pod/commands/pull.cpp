@@ -4,11 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pod/cli.hpp"
-#include "pod/messages.hpp"
-#include "pod/pull_settings.hpp"
-#include "pod/session_client.hpp"
-#include "pod/session_requests.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/infisical/pull_settings.hpp"
+#include "pod/session/launcher.hpp"
+#include "pod/session/requests.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {

@@ -3,11 +3,11 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "pod/format_util.hpp"
-#include "pod/messages.hpp"
-#include "pod/session.hpp"
-#include "pod/session_requests.hpp"
-#include "pod/unlock.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/session/client.hpp"
+#include "pod/session/requests.hpp"
+#include "pod/unlock/unlock.hpp"
 
 namespace ghostpod {
 namespace {

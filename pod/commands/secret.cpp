@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "pod/age_keygen.hpp"
-#include "pod/cli.hpp"
-#include "pod/config.hpp"
-#include "pod/format_util.hpp"
-#include "pod/messages.hpp"
-#include "pod/prompt.hpp"
-#include "pod/unlock.hpp"
+#include "pod/formats/age_key.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/prompt.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/store.hpp"
 #include "vault/unique_fd.hpp"
 

@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "pod/cli.hpp"
-#include "pod/unlock.hpp"
-#include "pod/config.hpp"
-#include "pod/format_util.hpp"
-#include "pod/messages.hpp"
-#include "pod/session.hpp"
-#include "sandbox/rlimits.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/unlock.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/session/client.hpp"
+#include "sandbox/process.hpp"
 #include "vault/format.hpp"
 #include "vault/secret_buffer.hpp"
 #include "vault/store.hpp"

@@ -1,6 +1,6 @@
 // Bech32 as BIP 173 specifies it, and age X25519 identities on top of it. Written from the
 // BIP 173 text and the age spec (C2SP age.md, "The X25519 recipient type").
-#include "pod/age_keygen.hpp"
+#include "pod/formats/age_key.hpp"
 
 #include <sodium.h>
 

@@ -1,4 +1,4 @@
-#include "pod/certs.hpp"
+#include "pod/formats/certs.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -15,7 +15,7 @@
 #include <optional>
 #include <tuple>
 
-#include "pod/format_util.hpp"
+#include "pod/formats/text.hpp"
 
 namespace ghostpod {
 namespace {

@@ -1,4 +1,4 @@
-#include "pod/import_dotenv.hpp"
+#include "pod/formats/dotenv.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "pod/import_tazpod.hpp"
+#include "pod/formats/tazpod.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>

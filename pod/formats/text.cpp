@@ -1,4 +1,4 @@
-#include "pod/format_util.hpp"
+#include "pod/formats/text.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "pod/infisical.hpp"
+#include "pod/infisical/client.hpp"
 
 #include <sodium.h>
 
@@ -7,8 +7,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "pod/format_util.hpp"
-#include "pod/unlock.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pod/http.hpp"
+#include "pod/net/http.hpp"
 #include "vault/result.hpp"
 #include "vault/secret_buffer.hpp"
 

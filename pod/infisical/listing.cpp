@@ -6,8 +6,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "pod/format_util.hpp"
-#include "pod/infisical.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/infisical/client.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 

@@ -1,4 +1,4 @@
-#include "pod/pull_cache.hpp"
+#include "pod/infisical/pull_cache.hpp"
 
 #include "vault/bytes.hpp"
 #include "vault/unique_fd.hpp"

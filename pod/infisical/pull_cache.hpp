@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "pod/infisical.hpp"
-#include "pod/pull_settings.hpp"
+#include "pod/infisical/client.hpp"
+#include "pod/infisical/pull_settings.hpp"
 
 namespace ghostpod {
 

@@ -1,4 +1,4 @@
-#include "pod/pull_settings.hpp"
+#include "pod/infisical/pull_settings.hpp"
 
 #include <unistd.h>
 

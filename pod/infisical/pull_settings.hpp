@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "pod/config.hpp"
-#include "pod/http.hpp"
-#include "pod/infisical.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/net/http.hpp"
+#include "pod/infisical/client.hpp"
 
 namespace ghostpod {
 

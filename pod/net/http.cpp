@@ -1,4 +1,4 @@
-#include "pod/http.hpp"
+#include "pod/net/http.hpp"
 
 #include "vault/unique_fd.hpp"
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "pod/cli.hpp"
-#include "pod/config.hpp"
-#include "pod/materialise.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/session/ghost_files.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "vault/result.hpp"
 #include "vault/unique_fd.hpp"
 

@@ -1,4 +1,4 @@
-#include "pod/materialise.hpp"
+#include "pod/session/ghost_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pod/config.hpp"
+#include "pod/unlock/config.hpp"
 #include "sandbox/ghost.hpp"
 #include "vault/vault.hpp"
 

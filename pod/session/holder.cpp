@@ -1,4 +1,4 @@
-#include "pod/session.hpp"
+#include "pod/session/client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,8 +21,8 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
-#include "pod/holder.hpp"
-#include "pod/materialise.hpp"
+#include "pod/session/holder.hpp"
+#include "pod/session/ghost_files.hpp"
 #include "sandbox/fdpass.hpp"
 #include "sandbox/ghost.hpp"
 #include "vault/fault.hpp"

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "pod/config.hpp"
-#include "pod/infisical.hpp"
-#include "pod/materialise.hpp"
-#include "pod/pull_settings.hpp"
-#include "pod/session.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/infisical/client.hpp"
+#include "pod/session/ghost_files.hpp"
+#include "pod/infisical/pull_settings.hpp"
+#include "pod/session/client.hpp"
 #include "sandbox/ghost.hpp"
 #include "vault/secret_buffer.hpp"
 #include "vault/unique_fd.hpp"

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pod/holder.hpp"
-#include "pod/pull_cache.hpp"
-#include "pod/unlock.hpp"
+#include "pod/session/holder.hpp"
+#include "pod/infisical/pull_cache.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 #include "vault/vault.hpp"

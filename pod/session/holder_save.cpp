@@ -11,11 +11,11 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "pod/certs.hpp"
-#include "pod/holder.hpp"
-#include "pod/pull_cache.hpp"
-#include "pod/pull_settings.hpp"
-#include "pod/unlock.hpp"
+#include "pod/formats/certs.hpp"
+#include "pod/session/holder.hpp"
+#include "pod/infisical/pull_cache.hpp"
+#include "pod/infisical/pull_settings.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 

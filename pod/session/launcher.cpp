@@ -14,16 +14,16 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "pod/cli.hpp"
-#include "pod/config.hpp"
-#include "pod/messages.hpp"
-#include "pod/session.hpp"
-#include "pod/pull_settings.hpp"
-#include "pod/session_client.hpp"
-#include "pod/session_requests.hpp"
-#include "pod/unlock.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/session/client.hpp"
+#include "pod/infisical/pull_settings.hpp"
+#include "pod/session/launcher.hpp"
+#include "pod/session/requests.hpp"
+#include "pod/unlock/unlock.hpp"
 #include "sandbox/ghost.hpp"
-#include "sandbox/hardening.hpp"
+#include "sandbox/seccomp.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "pod/cli.hpp"
-#include "pod/config.hpp"
-#include "pod/session.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/session/client.hpp"
 
 namespace ghostpod {
 

@@ -5,9 +5,9 @@
 #include <optional>
 #include <vector>
 
-#include "pod/certs.hpp"
-#include "pod/cli.hpp"
-#include "pod/session.hpp"
+#include "pod/formats/certs.hpp"
+#include "pod/cli/args.hpp"
+#include "pod/session/client.hpp"
 
 namespace ghostpod {
 

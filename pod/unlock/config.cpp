@@ -1,4 +1,4 @@
-#include "pod/config.hpp"
+#include "pod/unlock/config.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "pod/locate.hpp"
+#include "pod/unlock/locate.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
-#include "pod/unlock.hpp"
+#include "pod/unlock/unlock.hpp"
 
 #include <ctime>
 
-#include "pod/prompt.hpp"
+#include "pod/cli/prompt.hpp"
 #include "vault/recovery_key.hpp"
 #include "vault/store.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "pod/cli.hpp"
+#include "pod/cli/args.hpp"
 #include "vault/format.hpp"
 #include "vault/secret_buffer.hpp"
 #include "vault/store.hpp"

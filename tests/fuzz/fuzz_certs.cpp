@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pod/certs.hpp"
+#include "pod/formats/certs.hpp"
 
 using namespace ghostpod;
 

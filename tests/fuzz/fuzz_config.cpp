@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "pod/config.hpp"
+#include "pod/unlock/config.hpp"
 
 using namespace ghostpod;
 

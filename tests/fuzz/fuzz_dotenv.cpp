@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "pod/import_dotenv.hpp"
+#include "pod/formats/dotenv.hpp"
 
 using namespace ghostpod;
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pod/infisical.hpp"
+#include "pod/infisical/client.hpp"
 
 using namespace ghostpod;
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-#include "pod/import_tazpod.hpp"
+#include "pod/formats/tazpod.hpp"
 
 using namespace ghostpod;
 

@@ -272,7 +272,7 @@ TEST_CASE("certs reads the offline pull cache's values as cache:KEY and skips id
     TempDir material;
     auto pulled = self_signed(material, "pulled", 5);
     auto identity = self_signed(material, "not-scanned", 5);
-    // The cache format of pod/pull_cache.hpp: magic, version, time, four u16 strings, then the secrets.
+    // The cache format of pod/infisical/pull_cache.hpp: magic, version, time, four u16 strings, then the secrets.
     auto u16 = [](std::size_t n) { return std::string{static_cast<char>(n & 0xff), static_cast<char>(n >> 8)}; };
     auto u32 = [&](std::size_t n) { return u16(n & 0xffff) + u16(n >> 16); };
     std::string cache = "GPPC" + std::string(1, '\1') + std::string(8, '\0');

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "pod/cli.hpp"
+#include "pod/cli/args.hpp"
 
 using namespace ghostpod;
 

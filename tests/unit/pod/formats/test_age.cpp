@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "pod/age_keygen.hpp"
+#include "pod/formats/age_key.hpp"
 #include "tests/support/process.hpp"
 
 using namespace ghostpod;

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <string>
 
-#include "pod/certs.hpp"
+#include "pod/formats/certs.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "pod/import_dotenv.hpp"
-#include "pod/import_tazpod.hpp"
+#include "pod/formats/dotenv.hpp"
+#include "pod/formats/tazpod.hpp"
 
 using namespace ghostpod;
 

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pod/config.hpp"
-#include "pod/infisical.hpp"
-#include "pod/pull_cache.hpp"
-#include "pod/pull_settings.hpp"
+#include "pod/unlock/config.hpp"
+#include "pod/infisical/client.hpp"
+#include "pod/infisical/pull_cache.hpp"
+#include "pod/infisical/pull_settings.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "vault/unique_fd.hpp"
 
