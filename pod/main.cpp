@@ -1,3 +1,3 @@
-#include "pod/cli/args.hpp"
+#include "pod/cli/dispatch.hpp"
 
 int main(int argc, char** argv) { return ghostpod::run_cli(argc, argv); }

@@ -1,36 +1,15 @@
 #include "sandbox/seccomp.hpp"
 
-#include <linux/close_range.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 
 #include "vault/fault.hpp"
 
 namespace ghostpod::sandbox {
-
-Status drop_capabilities() {
-    for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-            return sys_error("drop capability " + std::to_string(cap) + " from the bounding set");
-    }
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        return sys_error("clear ambient capabilities");
-    cap_t none = ::cap_init();
-    if (none == nullptr) return sys_error("cap_init");
-    int rc = ::cap_set_proc(none);
-    int saved = errno;
-    ::cap_free(none);
-    if (rc != 0) return sys_error("drop all capabilities (capset)", saved);
-    return {};
-}
 
 namespace {
 
@@ -60,18 +39,6 @@ Status install_seccomp_filter() {
     ::seccomp_release(ctx);
     if (rc != 0) return sys_error("install the seccomp filter", -rc);
     return {};
-}
-
-Status close_descriptors_from(int first) {
-    if (::syscall(SYS_close_range, first, ~0U, 0) != 0) return sys_error("close_range");
-    return {};
-}
-
-Status harden_command() {
-    struct rlimit none {0, 0};
-    if (::setrlimit(RLIMIT_CORE, &none) != 0) return sys_error("setrlimit RLIMIT_CORE 0");
-    GP_TRY(drop_capabilities());
-    return install_seccomp_filter();
 }
 
 }  // namespace ghostpod::sandbox

@@ -1,4 +1,4 @@
-// Command-line parsing shared by every command, and the command table.
+// Command-line parsing shared by every command: the global options and one command's own.
 #pragma once
 
 #include <map>
@@ -12,6 +12,7 @@
 
 namespace ghostpod {
 
+// What the global options say, for every command.
 struct Context {
     PathOptions paths;
     int passphrase_fd = -1;
@@ -19,8 +20,11 @@ struct Context {
 };
 
 struct OptionSpec {
-    std::string name;  // "--file"
+    std::string name;           // "--file"
     bool takes_value = false;
+    std::string value_name;     // "PATH" in the help; empty for a flag
+    std::string doc;            // one line for the help; empty: not listed
+    std::string short_name;     // "-q": the same option (stored under `name`)
 };
 
 struct ParsedArgs {
@@ -35,31 +39,15 @@ struct ParsedArgs {
     }
 };
 
-// Parses a command's arguments. Global options (--vault, --config, --passphrase-fd,
-// --recovery-key-fd) are accepted anywhere and stored in `context`.
+// The global options (--vault, --config, --passphrase-fd, --recovery-key-fd).
+const std::vector<OptionSpec>& global_options();
+// Applies one global option to `context`.
+Status apply_global(const std::string& name, const std::string& value, Context& context);
+
+// Parses a command's arguments. Global options are accepted anywhere and stored in `context`.
 Result<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::vector<OptionSpec>& spec,
                               Context& context, const std::string& command);
 Result<int> parse_fd(const std::string& option, const std::string& text);
 Error usage_error(const std::string& command, const std::string& why);
-
-// Prints the help of `command` ("" for the overview, "secret set" for a subcommand) to stdout.
-// Returns false when there is no such command.
-bool print_help(const std::string& command);
-
-int run_cli(int argc, char** argv);
-
-// Commands (pod/cmd_*.cpp). Each returns the process exit code.
-int cmd_init(Context& context, const std::vector<std::string>& args);
-int cmd_secret(Context& context, const std::vector<std::string>& args);
-int cmd_passwd(Context& context, const std::vector<std::string>& args);
-int cmd_status(Context& context, const std::vector<std::string>& args);
-int cmd_run(Context& context, const std::vector<std::string>& args);
-int cmd_shell(Context& context, const std::vector<std::string>& args, bool join_only);
-int cmd_lock(Context& context, const std::vector<std::string>& args);
-int cmd_pull(Context& context, const std::vector<std::string>& args);
-int cmd_identity(Context& context, const std::vector<std::string>& args);
-int cmd_certs(Context& context, const std::vector<std::string>& args);
-int cmd_import(Context& context, const std::vector<std::string>& args);
-int cmd_save(Context& context, const std::vector<std::string>& args);
 
 }  // namespace ghostpod

@@ -28,4 +28,8 @@ int report(const Error& error) {
 void warn(const std::string& text) { say("ghostpod: warning: " + text + "\n"); }
 void note(const std::string& text) { say("ghostpod: " + text + "\n"); }
 
+void print_stdout(const std::string& text) {
+    (void)write_all(STDOUT_FILENO, text_bytes(text), "write to stdout");
+}
+
 }  // namespace ghostpod

@@ -11,6 +11,8 @@ namespace ghostpod {
 int report(const Error& error);
 void warn(const std::string& text);
 void note(const std::string& text);
+// Output proper (listings, values, JSON), to stdout.
+void print_stdout(const std::string& text);
 int exit_code(ErrorCode code);
 
 }  // namespace ghostpod

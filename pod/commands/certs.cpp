@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string_view>
 
+#include "pod/commands/commands.hpp"
 #include "pod/formats/certs.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/formats/text.hpp"
@@ -76,13 +77,10 @@ std::string table(const std::vector<CertInfo>& certs, std::int64_t now, std::int
 
 }  // namespace
 
-int cmd_certs(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--warn-days", true}, {"--json", false}}, context, "certs");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("certs") ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("certs", "takes no arguments"));
+int cmd_certs(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("certs", "takes no arguments"));
     std::int64_t warn_days = kDefaultCertWarnDays;
-    if (auto text = parsed->value("--warn-days")) {
+    if (auto text = args.value("--warn-days")) {
         auto days = parse_warn_days(*text);
         if (!days) return report(days.error());
         warn_days = *days;
@@ -104,7 +102,7 @@ int cmd_certs(Context& context, const std::vector<std::string>& args) {
 
     auto now = static_cast<std::int64_t>(now_seconds());
     sort_worst_first(scan.certs);
-    bool json = parsed->has("--json");
+    bool json = args.has("--json");
     if (json) print_stdout(certs_to_json(scan.certs, now, warn_days));
     if (scan.certs.empty()) {
         note("no certificates found in " + scan.where);

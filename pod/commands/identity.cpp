@@ -1,10 +1,11 @@
 // identity: the Infisical machine identity (Universal Auth client id and secret) in the vault.
 #include <unistd.h>
 
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/cli/prompt.hpp"
-#include "pod/infisical/pull_cache.hpp"
+#include "pod/infisical/entries.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -30,7 +31,10 @@ Status read_identity(int fd, SecretBuffer& id, SecretBuffer& secret) {
     return {};
 }
 
-int identity_set(Context& context, const ParsedArgs& args) {
+}  // namespace
+
+int cmd_identity_set(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("identity set", "takes no arguments"));
     int fd = STDIN_FILENO;
     if (auto from = args.value("--from-fd")) {
         auto parsed = parse_fd("--from-fd", *from);
@@ -57,7 +61,8 @@ int identity_set(Context& context, const ParsedArgs& args) {
     return 0;
 }
 
-int identity_show(Context& context) {
+int cmd_identity_show(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("identity show", "takes no arguments"));
     std::string path;
     auto vault = read_only_vault(context, path);
     if (!vault) return report(vault.error());
@@ -73,7 +78,8 @@ int identity_show(Context& context) {
     return 0;
 }
 
-int identity_rm(Context& context) {
+int cmd_identity_rm(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("identity rm", "takes no arguments"));
     bool removed = false;
     auto changed = change_vault(context, [&](Vault& vault, const std::string&) -> Status {
         removed = vault.remove(kClientIdEntry);
@@ -83,24 +89,6 @@ int identity_rm(Context& context) {
     if (!changed) return report(changed.error());
     note(removed ? "removed the machine identity from the vault" : "the vault held no machine identity");
     return 0;
-}
-
-}  // namespace
-
-int cmd_identity(Context& context, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "-h" || args[0] == "--help") return print_help("identity") ? (args.empty() ? 2 : 0) : 2;
-    std::string sub = args[0];
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    std::vector<OptionSpec> spec;
-    if (sub == "set") spec = {{"--from-fd", true}};
-    else if (sub != "show" && sub != "rm") return report(usage_error("identity", "unknown subcommand '" + sub + "'"));
-    auto parsed = parse_args(rest, spec, context, "identity " + sub);
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("identity " + sub) ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("identity " + sub, "takes no arguments"));
-    if (sub == "set") return identity_set(context, *parsed);
-    if (sub == "show") return identity_show(context);
-    return identity_rm(context);
 }
 
 }  // namespace ghostpod

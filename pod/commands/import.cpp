@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/formats/text.hpp"
 #include "pod/formats/dotenv.hpp"
@@ -94,7 +95,9 @@ Result<SecretBuffer> tazpod_passphrase(const ParsedArgs& args, const std::string
     return ask_hidden("TazPod passphrase for " + path, kOption + " N");
 }
 
-int import_tazpod(Context& context, const ParsedArgs& args) {
+}  // namespace
+
+int cmd_import_tazpod(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 1) return report(usage_error("import tazpod", "expects exactly one FILE (TazPod's vault.tar.aes)"));
     const std::string& path = args.positional[0];
     // The archive is ciphertext; only what decrypts from it needs secret memory.
@@ -131,7 +134,7 @@ int import_tazpod(Context& context, const ParsedArgs& args) {
     return store_and_summarise(context, std::move(items), lines, "file(s)", path, args.has("--overwrite"));
 }
 
-int import_dotenv(Context& context, const ParsedArgs& args) {
+int cmd_import_dotenv(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 1) return report(usage_error("import dotenv", "expects exactly one FILE ('-' for stdin)"));
     const std::string& path = args.positional[0];
     UniqueFd file;
@@ -156,25 +159,6 @@ int import_dotenv(Context& context, const ParsedArgs& args) {
     note("in a session each is the file $GHOSTPOD_DIR/KEY; to have the variable KEY too, map it in the config: "
          "\"secrets\": {\"KEY\": {\"env\": \"KEY\", \"env_value\": true}} (see ghostpod-config(5))");
     return 0;
-}
-
-}  // namespace
-
-int cmd_import(Context& context, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-        print_help("import");
-        return args.empty() ? 2 : 0;
-    }
-    const std::string& sub = args[0];
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    std::vector<OptionSpec> spec;
-    if (sub == "tazpod") spec = {{"--tazpod-passphrase-fd", true}, {"--skip-unsafe", false}, {"--overwrite", false}};
-    else if (sub == "dotenv") spec = {{"--overwrite", false}};
-    else return report(usage_error("import", "unknown source '" + sub + "' (tazpod or dotenv)"));
-    auto parsed = parse_args(rest, spec, context, "import " + sub);
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("import " + sub) ? 0 : 2;
-    return sub == "tazpod" ? import_tazpod(context, *parsed) : import_dotenv(context, *parsed);
 }
 
 }  // namespace ghostpod

@@ -2,6 +2,7 @@
 
 #include <span>
 
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/unlock/config.hpp"
 #include "pod/cli/messages.hpp"
@@ -47,13 +48,10 @@ Status create_vault(const Context& context, const std::string& path, KdfProfile 
 
 }  // namespace
 
-int cmd_init(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--kdf", true}, {"--user", false}}, context, "init");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("init") ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("init", "unexpected argument '" + parsed->positional[0] + "'"));
+int cmd_init(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("init", "unexpected argument '" + args.positional[0] + "'"));
     KdfProfile profile = KdfProfile::moderate;
-    if (auto name = parsed->value("--kdf")) {
+    if (auto name = args.value("--kdf")) {
         auto p = parse_profile(*name);
         if (!p) return report(usage_error("init", "--kdf must be interactive, moderate or sensitive, not '" + *name + "'"));
         profile = *p;
@@ -63,11 +61,11 @@ int cmd_init(Context& context, const std::vector<std::string>& args) {
     bool project = false;
     const char* env_vault = getenv("GHOSTPOD_VAULT");
     bool explicit_vault = context.paths.vault || (env_vault && *env_vault);
-    if (explicit_vault && parsed->has("--user"))
+    if (explicit_vault && args.has("--user"))
         return report(usage_error("init", "--user conflicts with --vault / GHOSTPOD_VAULT"));
     if (explicit_vault) {
         path = resolve_vault_path(locate_vault(context.paths).path);
-    } else if (parsed->has("--user")) {
+    } else if (args.has("--user")) {
         path = user_vault_path();
     } else {
         path = ".ghostpod/vault";

@@ -1,3 +1,4 @@
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/cli/prompt.hpp"
@@ -6,18 +7,15 @@
 
 namespace ghostpod {
 
-int cmd_passwd(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--new-passphrase-fd", true}, {"--kdf", true}}, context, "passwd");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("passwd") ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("passwd", "unexpected argument '" + parsed->positional[0] + "'"));
+int cmd_passwd(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("passwd", "unexpected argument '" + args.positional[0] + "'"));
     std::optional<KdfProfile> profile;
-    if (auto name = parsed->value("--kdf")) {
+    if (auto name = args.value("--kdf")) {
         profile = parse_profile(*name);
         if (!profile) return report(usage_error("passwd", "--kdf must be interactive, moderate or sensitive"));
     }
     int new_fd = -1;
-    if (auto text = parsed->value("--new-passphrase-fd")) {
+    if (auto text = args.value("--new-passphrase-fd")) {
         auto fd = parse_fd("--new-passphrase-fd", *text);
         if (!fd) return report(fd.error());
         new_fd = *fd;

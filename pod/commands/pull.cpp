@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_settings.hpp"
+#include "pod/session/command.hpp"
 #include "pod/session/launcher.hpp"
 #include "pod/session/requests.hpp"
 #include "vault/unique_fd.hpp"
@@ -38,23 +40,17 @@ private:
 
 }  // namespace
 
-int cmd_pull(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args,
-                             {{"--no-shell", false}, {"--offline", false}, {"--cacert", true}, {"--env", true},
-                              {"--quiet", false}, {"-q", false}, {"--ttl", true}, {"--linger", true}, {"--profile", true}},
-                             context, "pull");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("pull") ? 0 : 2;
-    bool no_shell = parsed->has("--no-shell");
-    bool quiet = parsed->has("--quiet") || parsed->has("-q");
-    if (no_shell && !parsed->positional.empty()) return report(usage_error("pull", "--no-shell takes no command"));
-    if (no_shell && parsed->has("--profile")) return report(usage_error("pull", "--profile applies to a command or shell"));
-    auto options = session_options(context, *parsed, "pull");
+int cmd_pull(Context& context, const ParsedArgs& args) {
+    bool no_shell = args.has("--no-shell");
+    bool quiet = args.has("--quiet") || args.has("-q");
+    if (no_shell && !args.positional.empty()) return report(usage_error("pull", "--no-shell takes no command"));
+    if (no_shell && args.has("--profile")) return report(usage_error("pull", "--profile applies to a command or shell"));
+    auto options = session_options(context, args, "pull");
     if (!options) return report(options.error());
     PullOverrides overrides;
-    overrides.cacert = parsed->value("--cacert");
-    overrides.environment = parsed->value("--env");
-    overrides.offline = parsed->has("--offline");
+    overrides.cacert = args.value("--cacert");
+    overrides.environment = args.value("--env");
+    overrides.offline = args.has("--offline");
     overrides.keep = no_shell;
     auto settings = resolve_pull_settings(options->config, options->config_path, overrides);
     if (!settings) return report(settings.error());
@@ -101,7 +97,7 @@ int cmd_pull(Context& context, const std::vector<std::string>& args) {
         if (!quiet) note("the session stays up: 'ghostpod enter' joins it, 'ghostpod lock' ends it");
         return 0;
     }
-    if (!parsed->positional.empty()) return run_attached(*attachment, parsed->positional, *options);
+    if (!args.positional.empty()) return run_attached(*attachment, args.positional, *options);
     return run_attached(*attachment, {user_shell()}, *options);
 }
 

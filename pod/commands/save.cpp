@@ -1,9 +1,7 @@
-// 'ghostpod save', and the client side of the holder's "certs" request (used by 'certs' and by
-// the expiry warning of 'shell' and 'pull').
-#include <ctime>
+// save: files changed or created in the ghost go back to the vault (the holder writes them).
 #include <nlohmann/json.hpp>
 
-#include "pod/formats/text.hpp"
+#include "pod/commands/commands.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/session/client.hpp"
 #include "pod/session/requests.hpp"
@@ -11,12 +9,6 @@
 
 namespace ghostpod {
 namespace {
-
-Result<SessionPaths> paths_for(const Context& context) {
-    auto vault_path = existing_vault_path(context);
-    if (!vault_path) return std::move(vault_path).error();
-    return session_paths(*vault_path);
-}
 
 std::string join_names(const nlohmann::json& list) {
     std::string out;
@@ -29,14 +21,11 @@ std::string join_names(const nlohmann::json& list) {
 
 }  // namespace
 
-int cmd_save(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--force", false}, {"--json", false}}, context, "save");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("save") ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("save", "takes no arguments"));
-    auto paths = paths_for(context);
+int cmd_save(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("save", "takes no arguments"));
+    auto paths = session_paths_for(context);
     if (!paths) return report(paths.error());
-    auto answer = request(*paths, parsed->has("--force") ? "save\nforce" : "save");
+    auto answer = request(*paths, args.has("--force") ? "save\nforce" : "save");
     if (!answer) {
         Error e = std::move(answer).error();
         if (e.code == ErrorCode::session) e.hint = "save works on a running session; outside one, use 'ghostpod secret set'";
@@ -46,7 +35,7 @@ int cmd_save(Context& context, const std::vector<std::string>& args) {
     if (answer->rfind("saved\n", 0) != 0) return report(make_error(ErrorCode::session, "save", "unexpected answer from the holder"));
     auto summary = nlohmann::json::parse(answer->substr(6), nullptr, false);
     if (!summary.is_object()) return report(make_error(ErrorCode::session, "save", "unreadable answer from the holder"));
-    if (parsed->has("--json")) {
+    if (args.has("--json")) {
         print_stdout(summary.dump(2) + "\n");
         return 0;
     }
@@ -64,39 +53,6 @@ int cmd_save(Context& context, const std::vector<std::string>& args) {
         warn("removed in the ghost but kept in the vault: " + join_names(summary["removed_in_ghost"]) +
              " (remove them with 'ghostpod secret rm NAME')");
     return 0;
-}
-
-Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context) {
-    auto paths = paths_for(context);
-    if (!paths) return std::move(paths).error();
-    auto answer = request(*paths, "certs");
-    if (!answer) {
-        if (answer.error().code == ErrorCode::session) return std::optional<std::vector<CertInfo>>{};
-        return std::move(answer).error();
-    }
-    if (answer->rfind("error\n", 0) == 0) return error_from_reply(answer->substr(6));
-    if (answer->rfind("certs\n", 0) != 0) return make_error(ErrorCode::session, "list certificates", "unexpected answer from the holder");
-    auto certs = certs_from_json(std::string_view(*answer).substr(6));
-    if (!certs) return std::move(certs).error();
-    return std::optional<std::vector<CertInfo>>(std::move(*certs));
-}
-
-void warn_expiring_certificates(const SessionPaths& paths) {
-    auto answer = request(paths, "certs");
-    if (!answer || answer->rfind("certs\n", 0) != 0) return;  // a warning, never a failure
-    auto certs = certs_from_json(std::string_view(*answer).substr(6));
-    if (!certs || certs->empty()) return;
-    sort_worst_first(*certs);
-    auto now = static_cast<std::int64_t>(std::time(nullptr));
-    std::size_t soon = 0;
-    for (const auto& c : *certs)
-        if (days_left(c, now) < kDefaultCertWarnDays) ++soon;
-    if (soon == 0) return;
-    const CertInfo& worst = certs->front();
-    std::int64_t days = days_left(worst, now);
-    std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
-    warn(std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
-         printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'");
 }
 
 }  // namespace ghostpod

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "pod/commands/commands.hpp"
 #include "pod/formats/age_key.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/unlock/config.hpp"
@@ -46,7 +47,9 @@ Error no_such_secret(const std::string& name, const std::string& path) {
                       "list them with 'ghostpod secret ls'");
 }
 
-int secret_set(Context& context, const ParsedArgs& args) {
+}  // namespace
+
+int cmd_secret_set(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 1) return report(usage_error("secret set", "expects exactly one NAME"));
     const std::string& name = args.positional[0];
     if (auto valid = validate_entry_name(name); !valid) return report(valid.error());
@@ -70,7 +73,7 @@ int secret_set(Context& context, const ParsedArgs& args) {
     return done ? 0 : report(done.error());
 }
 
-int secret_get(Context& context, const ParsedArgs& args) {
+int cmd_secret_get(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 1) return report(usage_error("secret get", "expects exactly one NAME"));
     std::string path;
     auto vault = read_only_vault(context, path);
@@ -81,7 +84,7 @@ int secret_get(Context& context, const ParsedArgs& args) {
     return written ? 0 : report(written.error());
 }
 
-int secret_ls(Context& context, const ParsedArgs& args) {
+int cmd_secret_ls(Context& context, const ParsedArgs& args) {
     if (!args.positional.empty()) return report(usage_error("secret ls", "takes no NAME"));
     std::string path;
     auto vault = read_only_vault(context, path);
@@ -109,7 +112,7 @@ int secret_ls(Context& context, const ParsedArgs& args) {
     return 0;
 }
 
-int secret_rm(Context& context, const ParsedArgs& args) {
+int cmd_secret_rm(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 1) return report(usage_error("secret rm", "expects exactly one NAME"));
     const std::string& name = args.positional[0];
     auto done = change_vault(context, [&](Vault& vault, const std::string& path) -> Status {
@@ -121,7 +124,7 @@ int secret_rm(Context& context, const ParsedArgs& args) {
 
 // A new age identity, made in secret memory and stored as a 0400 file entry; only the recipient
 // is printed. An existing NAME is kept unless --force: replacing an identity loses the old key.
-int secret_generate(Context& context, const ParsedArgs& args) {
+int cmd_secret_generate(Context& context, const ParsedArgs& args) {
     if (args.positional.size() != 2) return report(usage_error("secret generate", "expects a TYPE and a NAME"));
     if (args.positional[0] != "age")
         return report(usage_error("secret generate", "unknown type '" + args.positional[0] + "' (known: age)"));
@@ -150,30 +153,6 @@ int secret_generate(Context& context, const ParsedArgs& args) {
     std::string where = mapping && !mapping->path.empty() ? mapping->path : "$GHOSTPOD_DIR/" + name;
     note("new age identity stored as '" + name + "' (" + where + " in the ghost); its recipient is on stdout");
     return 0;
-}
-
-}  // namespace
-
-int cmd_secret(Context& context, const std::vector<std::string>& args) {
-    if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-        print_help("secret");
-        return args.empty() ? 2 : 0;
-    }
-    std::string sub = args[0];
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    std::vector<OptionSpec> spec;
-    if (sub == "set") spec = {{"--file", true}, {"--kind", true}, {"--mode", true}};
-    else if (sub == "ls") spec = {{"--json", false}};
-    else if (sub == "generate") spec = {{"--force", false}};
-    else if (sub != "get" && sub != "rm") return report(usage_error("secret", "unknown subcommand '" + sub + "'"));
-    auto parsed = parse_args(rest, spec, context, "secret " + sub);
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("secret " + sub) ? 0 : 2;
-    if (sub == "set") return secret_set(context, *parsed);
-    if (sub == "get") return secret_get(context, *parsed);
-    if (sub == "ls") return secret_ls(context, *parsed);
-    if (sub == "generate") return secret_generate(context, *parsed);
-    return secret_rm(context, *parsed);
 }
 
 }  // namespace ghostpod

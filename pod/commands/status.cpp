@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "pod/unlock/config.hpp"
@@ -130,11 +131,8 @@ std::string text_report(const nlohmann::json& s) {
 
 }  // namespace
 
-int cmd_status(Context& context, const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"--json", false}}, context, "status");
-    if (!parsed) return report(parsed.error());
-    if (parsed->help) return print_help("status") ? 0 : 2;
-    if (!parsed->positional.empty()) return report(usage_error("status", "unexpected argument '" + parsed->positional[0] + "'"));
+int cmd_status(Context& context, const ParsedArgs& args) {
+    if (!args.positional.empty()) return report(usage_error("status", "unexpected argument '" + args.positional[0] + "'"));
 
     auto where = locate_vault(context.paths);
     std::string path = resolve_vault_path(where.path);
@@ -184,7 +182,7 @@ int cmd_status(Context& context, const std::vector<std::string>& args) {
             }
         }
     }
-    print_stdout(parsed->has("--json") ? s.dump(2) + "\n" : text_report(s));
+    print_stdout(args.has("--json") ? s.dump(2) + "\n" : text_report(s));
     return rc;
 }
 

@@ -42,10 +42,6 @@ std::string human_size(std::uint64_t bytes) {
     return out;
 }
 
-void print_stdout(const std::string& text) {
-    (void)write_all(STDOUT_FILENO, text_bytes(text), "write to stdout");
-}
-
 std::string printable(std::string_view text, std::size_t max, bool hex) {
     static const char kHex[] = "0123456789abcdef";
     std::string out;

@@ -1,4 +1,4 @@
-// Small formatting helpers for what pod/ prints.
+// Text helpers with no I/O: times, modes, sizes, and outside text made safe to print.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,6 @@ namespace ghostpod {
 std::string iso_time(std::uint64_t unix_seconds);  // "2026-11-23T15:20:00Z"
 std::string octal_mode(std::uint16_t mode);        // "0400"
 std::string human_size(std::uint64_t bytes);       // "1.5 KiB"
-void print_stdout(const std::string& text);
 
 // Text that came from outside (a server, a file name, an archive) made safe for a terminal:
 // bytes outside printable ASCII become '?' (or "\xNN" with hex = true); more than `max`

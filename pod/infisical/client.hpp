@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "pod/infisical/listing.hpp"
 #include "pod/net/http.hpp"
 #include "vault/result.hpp"
 #include "vault/secret_buffer.hpp"
@@ -29,22 +30,6 @@ struct AccessToken {
     SecretBuffer token;
     std::uint64_t expires_in = 0;  // seconds; 0: never
     std::uint64_t obtained_at = 0; // unix time
-};
-
-// One pulled secret: its key and where its value sits in PulledSecrets::values.
-struct PulledSecret {
-    std::string key;
-    std::string folder;  // the secretPath it came from (imports: the imported folder)
-    std::size_t offset = 0;
-    std::size_t length = 0;
-};
-
-struct PulledSecrets {
-    std::vector<PulledSecret> secrets;  // in a stable order (by key)
-    SecretBuffer values;                // all values, back to back
-    std::vector<std::string> skipped;   // keys that cannot be file names (e.g. with '/')
-    std::span<const std::uint8_t> value(const PulledSecret& s) const { return {values.data() + s.offset, s.length}; }
-    const PulledSecret* find(const std::string& key) const;
 };
 
 // "host", "host/", "host/api", "host/api/" → "https://host/api"; a scheme is kept, https added
@@ -85,8 +70,5 @@ std::string describe_server_error(long status, std::string_view body, unsigned a
 // The access token from a 2xx login or renew answer ({"accessToken": …, "expiresIn": …}); the
 // parser's copies of every string are wiped. `step` names the request in errors.
 Result<AccessToken> read_token_answer(std::string_view body, const std::string& step);
-
-// For tests: the merge rule on parsed listing bodies (one per path, in order).
-Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where);
 
 }  // namespace ghostpod

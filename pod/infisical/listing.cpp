@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pod/formats/text.hpp"
-#include "pod/infisical/client.hpp"
+#include "pod/infisical/listing.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 

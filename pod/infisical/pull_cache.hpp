@@ -6,13 +6,11 @@
 #include <string>
 
 #include "pod/infisical/client.hpp"
+#include "pod/infisical/entries.hpp"
 #include "pod/infisical/pull_settings.hpp"
 
 namespace ghostpod {
 
-inline constexpr const char* kPullCacheEntry = "infisical.cache";
-inline constexpr const char* kClientIdEntry = "infisical.client-id";
-inline constexpr const char* kClientSecretEntry = "infisical.client-secret";
 
 struct CachedPull {
     std::uint64_t fetched_at = 0;

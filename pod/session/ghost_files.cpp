@@ -1,5 +1,6 @@
 #include "pod/session/ghost_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,5 +164,59 @@ std::vector<GhostFile> vault_files(const Vault& vault, const Config& config) {
     }
     return files;
 }
+
+namespace {
+
+constexpr const char* kInternalPrefix = ".ghostpod-";  // write_ghost_files' temp files and retired dir
+constexpr std::size_t kMaxGhostFiles = 100000;
+constexpr int kMaxDepth = 32;
+
+}  // namespace
+
+Status read_ghost_tree(int dir, const std::string& prefix, int depth, const GhostFileVisitor& visit, std::size_t& count,
+                       std::vector<std::string>& unreadable) {
+    if (depth > kMaxDepth) return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR/" + prefix, "directories nest too deep");
+    UniqueFd own(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!own.valid()) return sys_error("open $GHOSTPOD_DIR/" + prefix);
+    DIR* listing = ::fdopendir(own.get());
+    if (listing == nullptr) return sys_error("list $GHOSTPOD_DIR/" + prefix);
+    (void)own.release();  // closedir closes it
+    std::vector<std::string> names;
+    while (dirent* d = ::readdir(listing)) {
+        std::string n = d->d_name;
+        if (n == "." || n == ".." || n.rfind(kInternalPrefix, 0) == 0 || n.find(kInternalPrefix) != std::string::npos) continue;
+        names.push_back(n);
+    }
+    ::closedir(listing);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        std::string name = prefix + n;
+        struct stat st {};
+        if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+        if (S_ISDIR(st.st_mode)) {
+            UniqueFd sub(::openat(dir, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!sub.valid()) {
+                unreadable.push_back(name + "/");
+                continue;
+            }
+            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, visit, count, unreadable));
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+        if (count >= kMaxGhostFiles)
+            return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR", "more than " + std::to_string(kMaxGhostFiles) + " files");
+        UniqueFd fd(::openat(dir, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        if (!fd.valid()) {
+            unreadable.push_back(name);
+            continue;
+        }
+        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
+        if (!value) return std::move(value).error();
+        ++count;
+        GP_TRY(visit({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)}));
+    }
+    return {};
+}
+
 
 }  // namespace ghostpod

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -68,5 +69,20 @@ Status remove_ghost_files(const GhostWriter& w, const std::vector<std::string>& 
 // The vault's entries as ghost files: every entry but the Infisical identity and the pull cache,
 // with the config's (or the built-in) mapping.
 std::vector<GhostFile> vault_files(const Vault& vault, const Config& config);
+
+// A file read back from the RAM mount.
+struct GhostFileRead {
+    std::string name;  // below $GHOSTPOD_DIR
+    SecretBuffer value;
+    std::uint16_t mode = 0400;
+};
+
+// Every regular file below the RAM mount's root (`dir`, a descriptor: never a path another
+// process could swap), with its bytes. Links, devices and ghostpod's own working files are
+// passed over; `unreadable` names files the holder could not open. Each file is handed to
+// `visit` as it is read, so a caller that keeps none holds one at a time.
+using GhostFileVisitor = std::function<Status(GhostFileRead&&)>;
+Status read_ghost_tree(int dir, const std::string& prefix, int depth, const GhostFileVisitor& visit, std::size_t& count,
+                       std::vector<std::string>& unreadable);
 
 }  // namespace ghostpod

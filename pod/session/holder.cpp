@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pod/session/holder.hpp"
+#include "pod/session/holder_state.hpp"
 #include "pod/session/ghost_files.hpp"
 #include "sandbox/fdpass.hpp"
 #include "sandbox/ghost.hpp"
@@ -29,39 +30,6 @@
 
 namespace ghostpod {
 namespace {
-
-Status check_private_dir(const std::string& dir) {
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return sys_error("stat " + dir);
-    if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 077) != 0)
-        return make_error(ErrorCode::runtime, "use runtime directory " + dir,
-                          "it must be a directory of yours with mode 0700 (not a link)",
-                          "remove it and run again; another user may have created it first");
-    return {};
-}
-
-std::string session_id(const std::string& vault_path) {
-    char resolved[PATH_MAX];
-    std::string key = ::realpath(vault_path.c_str(), resolved) ? resolved : vault_path;
-    unsigned char hash[8];
-    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr, 0);
-    char hex[sizeof hash * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-    return hex;
-}
-
-Result<UniqueFd> make_socket() {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) return sys_error("create a unix socket");
-    return fd;
-}
-
-sockaddr_un socket_address(const std::string& path) {
-    sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-    return addr;
-}
 
 // ---- the holder ------------------------------------------------------------------------
 
@@ -208,10 +176,10 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     if (!config) return std::move(config).error();
     h.config = *config;
     h.vault_path = vault_path;
-    auto listener = GP_FAULT("session.socket", EMFILE) ? Result<UniqueFd>(sys_error("create a unix socket")) : make_socket();
+    auto listener = GP_FAULT("session.socket", EMFILE) ? Result<UniqueFd>(sys_error("create a unix socket")) : make_session_socket();
     if (!listener) return std::move(listener).error();
     ::unlink(h.paths.socket.c_str());
-    auto addr = socket_address(h.paths.socket);
+    auto addr = session_address(h.paths.socket);
     if (GP_FAULT("session.bind", EADDRINUSE) || ::bind(listener->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return sys_error("bind " + h.paths.socket);
     if (GP_FAULT("session.chmod", EPERM) || ::chmod(h.paths.socket.c_str(), 0600) != 0) return sys_error("chmod " + h.paths.socket);
     if (GP_FAULT("session.listen", EADDRINUSE) || ::listen(listener->get(), 16) != 0) return sys_error("listen on " + h.paths.socket);
@@ -309,46 +277,6 @@ void disarm_timer(int timer) {
     ::timerfd_settime(timer, 0, &spec, nullptr);
 }
 
-Result<SessionPaths> session_paths(const std::string& vault_path) {
-    SessionPaths p;
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    std::string base;
-    if (xdg && *xdg && ::access(xdg, W_OK) == 0) {
-        base = std::string(xdg) + "/ghostpod";
-    } else {
-        base = "/tmp/ghostpod-" + std::to_string(::getuid());
-    }
-    if (::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + base);
-    GP_TRY(check_private_dir(base));
-    std::string id = session_id(vault_path);
-    p.runtime_dir = base;
-    p.socket = base + "/" + id + ".sock";
-    p.ghost_dir = base + "/" + id + ".ghost";
-    return p;
-}
-
-Result<UniqueFd> connect_session(const SessionPaths& paths) {
-    auto fd = make_socket();
-    if (!fd) return fd;
-    auto addr = socket_address(paths.socket);
-    if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (errno == ENOENT || errno == ECONNREFUSED)
-            return make_error(ErrorCode::session, "no session is running for this vault", "",
-                              "start one with 'ghostpod shell' or 'ghostpod run -- CMD'");
-        return sys_error("connect to " + paths.socket);
-    }
-    return fd;
-}
-
-Error error_from_reply(const std::string& text) {
-    auto nl1 = text.find('\n'), nl2 = text.find('\n', nl1 + 1);
-    Error e;
-    e.code = static_cast<ErrorCode>(std::atoi(text.substr(0, nl1).c_str()));
-    e.what = text.substr(nl1 + 1, nl2 - nl1 - 1);
-    e.hint = nl2 == std::string::npos ? "" : text.substr(nl2 + 1);
-    return e;
-}
-
 Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
                      const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull) {
     int pipefd[2];
@@ -373,102 +301,6 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
     if (text == "0") return {};
     if (text.empty()) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
     return error_from_reply(text);
-}
-
-namespace {
-
-// Connects, sends `what` and receives the first reply. A holder that is ending keeps its socket
-// until it is done (so that no new session can start while it tears down) but serves no one:
-// the connections waiting for it are reset or closed unanswered. Then this waits (up to 30 s)
-// for the socket to go and reports what a moment later is true: no session is running.
-Result<UniqueFd> first_exchange(const SessionPaths& paths, const std::string& what, std::string& reply,
-                                std::vector<UniqueFd>* fds) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-        auto conn = connect_session(paths);
-        if (!conn) return conn;
-        Status done = sandbox::send_message(conn->get(), what);
-        if (done) done = sandbox::receive_message(conn->get(), reply, fds);
-        bool ending = done ? reply.empty() : done.error().errnum == ECONNRESET || done.error().errnum == EPIPE;
-        if (!ending) {
-            if (!done) return std::move(done).error();
-            return conn;
-        }
-        if (std::chrono::steady_clock::now() > deadline)
-            return make_error(ErrorCode::session, what.substr(0, what.find('\n')) + " in the session", "the holder closed the connection unanswered",
-                              "the session is ending; run the command again");
-        if (fds) fds->clear();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-}  // namespace
-
-Result<Attachment> attach(const SessionPaths& paths) {
-    std::string reply;
-    std::vector<UniqueFd> fds;
-    auto conn = first_exchange(paths, "attach", reply, &fds);
-    if (!conn) return std::move(conn).error();
-    if (reply.rfind("attached\t", 0) != 0 || fds.size() < 3)
-        return make_error(ErrorCode::session, "attach to the session", "the holder refused");
-    std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
-    reply = "attached\n";
-    for (std::size_t i = 0; i < parts; ++i) {
-        std::string part;
-        GP_TRY(sandbox::receive_message(conn->get(), part));
-        reply += part;
-    }
-    Attachment a;
-    a.connection = std::move(*conn);
-    a.ns_mnt = std::move(fds[0]);
-    a.ns_pid = std::move(fds[1]);
-    a.ns_ipc = std::move(fds[2]);
-    if (fds.size() > 3) a.ns_user = std::move(fds[3]);
-    std::size_t pos = reply.find('\n') + 1;
-    while (pos < reply.size()) {
-        std::size_t end = reply.find('\n', pos);
-        std::string line = reply.substr(pos, end - pos);
-        pos = end == std::string::npos ? reply.size() : end + 1;
-        std::vector<std::string> f;
-        for (std::size_t start = 0;;) {
-            std::size_t tab = line.find('\t', start);
-            f.push_back(line.substr(start, tab - start));
-            if (tab == std::string::npos) break;
-            start = tab + 1;
-        }
-        if (f[0] == "dir" && f.size() == 2) a.ghost_dir = f[1];
-        else if (f[0] == "secret" && f.size() == 2) a.secrets.push_back(f[1]);
-        else if (f[0] == "place" && f.size() == 3) a.placements.push_back({f[1], f[2]});
-        else if (f[0] == "env" && f.size() == 5) a.env.push_back({f[1], f[2], f[3], f[4] == "1"});
-    }
-    return a;
-}
-
-Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
-                                 const std::function<void(const std::string&)>& on_progress) {
-    std::string reply;
-    auto conn = first_exchange(paths, "pull\n" + settings_json, reply, nullptr);
-    if (!conn) return std::move(conn).error();
-    for (bool first = true;; first = false) {
-        if (!first) GP_TRY(sandbox::receive_message(conn->get(), reply));
-        if (reply.rfind("progress\t", 0) == 0) {
-            on_progress(reply.substr(9));
-        } else if (reply.rfind("pulled\n", 0) == 0) {
-            return reply.substr(7);
-        } else if (reply.rfind("error\n", 0) == 0) {
-            return error_from_reply(reply.substr(6));
-        } else {
-            return make_error(ErrorCode::session, "pull in the session", "the holder ended the connection",
-                              "the session may have ended; run 'ghostpod pull' again");
-        }
-    }
-}
-
-Result<std::string> request(const SessionPaths& paths, const std::string& what) {
-    std::string reply;
-    auto conn = first_exchange(paths, what, reply, nullptr);
-    if (!conn) return std::move(conn).error();
-    return reply;
 }
 
 }  // namespace ghostpod

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "pod/session/holder.hpp"
+#include "pod/session/holder_state.hpp"
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"

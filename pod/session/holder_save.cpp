@@ -1,5 +1,4 @@
-// The holder's side of 'save' and 'certs': reading the ghost's files back through the RAM
-// mount's directory descriptor, never through a path another process could swap.
+// The holder's side of 'save': the ghost's changed and new files back into the vault.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,8 +10,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "pod/formats/certs.hpp"
-#include "pod/session/holder.hpp"
+#include "pod/session/holder_state.hpp"
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/unlock/unlock.hpp"
@@ -21,75 +19,6 @@
 
 namespace ghostpod {
 namespace {
-
-constexpr const char* kInternalPrefix = ".ghostpod-";  // materialise's temp files and retired dir
-constexpr std::size_t kMaxGhostFiles = 100000;
-constexpr int kMaxDepth = 32;
-
-struct GhostFileRead {
-    std::string name;  // below $GHOSTPOD_DIR
-    SecretBuffer value;
-    std::uint16_t mode = 0400;
-};
-
-// Every regular file below the RAM mount's root, with its bytes. Links, devices and ghostpod's
-// own working files are passed over; `unreadable` names files the holder could not open.
-// Each file is handed to `visit` as it is read, so a caller that keeps none holds one at a time.
-using GhostFileVisitor = std::function<Status(GhostFileRead&&)>;
-
-Status read_ghost_tree(int dir, const std::string& prefix, int depth, const GhostFileVisitor& visit, std::size_t& count,
-                       std::vector<std::string>& unreadable) {
-    if (depth > kMaxDepth) return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR/" + prefix, "directories nest too deep");
-    UniqueFd own(::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!own.valid()) return sys_error("open $GHOSTPOD_DIR/" + prefix);
-    DIR* listing = ::fdopendir(own.get());
-    if (listing == nullptr) return sys_error("list $GHOSTPOD_DIR/" + prefix);
-    (void)own.release();  // closedir closes it
-    std::vector<std::string> names;
-    while (dirent* d = ::readdir(listing)) {
-        std::string n = d->d_name;
-        if (n == "." || n == ".." || n.rfind(kInternalPrefix, 0) == 0 || n.find(kInternalPrefix) != std::string::npos) continue;
-        names.push_back(n);
-    }
-    ::closedir(listing);
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) {
-        std::string name = prefix + n;
-        struct stat st {};
-        if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
-        if (S_ISDIR(st.st_mode)) {
-            UniqueFd sub(::openat(dir, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!sub.valid()) {
-                unreadable.push_back(name + "/");
-                continue;
-            }
-            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, visit, count, unreadable));
-            continue;
-        }
-        if (!S_ISREG(st.st_mode)) continue;
-        if (count >= kMaxGhostFiles)
-            return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR", "more than " + std::to_string(kMaxGhostFiles) + " files");
-        UniqueFd fd(::openat(dir, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-        if (!fd.valid()) {
-            unreadable.push_back(name);
-            continue;
-        }
-        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
-        if (!value) return std::move(value).error();
-        ++count;
-        GP_TRY(visit({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)}));
-    }
-    return {};
-}
-
-// A cheap look before the parsers: a session may hold 10,000 pulled values, few of them PEM
-// or YAML with certificate fields.
-bool may_hold_certificate(std::span<const std::uint8_t> value) {
-    std::string_view text(reinterpret_cast<const char*>(value.data()), value.size());
-    for (std::string_view marker : {"CERTIFICATE", "crt:", "ca:", "certificate-"})
-        if (text.find(marker) != std::string_view::npos) return true;
-    return false;
-}
 
 bool reserved_name(const std::string& name) {
     return name.rfind("infisical.", 0) == 0 || name.rfind(kPulledPrefix, 0) == 0;
@@ -206,32 +135,6 @@ void serve_save(Holder& h, int conn, bool force) {
     std::string summary;
     auto saved = save_ghost_changes(h, force, &summary);
     (void)sandbox::send_message(conn, saved ? "saved\n" + summary : error_reply(saved.error()));
-}
-
-void serve_certs(Holder& h, int conn) {
-    std::vector<std::string> unreadable;
-    std::vector<CertInfo> certs;
-    std::size_t count = 0;
-    // Looked at and let go one by one: a session of 10,000 pulled values would otherwise hold
-    // a second copy of all of them (a locked region each) for the length of the scan.
-    auto look = [&](GhostFileRead&& f) -> Status {
-        if (!may_hold_certificate(f.value.bytes())) return {};
-        auto found = find_certificates("ghost:" + f.name, f.value.bytes());
-        certs.insert(certs.end(), found.begin(), found.end());
-        return {};
-    };
-    if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, look, count, unreadable); !read) {
-        (void)sandbox::send_message(conn, error_reply(read.error()));
-        return;
-    }
-    sort_worst_first(certs);
-    auto now = static_cast<std::int64_t>(std::time(nullptr));
-    std::string reply = "certs\n" + certs_to_json(certs, now, kDefaultCertWarnDays);
-    if (reply.size() > sandbox::kMaxMessageBytes) {
-        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::runtime, "list certificates", "too many to answer")));
-        return;
-    }
-    (void)sandbox::send_message(conn, reply);
 }
 
 }  // namespace ghostpod

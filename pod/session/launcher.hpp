@@ -1,5 +1,5 @@
-// The command side of sessions, shared by run/shell/enter (cmd_session.cpp) and pull
-// (cmd_pull.cpp): options, joining or starting the session, running a command inside.
+// The launcher side of sessions, shared by run, shell, enter and pull: the options they take,
+// and joining the vault's session or starting one.
 #pragma once
 
 #include <functional>
@@ -32,9 +32,4 @@ struct JoinInfo {
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command);
 // Joins the vault's session, starting one (unlock, ghost, materialise) when none runs.
 Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info);
-// Runs argv in the ghost and returns its exit status (128+N for a signal).
-int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options);
-// The user's shell ($SHELL, else /bin/bash).
-std::string user_shell();
-
 }  // namespace ghostpod

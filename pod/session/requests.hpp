@@ -11,6 +11,9 @@
 
 namespace ghostpod {
 
+// The session paths of the vault the command line names (or that is found).
+Result<SessionPaths> session_paths_for(const Context& context);
+
 // The certificates in the running session's ghost (every file in $GHOSTPOD_DIR, labelled with
 // "ghost:" and its name). nullopt when no session is running for this vault.
 Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context);

@@ -1,41 +1,19 @@
-// The help texts, the man page and the command table must not drift apart.
+// The command table drives dispatch and help; ghostpod(1) and both shell completions must name
+// every command and option it has, so none of them drifts from the binary.
 #include <catch2/catch.hpp>
 
 #include <regex>
-#include <set>
 #include <sstream>
 
+#include "pod/cli/command_table.hpp"
+#include "tests/support/completion.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
+using namespace ghostpod;
 using namespace ghostpod::test;
 
 namespace {
-
-// Command names from the "Commands:" section of `ghostpod --help`, e.g. "secret set".
-std::vector<std::string> listed_commands() {
-    auto r = run({ghostpod_binary(), "--help"});
-    REQUIRE(r.exit_code == 0);
-    std::istringstream in(r.out);
-    std::string line;
-    bool in_commands = false;
-    std::vector<std::string> commands;
-    while (std::getline(in, line)) {
-        if (line == "Commands:") {
-            in_commands = true;
-            continue;
-        }
-        if (in_commands && line.empty()) break;
-        if (!in_commands) continue;
-        if (line.rfind("   ", 0) == 0) continue;  // a description's continuation line
-        line = line.substr(0, line.find("  ", 2));  // the command column only
-        std::istringstream words(line);
-        std::string word, name;
-        while (words >> word && std::islower(static_cast<unsigned char>(word[0]))) name += (name.empty() ? "" : " ") + word;
-        commands.push_back(name);
-    }
-    return commands;
-}
 
 std::string man_text() {
     std::string text = read_text(source_dir() + "/man/ghostpod.1");
@@ -45,41 +23,90 @@ std::string man_text() {
     return text;
 }
 
+std::vector<std::string> words_of(const std::string& name) {
+    std::istringstream in(name);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    return words;
+}
+
 }  // namespace
 
-TEST_CASE("every command in --help has its own help and a place in ghostpod(1)", "[help]") {
-    auto commands = listed_commands();
-    REQUIRE(commands.size() >= 8);
-    std::string man = man_text();
-    for (const auto& command : commands) {
-        INFO("command: " << command);
-        std::vector<std::string> argv = {ghostpod_binary(), "help"};
-        std::istringstream words(command);
-        for (std::string w; words >> w;) argv.push_back(w);
+TEST_CASE("every command of the table answers --help and 'help NAME' with its table text", "[help]") {
+    REQUIRE(command_table().size() >= 20);
+    for (const auto& c : command_table()) {
+        INFO("command: " << c.name);
+        std::vector<std::string> argv = {ghostpod_binary()};
+        for (const auto& w : words_of(c.name)) argv.push_back(w);
+        argv.push_back("--help");
         auto r = run(argv);
         CHECK(r.exit_code == 0);
-        CHECK(r.out.find("Usage: ghostpod " + command) != std::string::npos);
-        CHECK(man.find(command) != std::string::npos);
-        // Every option the command's help names is documented in the man page too.
-        std::regex option(R"(--[a-z][a-z-]+)");
-        for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), option); it != std::sregex_iterator(); ++it) {
-            INFO("option: " << it->str());
-            CHECK(man.find(it->str()) != std::string::npos);
-        }
+        CHECK(r.out == help_text(c));
+        CHECK(r.out.rfind("Usage: ghostpod " + c.name, 0) == 0);
+        CHECK(r.err.empty());
+        std::vector<std::string> help = {ghostpod_binary(), "help"};
+        for (const auto& w : words_of(c.name)) help.push_back(w);
+        auto h = run(help);
+        CHECK(h.exit_code == 0);
+        CHECK(h.out == r.out);
     }
 }
 
-TEST_CASE("the help option after any command prints that command's help and exits 0", "[help]") {
-    for (std::vector<std::string> cmd : {std::vector<std::string>{"init"}, {"secret", "set"}, {"secret", "get"},
-                                         {"secret", "ls"}, {"secret", "rm"}, {"passwd"}, {"status"}}) {
-        std::vector<std::string> argv = {ghostpod_binary()};
-        argv.insert(argv.end(), cmd.begin(), cmd.end());
-        argv.push_back("--help");
-        auto r = run(argv);
-        INFO(argv[1]);
-        CHECK(r.exit_code == 0);
-        CHECK(r.out.rfind("Usage: ghostpod " + cmd[0], 0) == 0);
-        CHECK(r.err.empty());
+TEST_CASE("the overview lists every command that runs, with its summary", "[help]") {
+    auto r = run({ghostpod_binary(), "--help"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == overview_text());
+    for (const auto& c : command_table()) {
+        INFO("command: " << c.name);
+        if (c.handler == nullptr) {
+            CHECK_FALSE(subcommands_of(c).empty());
+            continue;
+        }
+        CHECK(r.out.find("\n  " + c.name) != std::string::npos);
+        CHECK(r.out.find(c.summary) != std::string::npos);
+    }
+}
+
+TEST_CASE("ghostpod(1) documents every command and every option of the table", "[help]") {
+    std::string man = man_text();
+    for (const auto& c : command_table()) {
+        INFO("command: " << c.name);
+        CHECK(man.find(c.name) != std::string::npos);
+        for (const auto& o : c.options) {
+            INFO("option: " << o.name);
+            CHECK(man.find(o.name) != std::string::npos);
+        }
+    }
+    for (const auto& o : global_options()) CHECK(man.find(o.name) != std::string::npos);
+}
+
+TEST_CASE("the bash completion offers every command, subcommand and option of the table", "[help]") {
+    std::string top = bash_complete("ghostpod ''");
+    for (const auto& c : command_table()) {
+        INFO("command: " << c.name);
+        auto words = words_of(c.name);
+        if (words.size() == 1) CHECK(has_line(top, words[0]));
+        if (words.size() == 2) CHECK(has_line(bash_complete("ghostpod " + words[0] + " ''"), words[1]));
+        if (c.handler == nullptr || c.options.empty()) continue;
+        std::string options = bash_complete("ghostpod " + c.name + " --");
+        for (const auto& o : c.options) {
+            INFO("option: " << o.name);
+            CHECK(has_line(options, o.name));
+        }
+    }
+    std::string globals = bash_complete("ghostpod --");
+    for (const auto& o : global_options()) CHECK(has_line(globals, o.name));
+}
+
+TEST_CASE("the zsh completion names every command, subcommand and option of the table", "[help]") {
+    std::string zsh = read_text(source_dir() + "/completions/_ghostpod");
+    for (const auto& c : command_table()) {
+        INFO("command: " << c.name);
+        CHECK(zsh.find(words_of(c.name).back()) != std::string::npos);
+        for (const auto& o : c.options) {
+            INFO("option: " << o.name);
+            CHECK(zsh.find(o.name) != std::string::npos);
+        }
     }
 }
 
@@ -89,16 +116,22 @@ TEST_CASE("every exit code in --help is documented in ghostpod(1)", "[help]") {
         CHECK(man.find(phrase) != std::string::npos);
 }
 
-TEST_CASE("an unknown command or option exits 2 and points to --help", "[help]") {
+TEST_CASE("an unknown command, subcommand or option exits 2 and points to --help", "[help]") {
     auto r = run({ghostpod_binary(), "frobnicate"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("unknown command 'frobnicate'") != std::string::npos);
     CHECK(r.err.find("hint:") != std::string::npos);
+    auto sub = run({ghostpod_binary(), "secret", "frobnicate"});
+    CHECK(sub.exit_code == 2);
+    CHECK(sub.err.find("unknown subcommand 'frobnicate'") != std::string::npos);
     auto o = run({ghostpod_binary(), "--bogus", "status"});
     CHECK(o.exit_code == 2);
     auto none = run({ghostpod_binary()});
     CHECK(none.exit_code == 2);
     CHECK(none.out.find("Usage:") != std::string::npos);
+    auto group = run({ghostpod_binary(), "identity"});
+    CHECK(group.exit_code == 2);
+    CHECK(group.out.rfind("Usage: ghostpod identity", 0) == 0);
 }
 
 TEST_CASE("the version option prints the version", "[help]") {

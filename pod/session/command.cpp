@@ -1,0 +1,215 @@
+// A command in the ghost: its environment, a profile's narrowed view, and the fork that runs it
+// (the pre-exec hardening itself is sandbox/command.*).
+#include "pod/session/command.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sched.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "pod/cli/messages.hpp"
+#include "sandbox/ghost.hpp"
+#include "sandbox/mounts.hpp"
+#include "sandbox/command.hpp"
+#include "vault/unique_fd.hpp"
+
+namespace ghostpod {
+namespace {
+
+// Variables a command inherits from the caller; everything else is dropped.
+bool inherited(const std::string& name) {
+    static const char* const kAllowed[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "LANG",
+                                           "LANGUAGE", "TZ", "EDITOR", "VISUAL", "PAGER", "NO_COLOR", "SSH_AUTH_SOCK",
+                                           "XDG_RUNTIME_DIR"};
+    for (const char* allowed : kAllowed)
+        if (name == allowed) return true;
+    return name.rfind("LC_", 0) == 0;
+}
+
+// Builds the command's environment in secret memory: values mapped "env_value" are secrets.
+Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
+    auto env = SecretBuffer::allocate(0);
+    if (!env) return env;
+    auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
+        offsets.push_back(env->size());
+        GP_TRY(env->append(text_bytes(name)));
+        GP_TRY(env->push_back('='));
+        GP_TRY(env->append(value));
+        return env->push_back('\0');
+    };
+    // A mapped variable replaces an inherited one of the same name; GHOSTPOD_* are ours.
+    auto mapped = [&](const std::string& name) {
+        return std::any_of(a.env.begin(), a.env.end(), [&](const GhostEnv& e) { return e.name == name; });
+    };
+    for (char** e = environ; *e; ++e) {
+        std::string entry = *e;
+        std::string name = entry.substr(0, entry.find('='));
+        if (inherited(name) && !mapped(name)) GP_TRY(add(name, text_bytes(entry.substr(name.size() + 1))));
+    }
+    GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
+    GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
+    // 'ghostpod save', 'certs', 'status' and 'lock' run inside find the session through these.
+    if (!a.vault_path.empty()) GP_TRY(add("GHOSTPOD_VAULT", text_bytes(a.vault_path)));
+    for (const auto& e : a.env) {
+        if (!e.value_from_file) {
+            GP_TRY(add(e.name, text_bytes(e.path)));
+            continue;
+        }
+        const std::string& name = e.name;
+        const std::string& path = e.path;
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid()) return sys_error("open " + path + " for " + name);
+        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read " + path);
+        if (!value) return std::move(value).error();
+        if (std::memchr(value->data(), '\0', value->size()))
+            return make_error(ErrorCode::runtime, "set " + name, "the secret holds a NUL byte, which no variable can");
+        GP_TRY(add(name, value->bytes()));
+    }
+    return env;
+}
+
+[[noreturn]] void exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+                                const std::string& cwd) {
+    std::vector<char*> envp;
+    for (std::size_t off : offsets) envp.push_back(reinterpret_cast<char*>(env.data() + off));
+    envp.push_back(nullptr);
+    Error failed = sandbox::exec_command({argv, envp.data(), cwd});
+    report(failed);
+    ::_exit(failed.errnum == ENOENT ? 127 : 126);
+}
+
+// Narrows the attachment to a profile's secrets and gives the command a view of its own: a
+// nested mount namespace without the other secrets, and a nested pid namespace so it cannot
+// reach the full view through another process's /proc/PID/root.
+Status apply_profile(Attachment& a, const std::vector<std::string>& allowed) {
+    auto permitted = [&](const std::string& secret) { return std::find(allowed.begin(), allowed.end(), secret) != allowed.end(); };
+    std::vector<std::string> keep, hide;
+    for (const auto& s : a.secrets)
+        if (permitted(s)) keep.push_back(s);
+    std::vector<Placement> placements;
+    for (const auto& p : a.placements) {
+        if (permitted(p.secret)) placements.push_back(p);
+        else hide.push_back(p.target);
+    }
+    std::erase_if(a.env, [&](const GhostEnv& e) { return !permitted(e.secret); });
+    a.secrets = keep;
+    a.placements = placements;
+    if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare a mount namespace for the profile");
+    return sandbox::restrict_view(a.ghost_dir, keep, hide,
+                                  ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs);
+}
+
+// Runs `child` in a new process and passes its exit status on, forwarding termination signals.
+[[noreturn]] void wait_and_pass_on(pid_t child) {
+    static pid_t s_child = child;
+    for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGQUIT}) ::signal(sig, [](int s) { ::kill(s_child, s); });
+    for (;;) {
+        int status = 0;
+        pid_t done = ::waitpid(-1, &status, 0);
+        if (done < 0 && errno != EINTR) ::_exit(126);
+        if (done == child) ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+    }
+}
+
+// pid 1 of a profile's pid namespace: a fresh /proc, then the command as its child; reaps and
+// passes the command's status on.
+[[noreturn]] void profile_init(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+                               const std::string& cwd) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (auto proc = sandbox::mount_proc(); !proc) {
+        report(proc.error());
+        ::_exit(126);
+    }
+    pid_t command = ::fork();
+    if (command < 0) ::_exit(126);
+    if (command == 0) exec_in_ghost(argv, env, offsets, cwd);
+    wait_and_pass_on(command);
+}
+
+// A profile's command gets a pid namespace of its own. The client joined the ghost's with
+// setns, after which the kernel refuses it a new one, so this child (already inside) makes it.
+[[noreturn]] void start_profile_pid_namespace(const std::vector<std::string>& argv, SecretBuffer& env,
+                                              const std::vector<std::size_t>& offsets, const std::string& cwd) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::unshare(CLONE_NEWPID) != 0) {
+        report(sys_error("unshare a pid namespace for the profile"));
+        ::_exit(126);
+    }
+    pid_t init = ::fork();
+    if (init < 0) ::_exit(126);
+    if (init == 0) profile_init(argv, env, offsets, cwd);
+    wait_and_pass_on(init);
+}
+
+pid_t g_child = -1;
+bool g_joined_ghost = false;
+void forward_signal(int sig) {
+    if (g_child > 0) ::kill(g_child, sig);
+}
+
+}  // namespace
+
+int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
+    char cwd[PATH_MAX];
+    std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_ipc.get(), a.ns_pid.get()); !joined) return report(joined.error());
+    g_joined_ghost = true;
+    if (options.profile)
+        if (auto narrowed = apply_profile(a, *options.profile); !narrowed) return report(narrowed.error());
+    // The environment reads value-mapped files, which exist only inside: built after joining.
+    std::vector<std::size_t> offsets;
+    auto env = command_environment(a, offsets);
+    if (!env) return report(env.error());
+    pid_t child = ::fork();
+    if (child < 0) {
+        // fork() into a pid namespace whose init has gone fails with ENOMEM: the session ended
+        // (a lock, its TTL) between our joining and the command's start.
+        auto e = sys_error("fork the command");
+        if (e.errnum == ENOMEM) {
+            e.code = ErrorCode::session;
+            e.hint = "the session probably ended (lock, TTL) as this command joined it; run the command again";
+        }
+        return report(e);
+    }
+    if (child == 0) {
+        if (options.profile) start_profile_pid_namespace(argv, *env, offsets, where);
+        exec_in_ghost(argv, *env, offsets, where);
+    }
+    g_child = child;
+    // Terminal signals reach the command directly (same process group); these come to us.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGQUIT, SIG_IGN);
+    for (int sig : {SIGTERM, SIGHUP}) ::signal(sig, forward_signal);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    // An interactive shell may have taken the terminal's foreground; take it back.
+    if (::isatty(STDIN_FILENO)) {
+        ::signal(SIGTTOU, SIG_IGN);
+        ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+std::string user_shell() {
+    const char* shell = std::getenv("SHELL");
+    return shell && *shell ? shell : "/bin/bash";
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+// LeakSanitizer's exit-time check stops the process's threads through a helper task created in
+// the pid namespace a setns chose for children, where it cannot find them, and spins. A client
+// that has joined the ghost skips the check (sanitizer builds only).
+extern "C" int __lsan_is_turned_off() { return g_joined_ghost ? 1 : 0; }
+#endif
+
+}  // namespace ghostpod

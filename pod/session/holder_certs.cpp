@@ -1,0 +1,48 @@
+// The holder's side of 'certs': the certificates in the ghost's files, looked at one file at a time.
+#include <ctime>
+
+#include "pod/formats/certs.hpp"
+#include "pod/session/holder_state.hpp"
+#include "sandbox/fdpass.hpp"
+
+namespace ghostpod {
+namespace {
+
+// A cheap look before the parsers: a session may hold 10,000 pulled values, few of them PEM
+// or YAML with certificate fields.
+bool may_hold_certificate(std::span<const std::uint8_t> value) {
+    std::string_view text(reinterpret_cast<const char*>(value.data()), value.size());
+    for (std::string_view marker : {"CERTIFICATE", "crt:", "ca:", "certificate-"})
+        if (text.find(marker) != std::string_view::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+void serve_certs(Holder& h, int conn) {
+    std::vector<std::string> unreadable;
+    std::vector<CertInfo> certs;
+    std::size_t count = 0;
+    // Looked at and let go one by one: a session of 10,000 pulled values would otherwise hold
+    // a second copy of all of them (a locked region each) for the length of the scan.
+    auto look = [&](GhostFileRead&& f) -> Status {
+        if (!may_hold_certificate(f.value.bytes())) return {};
+        auto found = find_certificates("ghost:" + f.name, f.value.bytes());
+        certs.insert(certs.end(), found.begin(), found.end());
+        return {};
+    };
+    if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, look, count, unreadable); !read) {
+        (void)sandbox::send_message(conn, error_reply(read.error()));
+        return;
+    }
+    sort_worst_first(certs);
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    std::string reply = "certs\n" + certs_to_json(certs, now, kDefaultCertWarnDays);
+    if (reply.size() > sandbox::kMaxMessageBytes) {
+        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::runtime, "list certificates", "too many to answer")));
+        return;
+    }
+    (void)sandbox::send_message(conn, reply);
+}
+
+}  // namespace ghostpod

@@ -1,0 +1,51 @@
+// Requests a command sends to a running session's holder besides attaching and locking.
+#include "pod/session/requests.hpp"
+
+#include <ctime>
+
+#include "pod/cli/messages.hpp"
+#include "pod/formats/text.hpp"
+#include "pod/unlock/unlock.hpp"
+
+namespace ghostpod {
+
+Result<SessionPaths> session_paths_for(const Context& context) {
+    auto vault_path = existing_vault_path(context);
+    if (!vault_path) return std::move(vault_path).error();
+    return session_paths(*vault_path);
+}
+
+Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context) {
+    auto paths = session_paths_for(context);
+    if (!paths) return std::move(paths).error();
+    auto answer = request(*paths, "certs");
+    if (!answer) {
+        if (answer.error().code == ErrorCode::session) return std::optional<std::vector<CertInfo>>{};
+        return std::move(answer).error();
+    }
+    if (answer->rfind("error\n", 0) == 0) return error_from_reply(answer->substr(6));
+    if (answer->rfind("certs\n", 0) != 0) return make_error(ErrorCode::session, "list certificates", "unexpected answer from the holder");
+    auto certs = certs_from_json(std::string_view(*answer).substr(6));
+    if (!certs) return std::move(certs).error();
+    return std::optional<std::vector<CertInfo>>(std::move(*certs));
+}
+
+void warn_expiring_certificates(const SessionPaths& paths) {
+    auto answer = request(paths, "certs");
+    if (!answer || answer->rfind("certs\n", 0) != 0) return;  // a warning, never a failure
+    auto certs = certs_from_json(std::string_view(*answer).substr(6));
+    if (!certs || certs->empty()) return;
+    sort_worst_first(*certs);
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    std::size_t soon = 0;
+    for (const auto& c : *certs)
+        if (days_left(c, now) < kDefaultCertWarnDays) ++soon;
+    if (soon == 0) return;
+    const CertInfo& worst = certs->front();
+    std::int64_t days = days_left(worst, now);
+    std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
+    warn(std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
+         printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'");
+}
+
+}  // namespace ghostpod
