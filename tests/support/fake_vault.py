@@ -9,7 +9,8 @@
 #
 # Serves AppRole login, token renew-self/revoke-self/lookup-self, KV v1 and v2 reads, the
 # sys/internal/ui/mounts preflight, PKI sign and ca/pem, namespaces (X-Vault-Namespace or a
-# path prefix), per-role policies, fault injection and /__admin/{faults,log,world,tokens}.
+# path prefix), per-role policies, fault injection and
+# /__admin/{faults,log,world,tokens,pki-ca}.
 # Never prints or logs a token, role or secret ID, key or secret value: tokens appear only as a
 # fingerprint (first 12 hex chars of their SHA-256).
 #
@@ -767,6 +768,14 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         try:
             body = json.loads(raw) if raw else {}
+            if (self.command, path) == ("GET", "/__admin/pki-ca"):  # like <mount>/ca/pem, but no fault, no log entry
+                q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                key = (norm_ns(q.get("namespace")), q.get("mount", "").strip("/"))
+                with state.lock:
+                    ca = state.pki.cas.get(key)
+                if ca is None:
+                    return self.send(404, {"errors": [f"no PKI mount {key[1]!r} in namespace {key[0]!r}"]})
+                return self.send(200, ca["pem"].encode(), "application/pem-certificate-chain")
             if (self.command, path) == ("POST", "/__admin/faults"):
                 faults = [Fault(s) for s in body.get("faults", [])]
                 with state.lock:
@@ -1087,6 +1096,8 @@ def self_test():
         assert admin("POST", "world", world2)[0] == 200
         assert call("GET", "/v1/secret/data/app/config", token=ops)[1]["data"]["data"] == {"STR": "v-new"}  # tokens survive
         assert call("GET", "/v1/pki/ca/pem", raw=True)[1] == pem  # the PKI CA survives too
+        assert call("GET", "/__admin/pki-ca?mount=pki", raw=True)[1] == pem
+        assert call("GET", "/__admin/pki-ca?mount=pki&namespace=team/a")[0] == 404
         assert admin("POST", "world", {"mounts": {"x": {"type": "nosuch"}}})[0] == 400
         assert call("GET", "/v1/sys/health")[0] == 200
         st, log = admin("GET", "log")
