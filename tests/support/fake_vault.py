@@ -523,7 +523,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(body, dict):
                     raise ApiError(400, ["failed to parse JSON input: not an object"])
             status, obj, ctype = self.route(world, ns, route, mount, rest, rel, query, body, token, entry)
-            self.send(status, obj, ctype)
+            self.send(status, obj, ctype or "application/json")
             return status
         except ApiError as e:
             self.send(e.status, e.body if e.body is not None else {"errors": e.errors}, headers=e.headers)
@@ -910,19 +910,30 @@ def self_test():
         base = f"https://127.0.0.1:{httpd.server_address[1]}"
         ctx = ssl.create_default_context(cafile=os.path.join(work, "tls-ca.pem"))
 
+        # One kept-alive connection, as ghostpod's client uses: a response without a correct
+        # Content-Length stalls it (urllib's Connection: close would hide that).
+        conn = [None]
+
         def call(method, path, body=None, token=None, ns=None, raw=False):
             data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-            req = urllib.request.Request(base + path, method=method, data=data)
-            req.add_header("Content-Type", "application/json")
+            headers = {"Content-Type": "application/json"}
             if token:
-                req.add_header("X-Vault-Token", token)
+                headers["X-Vault-Token"] = token
             if ns:
-                req.add_header("X-Vault-Namespace", ns)
+                headers["X-Vault-Namespace"] = ns
+            if conn[0] is None:
+                conn[0] = http.client.HTTPSConnection("127.0.0.1", httpd.server_address[1], context=ctx, timeout=5)
             try:
-                with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
-                    out, st, hdrs = r.read(), r.status, r.headers
-            except urllib.error.HTTPError as e:
-                out, st, hdrs = e.read(), e.code, e.headers
+                conn[0].request(method, path, body=data, headers=headers)
+                r = conn[0].getresponse()
+                out, st, hdrs = r.read(), r.status, r.headers
+            except BaseException:
+                conn[0].close()
+                conn[0] = None
+                raise
+            if r.will_close:
+                conn[0].close()
+                conn[0] = None
             if raw:
                 return st, out, hdrs
             return st, (json.loads(out) if out else None)
