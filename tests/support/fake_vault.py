@@ -737,7 +737,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, [f"unknown role: {role_name}"])
         csr_cn, key_type = state.pki.inspect_csr(body.get("csr"))
         if role["key_type"] != "any" and key_type != role["key_type"]:
-            raise ApiError(400, [f"role requires keys of type {role['key_type']}; the CSR has a {key_type} key"])
+            raise ApiError(400, [f"role requires keys of type {role['key_type']}; the CSR's key is of type {key_type}"])
         cn = body.get("common_name")
         if cn is None or cn == "":
             cn = csr_cn
