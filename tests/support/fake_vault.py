@@ -461,7 +461,10 @@ class Handler(BaseHTTPRequestHandler):
         if not token:
             auth = self.headers.get("Authorization") or ""
             token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-        entry = {"method": self.command, "path": url.path, "namespace": ns, "query": query,
+        # A client that wrongly puts a credential in the URL must not put it in the log too.
+        logged_query = {k: (fingerprint(v) if k.lower() in ("token", "client_token", "secret_id", "role_id") else v)
+                        for k, v in query.items()}
+        entry = {"method": self.command, "path": url.path, "namespace": ns, "query": logged_query,
                  "token": fingerprint(token) if token else None, "status": 0, "route": route}
         try:
             entry["status"] = self.serve(world, ns, route, mount, rest, rel, query, raw, token, entry)
@@ -1111,6 +1114,7 @@ def self_test():
         assert call("GET", "/__admin/pki-ca?mount=pki&namespace=team/a")[0] == 404
         assert admin("POST", "world", {"mounts": {"x": {"type": "nosuch"}}})[0] == 400
         assert call("GET", "/v1/sys/health")[0] == 200
+        assert call("GET", "/v1/kv/shared?secret_id=sid-ops&token=" + ops, token=ops)[0] == 200
         st, log = admin("GET", "log")
         text = json.dumps(log)
         leaked = [h for h in hidden + [ops, reader, team, marker] if h in text]
