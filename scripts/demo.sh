@@ -1,16 +1,46 @@
 #!/usr/bin/env bash
-# The demo: installs dependencies, builds ghostpod, starts a local Infisical-compatible server
-# over TLS on 127.0.0.1 (a throwaway CA made here), and walks through the main job:
-#   a throwaway vault holding only a machine identity -> `ghostpod pull -- <script>`: an age key,
-#   a talosconfig and a kubeconfig appear at their default paths inside the ghost (and age
-#   decrypts with that key), absent outside -> a session left running, then `ghostpod lock`, the
-#   token revoked, and the proof that nothing remains. Everything it made is removed on exit.
+# The demo, README's first command. Three phases, each announced:
+#   1. packages: scripts/install-deps.sh (apt-get, through sudo when not root; nothing to do when
+#      every package is present);
+#   2. build: scripts/build.sh release ghostpod, into build/;
+#   3. the demo: a local Infisical-compatible server over TLS on 127.0.0.1 (a throwaway CA made
+#      here), a throwaway vault holding only a machine identity -> `ghostpod pull -- <script>`: an
+#      age key, a talosconfig and a kubeconfig appear at their default paths inside the ghost (and
+#      age decrypts with that key), absent outside -> a session left running, then `ghostpod lock`,
+#      the token revoked, and the proof that nothing remains. Everything it made is removed on exit.
+# It ends by saying where the binary is and how to install it or put it on PATH.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/install-deps.sh" >/dev/null
-"$root/scripts/build.sh" release ghostpod >/dev/null
 gp="$root/build/ghostpod"
+bold='' plain=''
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+phase() { printf '\n%s==== %s%s\n' "$bold" "$*" "$plain"; }
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+sudo=''
+if [[ $(id -u) -ne 0 ]]; then sudo='sudo '; fi
 
+phase "1/3 packages: scripts/install-deps.sh (apt-get; a few minutes on a fresh machine)"
+if [[ -n $sudo ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    echo "not root: apt-get runs through sudo if a package is missing, so sudo may ask for your password"
+  else
+    echo "not root and no sudo: if a package is missing, run scripts/install-deps.sh as root first"
+  fi
+fi
+# Only install-deps' own lines (what is missing, or that all is present): apt's are noise here.
+SUDO_PROMPT="[sudo] install-deps runs apt-get as root; password for %p: " \
+  "$root/scripts/install-deps.sh" | sed -u -n 's/^install-deps: /  /p'
+
+phase "2/3 build: scripts/build.sh release ghostpod (cmake + ninja into build/; a few minutes the first time)"
+# On a terminal ninja keeps to one status line; in a log its line per file is left out.
+if [[ -t 1 ]]; then
+  "$root/scripts/build.sh" release ghostpod  # ends with its own "build: <binary>" line
+else
+  "$root/scripts/build.sh" release ghostpod >/dev/null
+  echo "  built $gp"
+fi
+
+phase "3/3 the demo: a local Infisical-compatible server, a throwaway vault, a ghost"
 work=$(mktemp -d /tmp/ghostpod-demo-XXXXXX)
 server_pid=
 cleanup() {
@@ -20,9 +50,6 @@ cleanup() {
 }
 trap cleanup EXIT
 pass='demo passphrase: correct horse battery staple'
-bold='' plain=''
-if [[ -t 1 && -z ${NO_COLOR:-} ]]; then bold=$'\033[1m' plain=$'\033[0m'; fi
-step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 # The passphrase always travels on file descriptor 3, never in argv or the environment.
 gpp() { "$gp" --passphrase-fd 3 "$@" 3< <(printf '%s\n' "$pass"); }
 
@@ -65,8 +92,13 @@ echo "listening on https://127.0.0.1:$port (pid $server_pid)"
 
 step "a project with a throwaway vault: ghostpod init, and the machine identity stored from stdin"
 mkdir -p "$work/project" && cd "$work/project"
-gpp init --kdf interactive >/dev/null
+# init notes on stderr that the recovery key follows, and writes the key alone on stdout.
+recovery_key=$(gpp init --kdf interactive)
+echo "  the recovery key, init's standard output: $recovery_key"
+echo "  (shown here because this vault is thrown away; keep a real one's offline)"
 printf '%s\n%s\n' demo-machine-identity "$client_secret" | gpp identity set
+echo "the recovery key unlocks the vault too (ghostpod --recovery-key-fd 3 identity show):"
+"$gp" --recovery-key-fd 3 identity show 3< <(printf '%s\n' "$recovery_key") | sed 's/^/  /'
 cat > .ghostpod/config.json <<JSON
 {
   "version": 1,
@@ -137,4 +169,15 @@ for needle in "${needles[@]}"; do
 done
 echo "  the vault (identity + encrypted offline cache of the pull) holds only ciphertext"
 echo
-echo "demo finished; $work is removed on exit"
+echo "demo finished; $work (server, CA, vault, HOME) is removed on exit"
+
+phase "ghostpod is built, not installed: $gp"
+cat <<EOF
+Put it on PATH for this shell:
+  export PATH="$root/build:\$PATH"
+or install it with its man pages and completions, as a .deb:
+  cpack --config "$root/build/CPackConfig.cmake" -B "$root/dist" && ${sudo}apt install "$root"/dist/ghostpod_*.deb
+or under /usr/local:
+  ${sudo}cmake --install "$root/build"
+Then, in a project directory: ghostpod init (README.md, "Quick start"; man ghostpod).
+EOF

@@ -211,7 +211,7 @@ std::string overview_text() {
     text += R"(
 Exit codes:
   0 ok; 1 runtime failure; 2 usage error; 3 wrong passphrase or damaged vault;
-  4 network or server failure; 5 session state (none running, already running);
+  4 network or server failure; 5 session state (none running, or it ended meanwhile);
   6 certs: a certificate expires within the warning window or has expired;
   7 save conflict: the vault changed elsewhere
 
