@@ -491,8 +491,9 @@ TEST_CASE("Protects: Terminal takeover from inside", "[threat]") {
         write_text(loot + "/go", "");
         type_a_line_after_the_thief_is_ready();
     }
-    SECTION("a process started in the ghost without a terminal, while the user types outside") {
-        REQUIRE(v.gp({"run", "--", "sh", "-c", "python3 '" + thief + "' '" + loot + "' </dev/null >/dev/null 2>&1 &"}).exit_code == 0);
+    SECTION("a process left by a command started from the terminal with no descriptor on it") {
+        t.keys("gp run -- sh -c \"python3 '" + thief + "' '" + loot + "' &\" </dev/null >/dev/null 2>&1; echo rc-$?-$((1+1))");
+        REQUIRE(t.shows("rc-0-2"));
         write_text(loot + "/go", "");
         type_a_line_after_the_thief_is_ready();
     }
