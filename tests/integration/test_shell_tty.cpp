@@ -96,7 +96,11 @@ TEST_CASE("Ctrl-Z stops a run command together with the client, fg continues it,
     Tmux t;
     start_shell(t, v);
     std::string ticks = v.dir / "ticks", modes = v.dir / "modes";
-    t.keys("stty -g >'" + modes + ".before'; gp run -- sh -c 'while :; do date +%s%N >\"" + ticks + "\"; sleep 0.05; done'");
+    // The modes as the shell keeps them, and after a command that ran in raw mode and exited
+    // (bash itself puts them back after a stop or a death by signal, not after an exit).
+    t.keys("stty -g >'" + modes + ".before'; gp run -- true; stty -g >'" + modes + ".exit'");
+    CHECK_FALSE(file_soon(modes + ".exit").empty());
+    t.keys("gp run -- sh -c 'while :; do date +%s%N >\"" + ticks + "\"; sleep 0.05; done'");
     REQUIRE_FALSE(file_soon(ticks).empty());
     t.key("C-z");
     CHECK(t.shows("Stopped"));
@@ -112,8 +116,9 @@ TEST_CASE("Ctrl-Z stops a run command together with the client, fg continues it,
     CHECK(t.shows("rc-130-2"));
     std::string before = file_soon(modes + ".before");
     REQUIRE_FALSE(before.empty());
-    CHECK(file_soon(modes + ".stopped") == before);  // raw mode undone while stopped
-    CHECK(file_soon(modes + ".after") == before);    // and after the end
+    CHECK(file_soon(modes + ".exit") == before);     // raw mode undone at the command's exit
+    CHECK(file_soon(modes + ".stopped") == before);  // while stopped
+    CHECK(file_soon(modes + ".after") == before);    // and after Ctrl-C
     REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
 
