@@ -176,6 +176,7 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
     pid_t command = ::fork();
     if (command < 0) ::_exit(126);
     if (command == 0) exec_in_ghost(argv, env, offsets, cwd, sandbox::TerminalStep::foreground_job);
+    env = SecretBuffer{};  // the command has its environment; we wait for as long as it runs
     ::setpgid(command, command);  // also here: a signal passed on before the child's own setpgid finds the group
     wait_and_pass_on(command, true);
 }
@@ -193,6 +194,7 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
     if (command < 0) ::_exit(126);
     if (command == 0)
         exec_in_ghost(argv, env, offsets, cwd, on_pty ? sandbox::TerminalStep::foreground_job : sandbox::TerminalStep::new_group);
+    env = SecretBuffer{};
     ::setpgid(command, command);
     wait_and_pass_on(command, true);
 }
@@ -215,6 +217,7 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
     pid_t init = ::fork();
     if (init < 0) ::_exit(126);
     if (init == 0) profile_init(argv, env, offsets, cwd, tty >= 0);
+    env = SecretBuffer{};
     wait_and_pass_on(init, false);
 }
 
@@ -264,6 +267,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
         exec_in_ghost(argv, *env, offsets, where, sandbox::TerminalStep::new_session);
     }
+    *env = SecretBuffer{};  // the command's copy is its own; none stays here while it runs
     UniqueFd master;
     if (pty) {
         master = std::move(pty->master);

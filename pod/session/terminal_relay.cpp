@@ -173,8 +173,9 @@ private:
     void signal_child(int sig) {
         // A command that is our own child leads its own session: a terminal would have
         // signalled its whole group. Our other children pass the signal on themselves.
-        if (child_.is_command) ::kill(-child_.pid, sig);
-        else ::kill(child_.pid, sig);
+        // (Until it has taken its own session the group does not exist yet.)
+        if (child_.is_command && ::kill(-child_.pid, sig) == 0) return;
+        ::kill(child_.pid, sig);
     }
 
     void take_signals(int signal_fd) {
@@ -236,8 +237,7 @@ private:
         (void)::sigtimedwait(&cont, nullptr, &now);
         if (master_.valid()) (void)sandbox::copy_terminal(terminal_.modes_fd, master_.get());
         take_terminal();
-        if (child_.is_command) ::kill(-child_.pid, SIGCONT);
-        else ::kill(child_.pid, SIGCONT);
+        signal_child(SIGCONT);
     }
 
     CommandChild child_;

@@ -40,15 +40,15 @@ std::string random_bytes(std::size_t size) {
 // Counts the SIGINTs delivered to it for 2 s after saying "armed" (one byte each on the
 // wakeup pipe: Python's handler alone would fold deliveries that come close together).
 const char* kSigintCounter =
-    "import os, signal, time\n"
+    "import os, signal, sys, time\n"
     "r, w = os.pipe()\n"
     "os.set_blocking(r, False); os.set_blocking(w, False)\n"
     "signal.set_wakeup_fd(w)\n"
     "signal.signal(signal.SIGINT, lambda s, f: None)\n"
-    "print('armed', flush=True)\n"
+    "print('armed-' + sys.argv[1], flush=True)\n"
     "end = time.time() + 2\n"
     "while time.time() < end: time.sleep(0.05)\n"
-    "print('sigint-count=%d.' % len(os.read(r, 100)), flush=True)\n";
+    "print('sigint-count-%s=%d.' % (sys.argv[1], len(os.read(r, 100))), flush=True)\n";
 
 // Appends the pty's size to $1 at the start and on every SIGWINCH.
 const char* kWinchLogger =
@@ -151,14 +151,15 @@ TEST_CASE("Ctrl-C reaches a command on a terminal once, with or without --profil
     start_shell(t, p.v, "GHOSTPOD_CONFIG='" + p.options.env["GHOSTPOD_CONFIG"] + "'");
     for (std::string profile : {"", "--profile terraform "}) {
         INFO("run " << profile);
-        t.keys("clear; gp run " + profile + "-- python3 '" + script + "'");
-        bool armed = t.shows("armed");
+        std::string tag = profile.empty() ? "plain" : "profile";  // each run's own lines
+        t.keys("clear; gp run " + profile + "-- python3 '" + script + "' " + tag);
+        bool armed = t.shows("armed-" + tag + "\n");
         INFO(t.screen());
         REQUIRE(armed);
         t.key("C-c");
-        REQUIRE(t.shows("sigint-count="));
+        REQUIRE(t.shows("sigint-count-" + tag + "="));
         INFO(t.screen());
-        CHECK(t.screen().find("sigint-count=1.") != std::string::npos);  // not 2 or 3
+        CHECK(t.screen().find("sigint-count-" + tag + "=1.") != std::string::npos);  // not 2 or 3
     }
     REQUIRE(p.v.gp_with({"lock"}, p.options).exit_code == 0);
 }
