@@ -9,9 +9,27 @@
 #include <cstdlib>
 
 #include "sandbox/caps.hpp"
+#include "sandbox/pty.hpp"
 #include "sandbox/seccomp.hpp"
 
 namespace ghostpod::sandbox {
+namespace {
+
+Status take_terminal_step(TerminalStep step) {
+    switch (step) {
+    case TerminalStep::new_session: return leave_terminal_session();
+    case TerminalStep::new_group:
+        if (::setpgid(0, 0) != 0) return sys_error("start a process group for the command (setpgid)");
+        return {};
+    case TerminalStep::foreground_job:
+        for (int fd = 0; fd <= 2; ++fd)
+            if (::isatty(fd)) return become_foreground_job(fd);
+        return make_error(ErrorCode::runtime, "make the command the pty's foreground group", "none of fds 0-2 is a terminal");
+    }
+    return {};
+}
+
+}  // namespace
 
 Error exec_command(const CommandSpec& spec) {
     // setns reset the working directory to the namespace's root; go back where the user was.
@@ -19,7 +37,9 @@ Error exec_command(const CommandSpec& spec) {
         const char* home = std::getenv("HOME");
         if ((!home || ::chdir(home) != 0) && ::chdir("/") != 0) return sys_error("chdir " + spec.cwd);
     }
-    for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTTOU, SIGPIPE}) ::signal(sig, SIG_DFL);
+    for (int sig : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE, SIGCONT, SIGWINCH}) ::signal(sig, SIG_DFL);
+    // Before the seccomp filter, which may deny the terminal ioctls these take.
+    if (auto placed = take_terminal_step(spec.terminal); !placed) return placed.error();
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -33,6 +33,7 @@ Status setup_inside(const GhostSpec& spec, RamKind ram) {
     if (!spec.real_root) GP_TRY(map_self(spec.uid, spec.gid));
     GP_TRY(make_mounts_private());
     GP_TRY(mount_proc());
+    GP_TRY(mount_devpts());
     GP_TRY(mount_ram(spec.mount_dir, ram, spec.ram_limit));
     std::string shadow = spec.mount_dir + "/" + kShadowArea;
     if (::mkdir(shadow.c_str(), 0700) != 0) return sys_error("mkdir " + shadow);

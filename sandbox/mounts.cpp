@@ -96,6 +96,12 @@ Status mount_proc() {
     return {};
 }
 
+Status mount_devpts() {
+    if (::mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") != 0)
+        return mount_error("mount a devpts of the ghost's own on /dev/pts");
+    return {};
+}
+
 Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit) {
     std::string tmpfs_options = "mode=0700,noswap,size=" + std::to_string(size_limit);
     int rc = GP_FAULT("session.ram_mount", ENOMEM) ? -1

@@ -16,6 +16,9 @@ enum class RamKind { ramfs, tmpfs_noswap };
 Status make_mounts_private();
 // A /proc that shows only the ghost's pid namespace.
 Status mount_proc();
+// A devpts of the ghost's own on /dev/pts (and so behind /dev/ptmx): the commands' ptys come
+// from it, and the user's terminals (the host's /dev/pts/N) cannot be opened by path inside.
+Status mount_devpts();
 // The RAM mount at `path`: mode 0700, nosuid, nodev, noexec. ramfs inside a user namespace
 // (tmpfs there refuses noswap); tmpfs with noswap when running as real root.
 // `size_limit` bounds a tmpfs; ramfs has no limit of its own.

@@ -14,11 +14,14 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "pod/cli/messages.hpp"
+#include "pod/session/terminal_relay.hpp"
 #include "sandbox/ghost.hpp"
 #include "sandbox/mounts.hpp"
 #include "sandbox/command.hpp"
+#include "sandbox/pty.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -77,11 +80,11 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
 }
 
 [[noreturn]] void exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
-                                const std::string& cwd) {
+                                const std::string& cwd, sandbox::TerminalStep terminal) {
     std::vector<char*> envp;
     for (std::size_t off : offsets) envp.push_back(reinterpret_cast<char*>(env.data() + off));
     envp.push_back(nullptr);
-    Error failed = sandbox::exec_command({argv, envp.data(), cwd});
+    Error failed = sandbox::exec_command({argv, envp.data(), cwd, terminal});
     report(failed);
     ::_exit(failed.errnum == ENOENT ? 127 : 126);
 }
@@ -107,22 +110,81 @@ Status apply_profile(Attachment& a, const std::vector<std::string>& allowed) {
                                   ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs);
 }
 
-// Runs `child` in a new process and passes its exit status on, forwarding termination signals.
-[[noreturn]] void wait_and_pass_on(pid_t child) {
-    static pid_t s_child = child;
-    for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGQUIT}) ::signal(sig, [](int s) { ::kill(s_child, s); });
+// Waits for `child` and passes its exit status on; the signals the client forwards go on to it.
+// A `job` (the command, in a process group of its own under us) gets them as its group, and
+// when it stops we stop too, so the client sees it: our whole group takes SIGSTOP, as pid 1
+// of a profile's namespace cannot stop itself (the process that started it stops instead).
+// The client's SIGCONT then reaches us (through that process) and we continue the job.
+[[noreturn]] void wait_and_pass_on(pid_t child, bool job) {
+    static pid_t s_child;
+    static bool s_job;
+    static volatile sig_atomic_t s_continued;
+    s_child = child;
+    s_job = job;
+    struct sigaction forward {};
+    forward.sa_handler = [](int sig) {
+        if (sig == SIGCONT && s_job) s_continued = 1;
+        else ::kill(s_job ? -s_child : s_child, sig);
+    };
+    sigemptyset(&forward.sa_mask);
+    for (int sig : {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGCONT}) ::sigaction(sig, &forward, nullptr);
+    sigset_t cont, wait_mask;
+    sigemptyset(&cont);
+    sigaddset(&cont, SIGCONT);
+    ::sigprocmask(SIG_BLOCK, &cont, &wait_mask);
+    sigdelset(&wait_mask, SIGCONT);
+    if (!job) ::sigprocmask(SIG_UNBLOCK, &cont, nullptr);
     for (;;) {
         int status = 0;
-        pid_t done = ::waitpid(-1, &status, 0);
+        pid_t done = ::waitpid(-1, &status, job ? WUNTRACED : 0);
         if (done < 0 && errno != EINTR) ::_exit(126);
-        if (done == child) ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+        if (done != child) continue;
+        if (WIFSTOPPED(status)) {
+            s_continued = 0;
+            ::kill(0, SIGSTOP);
+            while (!s_continued) ::sigsuspend(&wait_mask);
+            ::kill(-child, SIGCONT);
+            continue;
+        }
+        ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
     }
 }
 
-// pid 1 of a profile's pid namespace: a fresh /proc, then the command as its child; reaps and
-// passes the command's status on.
+// Hands the pty's slave to the command's side of the fork: it replaces every one of fds 0-2
+// that is the user's terminal. Returns that descriptor (-1 without a pty).
+int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
+    if (!pty) return -1;
+    int tty = -1;
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (!terminal.is_terminal[fd]) continue;
+        if (::dup2(pty->slave.get(), fd) < 0) ::_exit(126);
+        if (tty < 0) tty = fd;
+    }
+    pty.reset();
+    return tty;
+}
+
+// The first process of the pty's session: it leads the session and starts the command as a
+// job under it, so the job has a parent in its session and Ctrl-Z stops it (a session
+// leader's own group is orphaned: terminal stop signals do nothing there).
+[[noreturn]] void lead_pty_session(int tty, const std::vector<std::string>& argv, SecretBuffer& env,
+                                   const std::vector<std::size_t>& offsets, const std::string& cwd) {
+    if (auto led = sandbox::lead_terminal_session(tty); !led) {
+        report(led.error());
+        ::_exit(126);
+    }
+    pid_t command = ::fork();
+    if (command < 0) ::_exit(126);
+    if (command == 0) exec_in_ghost(argv, env, offsets, cwd, sandbox::TerminalStep::foreground_job);
+    env = SecretBuffer{};  // the command has its environment; we wait for as long as it runs
+    ::setpgid(command, command);  // also here: a signal passed on before the child's own setpgid finds the group
+    wait_and_pass_on(command, true);
+}
+
+// pid 1 of a profile's pid namespace: a fresh /proc, then the command as its child, a job of
+// its own; reaps and passes the command's status on.
 [[noreturn]] void profile_init(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
-                               const std::string& cwd) {
+                               const std::string& cwd, bool on_pty) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (auto proc = sandbox::mount_proc(); !proc) {
         report(proc.error());
@@ -130,30 +192,36 @@ Status apply_profile(Attachment& a, const std::vector<std::string>& allowed) {
     }
     pid_t command = ::fork();
     if (command < 0) ::_exit(126);
-    if (command == 0) exec_in_ghost(argv, env, offsets, cwd);
-    wait_and_pass_on(command);
+    if (command == 0)
+        exec_in_ghost(argv, env, offsets, cwd, on_pty ? sandbox::TerminalStep::foreground_job : sandbox::TerminalStep::new_group);
+    env = SecretBuffer{};
+    ::setpgid(command, command);
+    wait_and_pass_on(command, true);
 }
 
 // A profile's command gets a pid namespace of its own. The client joined the ghost's with
 // setns, after which the kernel refuses it a new one, so this child (already inside) makes it.
-[[noreturn]] void start_profile_pid_namespace(const std::vector<std::string>& argv, SecretBuffer& env,
+// It first leaves the user's session (leading the pty's, when there is one).
+[[noreturn]] void start_profile_pid_namespace(int tty, const std::vector<std::string>& argv, SecretBuffer& env,
                                               const std::vector<std::size_t>& offsets, const std::string& cwd) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    auto session = tty >= 0 ? sandbox::lead_terminal_session(tty) : sandbox::leave_terminal_session();
+    if (!session) {
+        report(session.error());
+        ::_exit(126);
+    }
     if (::unshare(CLONE_NEWPID) != 0) {
         report(sys_error("unshare a pid namespace for the profile"));
         ::_exit(126);
     }
     pid_t init = ::fork();
     if (init < 0) ::_exit(126);
-    if (init == 0) profile_init(argv, env, offsets, cwd);
-    wait_and_pass_on(init);
+    if (init == 0) profile_init(argv, env, offsets, cwd, tty >= 0);
+    env = SecretBuffer{};
+    wait_and_pass_on(init, false);
 }
 
-pid_t g_child = -1;
 bool g_joined_ghost = false;
-void forward_signal(int sig) {
-    if (g_child > 0) ::kill(g_child, sig);
-}
 
 }  // namespace
 
@@ -168,8 +236,21 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     std::vector<std::size_t> offsets;
     auto env = command_environment(a, offsets);
     if (!env) return report(env.error());
+    // The pty comes from the ghost's /dev/ptmx (after joining), before the fork that needs it.
+    UserTerminal terminal = find_user_terminal();
+    std::optional<sandbox::Pty> pty;
+    if (terminal.any()) {
+        auto opened = sandbox::open_pty();
+        if (!opened) return report(opened.error());
+        pty = std::move(*opened);
+        // Modes and size as the user's terminal has them: the command starts as it would there.
+        if (auto copied = sandbox::copy_terminal(terminal.modes_fd, pty->slave.get()); !copied) return report(copied.error());
+    }
+    sigset_t supervised = supervised_signals(), previous;
+    ::sigprocmask(SIG_BLOCK, &supervised, &previous);
     pid_t child = ::fork();
     if (child < 0) {
+        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
         // fork() into a pid namespace whose init has gone fails with ENOMEM: the session ended
         // (a lock, its TTL) between our joining and the command's start.
         auto e = sys_error("fork the command");
@@ -180,24 +261,19 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         return report(e);
     }
     if (child == 0) {
-        if (options.profile) start_profile_pid_namespace(argv, *env, offsets, where);
-        exec_in_ghost(argv, *env, offsets, where);
+        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+        int tty = take_slave(terminal, pty);
+        if (options.profile) start_profile_pid_namespace(tty, argv, *env, offsets, where);
+        if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
+        exec_in_ghost(argv, *env, offsets, where, sandbox::TerminalStep::new_session);
     }
-    g_child = child;
-    // Terminal signals reach the command directly (same process group); these come to us.
-    ::signal(SIGINT, SIG_IGN);
-    ::signal(SIGQUIT, SIG_IGN);
-    for (int sig : {SIGTERM, SIGHUP}) ::signal(sig, forward_signal);
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    *env = SecretBuffer{};  // the command's copy is its own; none stays here while it runs
+    UniqueFd master;
+    if (pty) {
+        master = std::move(pty->master);
+        pty.reset();  // the slave lives on only in the command's side
     }
-    // An interactive shell may have taken the terminal's foreground; take it back.
-    if (::isatty(STDIN_FILENO)) {
-        ::signal(SIGTTOU, SIG_IGN);
-        ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
-    }
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return WEXITSTATUS(status);
+    return supervise({child, !options.profile && !terminal.any()}, previous, terminal, std::move(master));
 }
 
 std::string user_shell() {

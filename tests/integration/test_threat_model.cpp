@@ -20,6 +20,7 @@
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/proc_probe.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/tmux.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -52,6 +53,41 @@ for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C)):
         print(name, "allowed")
     except OSError as e:
         print(name, e.errno)
+)PY";
+
+// A process left behind in the ghost ($1: a directory): once $1/go exists it tries to get at
+// the user's terminal every way a same-uid process can (its inherited descriptors, /dev/tty as
+// a controlling terminal with setpgid + tcsetpgrp into the foreground, each /dev/pts/N by
+// path), writes what it reached to $1/report, and for 3 s appends whatever it reads from any
+// of them to $1/stolen; then $1/done.
+const char* kTerminalThief = R"PY(
+import glob, os, select, signal, sys, time
+for s in (signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU): signal.signal(s, signal.SIG_IGN)
+d = sys.argv[1]
+while not os.path.exists(d + "/go"): time.sleep(0.05)
+report, fds = [], [0, 1, 2]
+try:
+    tty = os.open("/dev/tty", os.O_RDWR); fds.append(tty); report.append("opened /dev/tty")
+    os.setpgid(0, 0); os.tcsetpgrp(tty, os.getpgrp()); report.append("took the foreground")
+except OSError as e:
+    report.append("/dev/tty: errno %d" % e.errno)
+for path in glob.glob("/dev/pts/[0-9]*"):
+    try:
+        fds.append(os.open(path, os.O_RDWR | os.O_NOCTTY)); report.append("opened " + path)
+    except OSError as e:
+        report.append("%s: errno %d" % (path, e.errno))
+open(d + "/report", "w").write("\n".join(report) + "\n")
+stolen = open(d + "/stolen", "wb")
+end = time.time() + 3
+while fds and time.time() < end:
+    for fd in select.select(fds, [], [], 0.1)[0]:
+        try:
+            data = os.read(fd, 1024)
+        except OSError:
+            data = b""
+        if data: stolen.write(data); stolen.flush()
+        else: fds.remove(fd)
+open(d + "/done", "w").close()
 )PY";
 
 std::string shell_quote(const std::string& text) {
@@ -426,6 +462,42 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
         CHECK(late == denied);
         REQUIRE(v.gp({"lock"}).exit_code == 0);
     }
+}
+
+TEST_CASE("Protects: Terminal takeover from inside", "[threat]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    start_lingering_session(v, unique_sleep());
+    std::string thief = v.dir / "thief.py", loot = v.dir / "loot";
+    write_text(thief, kTerminalThief);
+    fs::create_directory(loot);
+    Tmux t;
+    start_shell(t, v);
+    auto type_a_line_after_the_thief_is_ready = [&] {
+        for (int i = 0; i < 100 && !fs::exists(loot + "/report"); ++i) std::this_thread::sleep_for(50ms);
+        REQUIRE(fs::exists(loot + "/report"));
+        t.keys("echo typed-$((6*7))");  // what the user types next, into their own shell
+        CHECK(t.shows("typed-42"));
+        for (int i = 0; i < 100 && !fs::exists(loot + "/done"); ++i) std::this_thread::sleep_for(50ms);
+        std::string report = read_text(loot + "/report"), stolen = read_text(loot + "/stolen");
+        INFO("the thief reports:\n" << report << "and read: " << stolen);
+        CHECK(stolen.find("typed") == std::string::npos);
+        CHECK(report.find("took the foreground") == std::string::npos);
+        CHECK(report.find("opened") == std::string::npos);  // no terminal by any path: the pty was hung up
+    };
+    SECTION("a process a command on the terminal left behind, after the command returned") {
+        t.keys("gp run -- sh -c \"trap '' HUP; python3 '" + thief + "' '" + loot + "' & echo started\"; echo rc-$?-$((1+1))");
+        REQUIRE(t.shows("rc-0-2"));
+        write_text(loot + "/go", "");
+        type_a_line_after_the_thief_is_ready();
+    }
+    SECTION("a process left by a command started from the terminal with no descriptor on it") {
+        t.keys("gp run -- sh -c \"python3 '" + thief + "' '" + loot + "' &\" </dev/null >/dev/null 2>&1; echo rc-$?-$((1+1))");
+        REQUIRE(t.shows("rc-0-2"));
+        write_text(loot + "/go", "");
+        type_a_line_after_the_thief_is_ready();
+    }
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
 
 TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
