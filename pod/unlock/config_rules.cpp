@@ -63,7 +63,7 @@ bool under(std::string_view path, std::string_view root) {
 
 std::optional<std::string> refused_variable(std::string_view name) {
     std::string n = upper(name);
-    const std::string why = " changes how programs load or run (see ghostpod-config(5), MAPPED VARIABLES)";
+    const std::string why = " changes how programs load or run (see ghostpod-config(5), Mapped variables)";
     for (auto refused : kRefusedNames)
         if (n == refused) return std::string(name) + why;
     for (auto prefix : kRefusedPrefixes)
