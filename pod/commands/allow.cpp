@@ -66,7 +66,7 @@ int cmd_allow(Context&, const ParsedArgs& args) {
         if (c.unusable) return report(*c.unusable);
     for (const auto& c : *candidates) {
         if (!c.needed) {
-            note(c.shown + ": " + c.effect);
+            note(c.shown + " needs no allowing: a vault inside its project is used as it is");
             continue;
         }
         if (auto saved = save_trust_record(c.record); !saved) return report(saved.error());

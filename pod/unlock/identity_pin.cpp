@@ -93,6 +93,12 @@ std::string pin_entry_name(std::string_view backend) { return std::string(backen
 Result<std::optional<IdentityPin>> read_pin(const Vault& vault, std::string_view backend) {
     const Entry* entry = vault.find(pin_entry_name(backend));
     if (entry == nullptr) return std::optional<IdentityPin>{};
+    // Only 'identity set' and a first pull write kind identity; a file secret of that name (an
+    // import, a 'secret set') is refused rather than believed.
+    if (entry->kind != EntryKind::identity)
+        return make_error(ErrorCode::usage, "read " + pin_entry_name(backend) + " in the vault", "it is a secret of kind " +
+                          std::string(kind_name(entry->kind)) + ", not an identity pin",
+                          "remove it ('ghostpod secret rm " + pin_entry_name(backend) + "') and pin with 'ghostpod identity set --host URL'");
     auto value = entry->value();
     auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
     IdentityPin pin;

@@ -157,7 +157,7 @@ std::optional<TrustCandidate> vault_candidate(const std::string& location, std::
     auto target = vault_outside_target(location);
     c.needed = target.has_value();
     c.record.target = target.value_or(c.record.path);
-    c.effect = c.needed ? vault_effect(c.record.target) : "need no allowing: a vault inside its project is used as it is";
+    c.effect = c.needed ? vault_effect(c.record.target) : "";
     return c;
 }
 

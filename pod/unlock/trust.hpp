@@ -45,7 +45,7 @@ std::string describe_config(const Config& config);
 struct TrustCandidate {
     TrustRecord record;     // what 'allow' would store
     std::string shown;      // the path as the user may know it
-    std::string effect;     // what the file does (for the message)
+    std::string effect;     // what the file would do, after "it would " (for the messages)
     bool needed = true;     // false: a vault inside its project, used as it is
     std::optional<Error> unusable;  // a config or .infisical.json that cannot be read as one
 };

@@ -216,6 +216,22 @@ TEST_CASE("Protects: The machine identity going to another server", "[threat]") 
         CHECK(elsewhere.log().empty());
     }
 
+    SECTION("a secret that only looks like the pin is not believed") {
+        repo.store_identity();
+        // What an imported archive or a mistaken 'secret set' could put under the pin's name.
+        auto print = run({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", elsewhere.ca_path()});
+        REQUIRE(print.out.find('=') != std::string::npos);
+        std::string fingerprint = print.out.substr(print.out.find('=') + 1);
+        fingerprint.erase(fingerprint.find_last_not_of("\n") + 1);
+        json fake = {{"backend", "infisical"}, {"base_url", elsewhere.url() + "/api"}, {"ca_sha256", {fingerprint}}};
+        REQUIRE(repo.gp({"secret", "set", "infisical.pin"}, fake.dump()).exit_code == 0);
+        auto refused = pull_with(infisical_of(elsewhere));
+        INFO(refused.err);
+        CHECK(refused.exit_code == 2);
+        CHECK(contains(refused.err, "not an identity pin"));
+        CHECK(elsewhere.log().empty());
+    }
+
     SECTION("a pinned private CA: a config trusting another CA is refused before connecting") {
         repo.store_identity({"--host", home.url(), "--cacert", home.ca_path()});
         json other = infisical_of(home);
