@@ -17,8 +17,8 @@ RunOptions VaultFixture::options(const std::string& stdin_data, const std::strin
     o.stdin_data = stdin_data;
     o.close_stdin = true;
     o.fd_data[3] = (passphrase_line.empty() ? passphrase : passphrase_line) + "\n";
-    o.env = {{"HOME", dir.path()}, {"XDG_CONFIG_HOME", ""}, {"XDG_DATA_HOME", ""}, {"GHOSTPOD_VAULT", ""},
-             {"GHOSTPOD_CONFIG", ""}};
+    o.env = {{"HOME", dir.path()}, {"XDG_CONFIG_HOME", ""}, {"XDG_DATA_HOME", ""}, {"XDG_STATE_HOME", ""},
+             {"GHOSTPOD_VAULT", ""}, {"GHOSTPOD_CONFIG", ""}};
     o.cwd = dir.path();
     return o;
 }
