@@ -390,3 +390,24 @@ TEST_CASE("commands starting while a session is being locked join it, start a ne
         CHECK((last.exit_code == 0 || last.exit_code == 5));
     }
 }
+
+TEST_CASE("a session's socket and ghost live under $XDG_RUNTIME_DIR/ghostpod when it is set", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string runtime = v.dir / "xdg";
+    fs::create_directory(runtime);
+    fs::permissions(runtime, fs::perms::owner_all, fs::perm_options::replace);
+    RunOptions o = v.options();
+    o.env["XDG_RUNTIME_DIR"] = runtime;
+    auto started = v.gp_with({"run", "--linger", "5m", "--", "true"}, o);
+    INFO(started.err);
+    REQUIRE(started.exit_code == 0);
+    auto status = v.gp_with({"status", "--json"}, o);
+    REQUIRE(status.exit_code == 0);
+    auto session = nlohmann::json::parse(status.out)["session"];
+    REQUIRE(session.is_object());
+    CHECK(session["ghost_dir"].get<std::string>().rfind(runtime + "/ghostpod/", 0) == 0);
+    // Without the variable the session is looked for in /tmp/ghostpod-<uid>, where it is not.
+    CHECK(status_of(v)["session"].is_null());
+    CHECK(v.gp_with({"lock"}, o).exit_code == 0);
+}
