@@ -407,7 +407,7 @@ TEST_CASE("a session's socket and ghost live under $XDG_RUNTIME_DIR/ghostpod whe
     auto session = nlohmann::json::parse(status.out)["session"];
     REQUIRE(session.is_object());
     CHECK(session["ghost_dir"].get<std::string>().rfind(runtime + "/ghostpod/", 0) == 0);
-    // Without the variable the session is looked for in /tmp/ghostpod-<uid>, where it is not.
+    // Without the variable the session is looked for in the fallback directory, where it is not.
     CHECK(status_of(v)["session"].is_null());
     CHECK(v.gp_with({"lock"}, o).exit_code == 0);
 }
