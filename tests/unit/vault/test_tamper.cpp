@@ -148,7 +148,7 @@ TEST_CASE("every bit flipped in any byte of a vault is refused by the decoder", 
     }
     CHECK(t.tried == s.bytes.size() * 16 + sample.size());
     CHECK(passphrase_tries == sample.size());
-    CHECK(passphrase_tries >= 25);
+    CHECK(passphrase_tries >= 20);  // 16 field ends and 12 or 13 stride points, some of them the same
     CHECK(t.wrong == 0);
 }
 
