@@ -44,10 +44,11 @@ std::vector<std::string> plaintext_outside_vault(const VaultFixture& v, const st
     return hits;
 }
 
-// TIOCSTI and TIOCLINUX on stdin: "NAME allowed" or "NAME errno".
+// TIOCSTI, TIOCLINUX, TIOCSCTTY (take a terminal as the controlling one) and TIOCSETD (change
+// its line discipline) on stdin: "NAME allowed" or "NAME errno".
 const char* kInjectProbe = R"PY(
 import fcntl, termios
-for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C)):
+for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C), ("TIOCSCTTY", termios.TIOCSCTTY), ("TIOCSETD", termios.TIOCSETD)):
     try:
         fcntl.ioctl(0, req, b"x")
         print(name, "allowed")
@@ -435,8 +436,8 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
     VaultFixture v;
     REQUIRE(v.set("a", "x").exit_code == 0);
     auto outside = run({"python3", "-c", kInjectProbe});
-    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\n");  // ENOTTY: the ioctl itself reached the kernel
-    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\n";
+    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\nTIOCSCTTY 25\nTIOCSETD 25\n");  // ENOTTY: the ioctl itself reached the kernel
+    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\nTIOCSCTTY 1\nTIOCSETD 1\n";
     std::string probe = "python3 -c " + shell_quote(kInjectProbe);
     SECTION("a command, its children and a new session of its own") {
         auto r = v.gp({"run", "--", "sh", "-c", probe + "; sh -c " + shell_quote(probe) + "; setsid " + probe});
