@@ -83,7 +83,6 @@ void reap_children() {
     sigaddset(&mask, SIGCHLD);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     UniqueFd children(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    std::string shadow = spec.mount_dir + "/" + kShadowArea;
     for (;;) {
         struct pollfd fds_to_watch[2] = {{channel, POLLIN, 0}, {children.get(), POLLIN, 0}};
         if (::poll(fds_to_watch, 2, -1) < 0) continue;
@@ -106,7 +105,7 @@ void reap_children() {
                     (void)send_message(channel, "error\tunknown request");
                     continue;
                 }
-                placed = place_file(request.substr(first + 1, second - first - 1), request.substr(second + 1), shadow);
+                placed = place_file(area, request.substr(first + 1, second - first - 1), request.substr(second + 1));
             }
             (void)send_message(channel, placed ? std::string("ok") : "error\t" + placed.error().describe());
         }
