@@ -94,9 +94,77 @@ Status make_mounts_private() {
     return {};
 }
 
+namespace {
+
+// mountinfo escapes spaces, tabs, newlines and backslashes in paths as \ooo.
+std::string unescape_mountinfo(const std::string& field) {
+    std::string out;
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '\\' && i + 3 < field.size()) {
+            out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+            i += 3;
+        } else {
+            out += field[i];
+        }
+    }
+    return out;
+}
+
+// The entries of /proc that something is mounted over while they are not empty directories:
+// what makes the kernel refuse a user namespace a proc mount of its own (mount_too_revealing:
+// a new proc may not show what the visible one hides). Where the /proc mount can be cloned
+// without its submounts, the covered entries show there. Where it cannot (submounts locked by
+// an outer user namespace, as in a container), a mount over a file is certainly one; mounts on
+// directories are named only when there is no such file.
+std::vector<std::string> masked_proc_entries() {
+    std::vector<std::string> files, dirs;
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    UniqueFd bare(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, "/proc", kOpenTreeClone | O_CLOEXEC)));
+    for (std::string line; std::getline(mountinfo, line);) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, point;
+        fields >> id >> parent >> device >> root >> point;
+        point = unescape_mountinfo(point);
+        if (point.rfind("/proc/", 0) != 0) continue;
+        struct stat shown {};
+        bool over_file = ::lstat(point.c_str(), &shown) == 0 && !S_ISDIR(shown.st_mode);
+        if (bare.valid() && !over_file) {
+            struct stat st {};
+            if (::fstatat(bare.get(), point.c_str() + 6, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+                UniqueFd dir(::openat(bare.get(), point.c_str() + 6, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                DIR* listing = dir.valid() ? ::fdopendir(dir.release()) : nullptr;
+                bool empty = listing != nullptr;
+                while (dirent* d = listing ? ::readdir(listing) : nullptr)
+                    if (std::string(d->d_name) != "." && std::string(d->d_name) != "..") empty = false;
+                if (listing) ::closedir(listing);
+                if (empty) continue;  // a mount on an empty directory hides nothing
+            }
+        }
+        (over_file ? files : dirs).push_back(point);
+    }
+    if (files.empty() || bare.valid()) files.insert(files.end(), dirs.begin(), dirs.end());
+    return files;
+}
+
+}  // namespace
+
 Status mount_proc() {
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-        return mount_error("mount proc on /proc");
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        Error e = mount_error("mount proc on /proc");
+        if (e.errnum != EPERM) return e;
+        auto masked = masked_proc_entries();
+        if (masked.empty()) return e;
+        std::string listed;
+        for (std::size_t i = 0; i < masked.size() && i < 6; ++i) listed += (i ? ", " : "") + masked[i];
+        if (masked.size() > 6) listed += ", …";
+        e.why = "Operation not permitted (EPERM): this /proc has entries mounted over (" + listed +
+                "), as containers mask it, and the kernel lets a user namespace mount a /proc of its own only where the "
+                "visible one hides nothing";
+        e.hint = "give the container an unmasked /proc (docker run --security-opt systempaths=unconfined, podman run "
+                 "--security-opt unmask=ALL, Kubernetes procMount: Unmasked; bubblewrap: no --ro-bind or --tmpfs over "
+                 "/proc entries), or run ghostpod as root with CAP_SYS_ADMIN there";
+        return e;
+    }
     return {};
 }
 
