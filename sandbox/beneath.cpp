@@ -43,10 +43,19 @@ int walk_beneath(int root, const std::string& path, int flags, mode_t mode) {
         bool last = i + 1 == parts.size();
         int next = last ? ::openat(current.get(), parts[i].c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode)
                         : ::openat(current.get(), parts[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0) return -1;
-        UniqueFd opened(next);
         struct stat st {};
+        if (next < 0) {
+            // O_NOFOLLOW meets a link as ENOTDIR (on the way) or ELOOP: report it as openat2 does.
+            if (errno == ENOTDIR && ::fstatat(current.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                errno = ELOOP;
+            return -1;
+        }
+        UniqueFd opened(next);
         if (::fstat(opened.get(), &st) != 0) return -1;
+        if (S_ISLNK(st.st_mode)) {  // O_PATH | O_NOFOLLOW opens a last component that is a link
+            errno = ELOOP;
+            return -1;
+        }
         if (st.st_dev != root_st.st_dev) {
             errno = EXDEV;
             return -1;
@@ -61,7 +70,7 @@ int walk_beneath(int root, const std::string& path, int flags, mode_t mode) {
 Result<UniqueFd> open_beneath(int root, const std::string& path, int flags, mode_t mode) {
     struct open_how how {};
     how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;  // O_TMPFILE includes O_DIRECTORY
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
     long fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
     if (fd < 0 && errno == ENOSYS) fd = walk_beneath(root, path, flags, mode);
