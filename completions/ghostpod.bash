@@ -3,7 +3,7 @@
 # bash-completion package too (source this file). Secret names are not completed: listing them
 # needs the passphrase.
 
-_ghostpod_commands="init secret passwd run shell enter pull identity lock status certs import save help"
+_ghostpod_commands="init secret passwd run shell enter pull identity lock status certs import save allow deny help"
 _ghostpod_globals="--vault --config --passphrase-fd --recovery-key-fd --help --version"
 
 # Options of a command ("secret set", "run", ...), global options excluded.
@@ -17,7 +17,8 @@ _ghostpod_options() {
         run | shell) echo "--profile --ttl --linger" ;;
         enter) echo "--profile" ;;
         pull) echo "--no-shell --offline --cacert --env --quiet -q --ttl --linger --profile" ;;
-        "identity set") echo "--from-fd" ;;
+        "identity set") echo "--from-fd --host --cacert" ;;
+        allow) echo "--list" ;;
         lock) echo "--discard" ;;
         status) echo "--json" ;;
         certs) echo "--warn-days --json" ;;
@@ -41,7 +42,7 @@ _ghostpod_takes_value() {
     case "$1" in
         --vault | --config | --passphrase-fd | --recovery-key-fd | --file | --kind | --mode | --kdf | \
             --new-passphrase-fd | --profile | --ttl | --linger | --cacert | --env | --from-fd | \
-            --warn-days | --tazpod-passphrase-fd) return 0 ;;
+            --warn-days | --tazpod-passphrase-fd | --host) return 0 ;;
     esac
     return 1
 }
@@ -61,7 +62,7 @@ _ghostpod() {
         --kind) COMPREPLY=($(compgen -W "file env identity token-cache" -- "$cur")); return 0 ;;
         --mode) COMPREPLY=($(compgen -W "0400 0600 0440 0644" -- "$cur")); return 0 ;;
         --passphrase-fd | --recovery-key-fd | --new-passphrase-fd | --from-fd | --tazpod-passphrase-fd | \
-            --profile | --ttl | --linger | --env | --warn-days) return 0 ;;
+            --profile | --ttl | --linger | --env | --warn-days | --host) return 0 ;;
     esac
 
     # Walk the words before the cursor: the command, its subcommand, positional arguments, '--'.
@@ -127,6 +128,9 @@ _ghostpod() {
             # A NAME; suggest the names with a built-in mapping (see ghostpod-config(5)).
             ((positional == 0)) && COMPREPLY=($(compgen -W "kube/config talos/config sops/age/keys.txt \
                 aws/credentials terraform.d/credentials.tfrc.json" -- "$cur")) ;;
+        allow | deny)
+            # A repository's .ghostpod/config.json, .infisical.json, .ghostpod/vault or its directory.
+            ((positional == 0)) && COMPREPLY=($(compgen -f -- "$cur")) && compopt -o filenames 2>/dev/null ;;
         import)
             # tazpod FILE | dotenv FILE
             COMPREPLY=($(compgen -f -- "$cur"))

@@ -18,6 +18,7 @@ enum class ErrorCode {
     session = 5,   // session state: none running, already running
     expiring = 6,  // certs: a certificate expires within the warning window or has expired
     conflict = 7,  // save: the vault was changed elsewhere since the session unlocked it
+    untrusted = 8, // a file found by the upward search (a repository's) that the user has not allowed
 };
 
 struct Error {

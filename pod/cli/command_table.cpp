@@ -104,14 +104,19 @@ contents. Exit 4 when the server cannot be reached or refuses. See ghostpod-conf
 with, kept in the vault and never written anywhere else.
 )",
          nullptr},
-        {"identity set", "[--from-fd N]", "store the Infisical machine identity (client id and secret)",
-         {{"--from-fd", true, "N", "read the two lines from descriptor N instead of stdin"}},
+        {"identity set", "[--from-fd N] [--host URL [--cacert FILE]]", "store the Infisical machine identity (client id and secret)",
+         {{"--from-fd", true, "N", "read the two lines from descriptor N instead of stdin"},
+          {"--host", true, "URL", "pin the identity to this server: it is sent nowhere else"},
+          {"--cacert", true, "FILE", "with --host: pin the private CA (PEM) that the server's certificate must chain to"}},
          R"(Reads the client id and then the client secret, one line each, from stdin (asked for on a
 terminal, the secret with echo off) or from descriptor N, and stores them in the vault.
+The identity is pinned to one server (and CA): --host pins it now; without --host an existing
+pin is kept, and an identity with none is pinned by its first successful pull. A pull to any
+other server or CA is refused before connecting (exit 2).
 )",
          cmd_identity_set},
-        {"identity show", "", "print the stored client id (never the secret)", {},
-         "Prints the stored client id and whether a client secret is stored. The secret is never printed.\n",
+        {"identity show", "", "print the stored client id and pin (never the secret)", {},
+         "Prints the stored client id, whether a client secret is stored, and the server and CA it is\npinned to. The secret is never printed.\n",
          cmd_identity_show},
         {"identity rm", "", "remove the machine identity from the vault", {},
          "Removes the machine identity from the vault.\n", cmd_identity_rm},
@@ -164,6 +169,18 @@ them; returns when they are gone. Exit 5 when no session is running.
 memory-protection posture. Needs no passphrase and never shows a value.
 )",
          cmd_status},
+        {"allow", "[PATH] [--list]", "allow a repository's config, .infisical.json or vault link",
+         {{"--list", false, "", "list the allowed files and whether they changed since"}},
+         R"(A .ghostpod/config.json, .infisical.json or .ghostpod/vault link found by the search from the
+working directory (a cloned repository's) is used only once allowed; a changed file is refused
+again (exit 8). Records the file's real path and SHA-256 (a vault link: where it leads) in
+$XDG_STATE_HOME/ghostpod/allowed/. PATH: such a file, or a directory holding them; none: what
+the search from the working directory finds. Prints what each file does.
+)",
+         cmd_allow},
+        {"deny", "[PATH]", "withdraw an allow", {},
+         "Removes the record 'allow' made for PATH (a file, or a directory holding them): it is refused\nagain until allowed.\n",
+         cmd_deny},
         {"help", "[COMMAND]", "this text, or one command's", {},
          "Shows the overview, or the help of one command (e.g. 'ghostpod help secret set').\n", cmd_help},
     };
@@ -213,7 +230,8 @@ Exit codes:
   0 ok; 1 runtime failure; 2 usage error; 3 wrong passphrase or damaged vault;
   4 network or server failure; 5 session state (none running, or it ended meanwhile);
   6 certs: a certificate expires within the warning window or has expired;
-  7 save conflict: the vault changed elsewhere
+  7 save conflict: the vault changed elsewhere;
+  8 a file found by the search (a repository's) is not allowed: see 'ghostpod allow'
 
 Run 'ghostpod help COMMAND' for one command. See ghostpod(1), ghostpod-vault(5) and
 ghostpod-config(5).

@@ -27,5 +27,7 @@ int cmd_save(Context& context, const ParsedArgs& args);
 int cmd_lock(Context& context, const ParsedArgs& args);
 int cmd_status(Context& context, const ParsedArgs& args);
 int cmd_help(Context& context, const ParsedArgs& args);
+int cmd_allow(Context& context, const ParsedArgs& args);
+int cmd_deny(Context& context, const ParsedArgs& args);
 
 }  // namespace ghostpod

@@ -7,6 +7,7 @@
 #include "pod/unlock/config.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/cli/prompt.hpp"
+#include "pod/unlock/trust.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "vault/recovery_key.hpp"
 #include "vault/store.hpp"
@@ -46,6 +47,18 @@ Status create_vault(const Context& context, const std::string& path, KdfProfile 
     return write_all(STDOUT_FILENO, shown->bytes(), "write the recovery key to stdout");
 }
 
+Status allow_what_init_wrote(bool wrote_config) {
+    std::vector<std::string> paths = {".ghostpod/vault"};
+    if (wrote_config) paths.push_back(".ghostpod/config.json");
+    for (const auto& path : paths) {
+        auto candidates = trust_candidates(path, now_seconds());
+        if (!candidates) return std::move(candidates).error();
+        for (const auto& c : *candidates)
+            if (c.needed && !c.unusable) GP_TRY(save_trust_record(c.record));
+    }
+    return {};
+}
+
 }  // namespace
 
 int cmd_init(Context& context, const ParsedArgs& args) {
@@ -73,8 +86,12 @@ int cmd_init(Context& context, const ParsedArgs& args) {
     }
     if (auto created = create_vault(context, path, profile); !created) return report(created.error());
     if (project) {
-        if (auto scaffold = write_project_scaffold(".ghostpod"); !scaffold) return report(scaffold.error());
-        note("wrote .ghostpod/config.json (safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git)");
+        auto wrote_config = write_project_scaffold(".ghostpod");
+        if (!wrote_config) return report(wrote_config.error());
+        // What init wrote is the user's own: allowed, so the next command uses it without asking.
+        if (auto allowed = allow_what_init_wrote(*wrote_config); !allowed) return report(allowed.error());
+        if (*wrote_config) note("wrote .ghostpod/config.json (safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git)");
+        else note("kept the existing .ghostpod/config.json: review it, then 'ghostpod allow' it (see ghostpod(1), TRUST)");
     }
     return 0;
 }

@@ -57,9 +57,6 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
 
     for (const auto& n : settings->notes) warn(n);
     options->pull_settings = pull_settings_json(*settings);
-    if (settings->target.base_url.rfind("http://", 0) == 0 && settings->target.base_url.rfind("http://127.", 0) != 0 &&
-        settings->target.base_url.rfind("http://localhost", 0) != 0)
-        warn("infisical.host uses plain http: the client secret, the token and every value cross the network unencrypted");
     StatusLine line(!quiet && ::isatty(STDERR_FILENO));
     JoinInfo info;
     info.progress = [&](const std::string& text) { line.show(text); };

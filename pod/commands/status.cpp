@@ -10,6 +10,7 @@
 #include "pod/cli/args.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "pod/unlock/config.hpp"
+#include "pod/unlock/trust.hpp"
 #include "pod/formats/text.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/session/client.hpp"
@@ -61,8 +62,10 @@ nlohmann::json keyslot_json(const Keyslot& slot) {
 
 std::string text_report(const nlohmann::json& s) {
     std::ostringstream out;
-    out << "vault:      " << s["vault"]["path"].get<std::string>() << " (" << s["vault"]["origin"].get<std::string>() << ")\n";
     const auto& v = s["vault"];
+    out << "vault:      " << v["path"].get<std::string>() << " (" << v["origin"].get<std::string>()
+        << (v["allowed"] == "not allowed" || v["allowed"] == "changed since allowed" ? ", " + v["allowed"].get<std::string>() + ": see 'ghostpod allow'" : "")
+        << ")\n";
     if (v.contains("error")) {
         out << "            " << v["error"].get<std::string>() << "\n";
     } else if (v["exists"].get<bool>()) {
@@ -82,8 +85,9 @@ std::string text_report(const nlohmann::json& s) {
     } else {
         out << "            none yet (create one with 'ghostpod init')\n";
     }
-    out << "config:     " << s["config"]["path"].get<std::string>() << " ("
-        << (s["config"]["exists"].get<bool>() ? "present" : "absent, defaults apply") << ")\n";
+    const auto& c = s["config"];
+    out << "config:     " << c["path"].get<std::string>() << " ("
+        << (c["exists"].get<bool>() ? "present, " + c["allowed"].get<std::string>() : "absent, defaults apply") << ")\n";
     if (s["config"].contains("error")) out << "            ERROR: " << s["config"]["error"].get<std::string>() << "\n";
     const auto& p = s["posture"];
     const auto& sess = s["session"];
@@ -134,7 +138,8 @@ int cmd_status(Context& context, const ParsedArgs& args) {
     auto where = locate_vault(context.paths);
     std::string path = resolve_vault_path(where.path);
     nlohmann::json s;
-    s["vault"] = {{"path", path}, {"origin", where.origin}, {"exists", file_exists(path)}};
+    s["vault"] = {{"path", path}, {"origin", where.origin}, {"exists", file_exists(path)},
+                  {"allowed", trust_state_name(vault_trust_state(where))}};
     int rc = 0;
     if (!file_exists(path)) {
         rc = 1;
@@ -158,9 +163,11 @@ int cmd_status(Context& context, const ParsedArgs& args) {
         for (const auto& slot : header->slots) v["keyslots"].push_back(keyslot_json(slot));
     }
     auto config_where = locate_config(context.paths);
+    // Reported, not refused: status reads a repository's config without acting on it.
     auto config = load_config(config_where.path);
     s["config"] = {{"path", config_where.path}, {"origin", config_where.origin},
-                   {"exists", config ? config->found : file_exists(config_where.path)}};
+                   {"exists", config ? config->found : file_exists(config_where.path)},
+                   {"allowed", trust_state_name(config_trust_state(config_where))}};
     if (!config) s["config"]["error"] = config.error().describe();
     std::size_t memlock = sandbox::memlock_limit();
     s["posture"] = {{"core_dumps_disabled", sandbox::core_dumps_disabled()},

@@ -6,6 +6,7 @@ namespace ghostpod {
 
 inline constexpr const char* kClientIdEntry = "infisical.client-id";
 inline constexpr const char* kClientSecretEntry = "infisical.client-secret";
+inline constexpr const char* kInfisicalBackend = "infisical";  // its identity's pin: "infisical.pin" (identity_pin.hpp)
 inline constexpr const char* kPullCacheEntry = "infisical.cache";  // kind token-cache; see pull_cache.hpp
 
 }  // namespace ghostpod

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "pod/unlock/identity_pin.hpp"
+#include "pod/unlock/trust.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -60,6 +62,8 @@ std::optional<std::string> git_branch(const std::string& start_dir) {
 struct InfisicalJson {
     std::string path;
     std::string workspace_id, default_environment, default_path, domain, branch_environment;
+    std::string real_path;
+    TrustState trust = TrustState::unknown;  // found by the search: used only once allowed
 };
 
 Result<InfisicalJson> read_infisical_json() {
@@ -69,6 +73,11 @@ Result<InfisicalJson> read_infisical_json() {
     out.path = *path;
     auto bytes = read_file(*path, 1 << 20);
     if (!bytes) return std::move(bytes).error();
+    char resolved[PATH_MAX];
+    out.real_path = ::realpath(path->c_str(), resolved) ? resolved : *path;
+    auto trust = file_trust_state(TrustedKind::infisical_json, out.real_path, *bytes);
+    if (!trust) return std::move(trust).error();
+    out.trust = *trust;
     json j = json::parse(bytes->begin(), bytes->end(), nullptr, false);
     if (j.is_discarded() || !j.is_object())
         return make_error(ErrorCode::usage, "read " + *path, "not a JSON object", "fix it or remove it");
@@ -123,24 +132,32 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
     const char* home = std::getenv("HOME");
     s.home = home && *home ? home : "/";
 
-    std::string host = env("INFISICAL_DOMAIN");
-    if (host.empty()) host = env("INFISICAL_API_URL");
-    if (host.empty()) host = c.host;
+    // What a .infisical.json sets that nothing above it does: it is used only once allowed.
+    std::vector<std::string> from_dotfile;
+    std::string host = env("INFISICAL_DOMAIN"), host_key = "INFISICAL_DOMAIN";
+    if (host.empty()) host = env("INFISICAL_API_URL"), host_key = "INFISICAL_API_URL";
+    if (host.empty()) host = c.host, host_key = "infisical.host in " + config_path;
     if (host.empty() && !dotfile->domain.empty()) {
         // The host decides where the vault's client secret goes: a .infisical.json picked up from
         // the working directory (a cloned repository) may name it only for the project whose
         // .ghostpod/config.json is in use.
         std::string project = config_path.ends_with("/.ghostpod/config.json") ? dir_of(dir_of(config_path)) : "";
-        if (!project.empty() && dir_of(dotfile->path) == project) host = dotfile->domain;
-        else s.notes.push_back("ignored \"domain\" in " + dotfile->path + ": it is not the project of " + config_path +
+        if (!project.empty() && dir_of(dotfile->path) == project) {
+            host = dotfile->domain, host_key = "domain in " + dotfile->path;
+            from_dotfile.push_back("send the vault's identity to " + host);
+        } else s.notes.push_back("ignored \"domain\" in " + dotfile->path + ": it is not the project of " + config_path +
                                "; set infisical.host in the config to use that server");
     }
-    if (host.empty()) host = kDefaultInfisicalHost;
+    if (host.empty()) host = kDefaultInfisicalHost, host_key = "the default";
     s.target.base_url = normalise_base_url(host);
+    GP_TRY(check_transport(s.target.base_url, host_key));
 
     s.target.project_id = env("INFISICAL_PROJECT_ID");
     if (s.target.project_id.empty()) s.target.project_id = c.project_id;
-    if (s.target.project_id.empty()) s.target.project_id = dotfile->workspace_id;
+    if (s.target.project_id.empty() && !dotfile->workspace_id.empty()) {
+        s.target.project_id = dotfile->workspace_id;
+        from_dotfile.push_back("pull the project " + s.target.project_id);
+    }
     if (s.target.project_id.empty())
         return make_error(ErrorCode::usage, "pull", "no Infisical project is configured",
                           "set infisical.project_id in " + config_path +
@@ -150,11 +167,21 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
     if (s.target.environment.empty()) s.target.environment = c.environment;
     if (s.target.environment.empty()) s.target.environment = dotfile->branch_environment;
     if (s.target.environment.empty()) s.target.environment = dotfile->default_environment;
+    if (!s.target.environment.empty() && s.target.environment != c.environment && !o.environment)
+        from_dotfile.push_back("choose the environment " + s.target.environment);
     if (s.target.environment.empty()) s.target.environment = "dev";
 
     s.target.paths = c.paths;
-    if (s.target.paths.empty() && !dotfile->default_path.empty()) s.target.paths = {dotfile->default_path};
+    if (s.target.paths.empty() && !dotfile->default_path.empty()) {
+        s.target.paths = {dotfile->default_path};
+        from_dotfile.push_back("pull the folder " + dotfile->default_path);
+    }
     if (s.target.paths.empty()) s.target.paths = {"/"};
+    if (!from_dotfile.empty() && dotfile->trust != TrustState::allowed) {
+        std::string effect;
+        for (const auto& e : from_dotfile) effect += (effect.empty() ? "" : ", ") + e;
+        return not_allowed(TrustedKind::infisical_json, dotfile->path, dotfile->real_path, dotfile->trust, effect);
+    }
     s.target.recursive = c.recursive.value_or(false);
     s.target.include_imports = c.include_imports.value_or(true);
     s.target.expand_references = c.expand_references.value_or(true);

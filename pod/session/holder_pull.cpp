@@ -12,6 +12,7 @@
 
 #include "pod/session/holder_state.hpp"
 #include "pod/infisical/pull_cache.hpp"
+#include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
@@ -42,8 +43,9 @@ Result<Vault> reopen_vault(const Holder& h) {
 
 namespace {
 
-// Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's.
-Status log_in(Holder& h, InfisicalClient& client) {
+// Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's,
+// which goes only where its pin says (checked before connecting).
+Status log_in(Holder& h, InfisicalClient& client, const PullSettings& s) {
     Result<AccessToken> token = AccessToken{};
     if (!h.env_client_id.empty() && !h.env_client_secret.empty()) {
         token = client.login(h.env_client_id.bytes(), h.env_client_secret.bytes());
@@ -55,6 +57,9 @@ Status log_in(Holder& h, InfisicalClient& client) {
         if (!id || !secret)
             return make_error(ErrorCode::usage, "log in to " + client.target().base_url, "the vault holds no machine identity",
                               "store one with 'ghostpod identity set' (client id and secret of a Universal Auth identity)");
+        auto pin = read_pin(*vault, kInfisicalBackend);
+        if (!pin) return std::move(pin).error();
+        if (*pin) GP_TRY(check_pin(**pin, s.target.base_url, s.http.cacert, "ghostpod identity set --host " + s.target.base_url));
         token = client.login(id->value(), secret->value());
     }
     if (!token) return std::move(token).error();
@@ -66,7 +71,7 @@ Status log_in(Holder& h, InfisicalClient& client) {
 
 // A token to list with: INFISICAL_TOKEN (not ours: never renewed or revoked), the session's
 // own while it lasts, else a fresh login.
-Status ensure_token(Holder& h, InfisicalClient& client, bool same_server) {
+Status ensure_token(Holder& h, InfisicalClient& client, const PullSettings& s, bool same_server) {
     if (!h.env_token.empty()) {
         auto token = SecretBuffer::copy_of(h.env_token.bytes());
         if (!token) return std::move(token).error();
@@ -77,7 +82,7 @@ Status ensure_token(Holder& h, InfisicalClient& client, bool same_server) {
     }
     if (h.pull.have_token && h.pull.token_ours && !same_server) revoke_token(h);
     if (h.pull.have_token && same_server) return {};
-    return log_in(h, client);
+    return log_in(h, client, s);
 }
 
 bool auth_failure(const Error& e) { return e.code == ErrorCode::network && (e.errnum == 401 || e.errnum == 403); }
@@ -96,13 +101,13 @@ Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
     client->start_budget();  // retry_for bounds the whole pull, not each request
     bool fresh_login = !(h.pull.have_token && same_server);
     progress(conn, (fresh_login ? "logging in to " : "pulling from ") + s.target.base_url);
-    GP_TRY(ensure_token(h, *client, same_server));
+    GP_TRY(ensure_token(h, *client, s, same_server));
     progress(conn, "pulling " + s.target.environment + ":" + joined_paths(s.target.paths) + " from " + s.target.base_url);
     auto pulled = client->list(h.pull.token);
     if (!pulled && auth_failure(pulled.error()) && !fresh_login && h.pull.token_ours) {
         // The session's token was revoked or expired on the server's side: log in once more.
         h.pull.have_token = false;
-        GP_TRY(log_in(h, *client));
+        GP_TRY(log_in(h, *client, s));
         pulled = client->list(h.pull.token);
     }
     return pulled;
@@ -165,6 +170,28 @@ Status save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled)
     GP_TRY(save_vault(*vault, h.vault_path));
     if (was_current) h.base_generation = vault->header().generation;
     return {};
+}
+
+// A vault identity without a pin is pinned to where its first successful pull went; returns the
+// notice for the user, or "" when nothing was pinned.
+Result<std::string> pin_on_first_pull(Holder& h, const PullSettings& s) {
+    bool env_identity = !h.env_client_id.empty() && !h.env_client_secret.empty();
+    if (env_identity || !h.env_token.empty()) return std::string();  // not the vault's identity
+    auto lock = VaultLock::acquire(h.vault_path);
+    if (!lock) return std::move(lock).error();
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    auto existing = read_pin(*vault, kInfisicalBackend);
+    if (!existing) return std::move(existing).error();
+    if (*existing || !vault->find(kClientSecretEntry)) return std::string();
+    auto pin = make_pin(kInfisicalBackend, s.target.base_url, s.http.cacert, "first pull", now_seconds());
+    if (!pin) return std::move(pin).error();
+    GP_TRY(store_pin(*vault, *pin));
+    bool was_current = vault->header().generation == h.base_generation;
+    GP_TRY(save_vault(*vault, h.vault_path));
+    if (was_current) h.base_generation = vault->header().generation;
+    return "pinned the vault's machine identity to " + describe_pin(*pin) +
+           ": it is sent nowhere else ('ghostpod identity set --host URL' changes that)";
 }
 
 // Appends value as an HCL string literal: quotes and backslashes escaped, control characters
@@ -352,6 +379,10 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     // The cache is rewritten when the contents changed, or to refresh its age after an hour: a
     // refresh that finds nothing new costs no vault write.
     auto digest = pulled_digest(s, *pulled);
+    if (source == "server") {
+        if (auto pinned = pin_on_first_pull(h, s); !pinned) warnings.push_back("the identity was not pinned: " + pinned.error().describe());
+        else if (!pinned->empty()) warnings.push_back(*pinned);
+    }
     if (source == "server" && (digest != h.pull.cached_digest || now_seconds() - h.pull.cached_at >= 3600)) {
         if (auto saved = save_cache(h, s, *pulled); !saved) {
             warnings.push_back("the offline cache was not saved: " + saved.error().describe());
@@ -397,7 +428,7 @@ void renew_token(Holder& h) {
         h.pull.renewals += 1;
     } else if (auth_failure(renewed.error())) {
         // Past its max TTL, or revoked: the client policy is to log in again.
-        if (!log_in(h, *client)) return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
+        if (!log_in(h, *client, h.pull.settings)) return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);
         h.pull.renewals += 1;
     } else {
         return arm_timer(h.renew_timer.get(), kRenewRetrySeconds);

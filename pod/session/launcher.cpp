@@ -8,6 +8,7 @@
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/session/client.hpp"
 #include "pod/session/holder.hpp"
+#include "pod/unlock/trust.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/landlock.hpp"
 #include "vault/store.hpp"
@@ -16,8 +17,9 @@ namespace ghostpod {
 
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
     SessionOptions o;
-    o.config_path = locate_config(context.paths).path;
-    auto config = load_config(o.config_path);
+    Located where = locate_config(context.paths);
+    o.config_path = where.path;
+    auto config = load_trusted_config(where);  // a repository's config only once allowed (exit 8)
     if (!config) return std::move(config).error();
     o.settings = config->session;
     o.config = *config;

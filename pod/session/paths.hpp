@@ -12,12 +12,13 @@
 namespace ghostpod {
 
 struct SessionPaths {
-    std::string runtime_dir;  // $XDG_RUNTIME_DIR/ghostpod, else /tmp/ghostpod-<uid>; 0700
+    std::string runtime_dir;  // $XDG_RUNTIME_DIR/ghostpod, else /tmp/ghostpod-<uid>, else (that one taken by
+                              // another user) $XDG_STATE_HOME/ghostpod/run-<host>; 0700
     std::string socket;       // <runtime_dir>/<id>.sock
     std::string ghost_dir;    // <runtime_dir>/<id>.ghost: empty outside, the RAM mount inside
 };
 
-// Creates (and checks the ownership and mode of) the runtime directory.
+// Creates (and checks the ownership and mode of) the runtime directory; the socket path fits sun_path.
 Result<SessionPaths> session_paths(const std::string& vault_path);
 
 // The control socket's kind (SOCK_SEQPACKET, close-on-exec) and address.

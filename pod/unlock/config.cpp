@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
@@ -18,14 +18,15 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 1u << 20;
 
-Status write_if_missing(const std::string& path, const std::string& text) {
+// Whether it wrote the file (false: one was there already).
+Result<bool> write_if_missing(const std::string& path, const std::string& text) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (!fd.valid()) return errno == EEXIST ? Status{} : Status{sys_error("create " + path)};
+    if (!fd.valid()) return errno == EEXIST ? Result<bool>(false) : Result<bool>(sys_error("create " + path));
     // Meant to be committed and read by collaborators: 0644 whatever the process umask.
     if (::fchmod(fd.get(), 0644) != 0) return sys_error("chmod " + path);
     GP_TRY(write_all(fd.get(), text_bytes(text), "write " + path));
     if (::fsync(fd.get()) != 0) return sys_error("fsync " + path);
-    return {};
+    return true;
 }
 
 const std::map<std::string, SecretMapping>& well_known() {
@@ -51,9 +52,8 @@ Error bad_key(const std::string& path, const std::string& key, const std::string
 }
 
 Status check_ghost_path(const std::string& value, const std::string& key, const std::string& path) {
-    if (value.rfind("~/", 0) != 0 && value.rfind("/", 0) != 0) return bad_key(path, key, "must be absolute or start with ~/");
-    if (value.find("/../") != std::string::npos || value.ends_with("/.."))
-        return bad_key(path, key, "must not contain ..");
+    const char* home = std::getenv("HOME");
+    if (auto why = refused_ghost_path(value, home ? home : "")) return bad_key(path, key, *why);
     return {};
 }
 
@@ -61,9 +61,13 @@ Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& ou
                      const std::string& prefix = "session.") {
     auto it = j.find(key);
     if (it == j.end()) return {};
-    auto seconds = it->is_string() ? parse_duration(it->get<std::string>()) : std::nullopt;
-    if (it->is_number_unsigned()) seconds = it->get<std::uint64_t>();
-    if (!seconds) return bad_key(path, prefix + key, "expected a duration like \"90s\", \"15m\", \"8h\"");
+    // One cap for both forms: an integer is seconds and goes through the same parser.
+    auto seconds = it->is_string()            ? parse_duration(it->get<std::string>())
+                   : it->is_number_unsigned() ? parse_duration(std::to_string(it->get<std::uint64_t>()))
+                                              : std::nullopt;
+    if (!seconds)
+        return bad_key(path, prefix + key, "expected a duration like \"90s\", \"15m\", \"8h\" (or seconds), at most " +
+                                               std::to_string(kMaxDurationSeconds / 86400) + "d");
     out = *seconds;
     return {};
 }
@@ -95,8 +99,7 @@ Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& k
     if (auto e = m.find("env"); e != m.end()) {
         if (!e->is_string() || !valid_env_name(e->get<std::string>()))
             return bad_key(path, key + ".env", "expected a variable name");
-        if (e->get<std::string>().rfind("GHOSTPOD_", 0) == 0)
-            return bad_key(path, key + ".env", "GHOSTPOD_* variables are ghostpod's own");
+        if (auto why = refused_variable(e->get<std::string>())) return bad_key(path, key + ".env", *why);
         mapping.env = e->get<std::string>();
     }
     if (auto v = m.find("env_value"); v != m.end()) {
@@ -138,6 +141,8 @@ Status read_bool(const nlohmann::json& j, const char* key, std::optional<bool>& 
 Status read_folder(const std::string& folder, const std::string& key, const std::string& path) {
     if (folder.empty() || folder[0] != '/' || folder.find("..") != std::string::npos)
         return bad_key(path, key, "a folder path starts with / (e.g. \"/\" or \"/talos\")");
+    for (unsigned char c : folder)
+        if (c < 0x20 || c == 0x7f) return bad_key(path, key, "must not contain control characters");
     return {};
 }
 
@@ -209,6 +214,8 @@ Status read_profiles(const nlohmann::json& j, Config& config, const std::string&
     if (!j.is_object()) return bad_key(path, "profiles", "expected an object of profile names");
     for (auto& [name, list] : j.items()) {
         if (name.empty() || !list.is_array()) return bad_key(path, "profiles." + name, "expected an array of secret names");
+        for (unsigned char c : name)
+            if (c < 0x20 || c == 0x7f) return bad_key(path, "profiles." + name, "a profile name has no control characters");
         std::vector<std::string> names;
         for (auto& n : list) {
             if (!n.is_string() || !validate_entry_name(n.get<std::string>()))
@@ -221,17 +228,6 @@ Status read_profiles(const nlohmann::json& j, Config& config, const std::string&
 }
 
 }  // namespace
-
-std::optional<std::uint64_t> parse_duration(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc()) return std::nullopt;
-    std::string unit(end, text.data() + text.size());
-    std::uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
-    if (scale == 0 || value > (1ull << 40) / scale) return std::nullopt;
-    return value * scale;
-}
 
 std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name) {
     if (auto it = config.secrets.find(name); it != config.secrets.end()) return it->second;
@@ -268,13 +264,16 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
     return config;
 }
 
-Status write_project_scaffold(const std::string& dir) {
-    GP_TRY(write_if_missing(dir + "/config.json", "{\n  \"version\": 1\n}\n"));
+Result<bool> write_project_scaffold(const std::string& dir) {
+    auto config = write_if_missing(dir + "/config.json", "{\n  \"version\": 1\n}\n");
+    if (!config) return config;
     // The vault is encrypted, but it has no business in Git history: a leaked passphrase would
     // then unlock every copy ever pushed.
-    return write_if_missing(dir + "/.gitignore",
-                            "# written by 'ghostpod init': keep the vault and its by-products out of Git\n"
-                            "vault\nvault.bak\nvault.lock\n.vault.tmp-*\n");
+    auto ignore = write_if_missing(dir + "/.gitignore",
+                                   "# written by 'ghostpod init': keep the vault and its by-products out of Git\n"
+                                   "vault\nvault.bak\nvault.lock\n.vault.tmp-*\n");
+    if (!ignore) return std::move(ignore).error();
+    return *config;
 }
 
 }  // namespace ghostpod

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pod/unlock/config_rules.hpp"
 #include "vault/result.hpp"
 
 namespace ghostpod {
@@ -56,12 +57,11 @@ struct Config {
 Result<Config> load_config(const std::string& path);
 // The same on the file's text; `path` only names the file in errors.
 Result<Config> parse_config(std::string_view text, const std::string& path);
-// The config and .gitignore that 'init' writes into a new .ghostpod directory, each only if missing.
-Status write_project_scaffold(const std::string& ghostpod_dir);
+// The config and .gitignore that 'init' writes into a new .ghostpod directory, each only if
+// missing. True when it wrote the config.
+Result<bool> write_project_scaffold(const std::string& ghostpod_dir);
 // The mapping a secret gets: the config's, else the built-in one for well-known names
 // (kube/config, talos/config, sops/age/keys.txt, aws/credentials, terraform.d/credentials.tfrc.json).
 std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name);
-// "90", "90s", "15m", "8h", "2d" → seconds.
-std::optional<std::uint64_t> parse_duration(const std::string& text);
 
 }  // namespace ghostpod

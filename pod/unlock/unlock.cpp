@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "pod/cli/prompt.hpp"
+#include "pod/unlock/trust.hpp"
 #include "vault/recovery_key.hpp"
 #include "vault/store.hpp"
 
@@ -47,7 +48,10 @@ Result<Vault> open_vault(const std::string& path, const HeldCredential& credenti
 }
 
 Result<std::string> existing_vault_path(const Context& context) {
-    std::string path = resolve_vault_path(locate_vault(context.paths).path);
+    Located where = locate_vault(context.paths);
+    // Before the file is even looked at: a vault a repository links to is not opened unasked.
+    GP_TRY(check_vault_trust(where));
+    std::string path = resolve_vault_path(where.path);
     if (!file_exists(path)) return read_vault_file(path).error();
     return path;
 }

@@ -27,7 +27,8 @@ Result<Vault> open_vault(const std::string& path, const HeldCredential& credenti
 Status save_vault(Vault& vault, const std::string& path);
 std::uint64_t now_seconds();
 
-// The located vault path (symlinks followed); a missing vault is an error with a hint.
+// The located vault path (symlinks followed); a missing vault is an error with a hint, and a
+// vault found by the search that is a link or lies outside its project must be allowed (exit 8).
 Result<std::string> existing_vault_path(const Context& context);
 // Unlocks the vault for reading; `path` receives where it is.
 Result<Vault> read_only_vault(const Context& context, std::string& path);

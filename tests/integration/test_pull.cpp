@@ -534,6 +534,8 @@ TEST_CASE("without project_id in the config, .infisical.json and INFISICAL_DOMAI
     write_text(p.home("repo/.infisical.json"), R"({"workspaceId": "proj-1", "defaultEnvironment": "staging"})");
     RunOptions o = p.options({{"INFISICAL_DOMAIN", server.url()}});
     o.cwd = p.home("repo");
+    // A .infisical.json found by the search is used once allowed (test_trust.cpp checks the refusal).
+    REQUIRE(p.gp_with({"allow"}, o).exit_code == 0);
     auto r = p.gp_with({"pull", "--", "cat", p.home(".kube/config")}, o);
     INFO(r.err);
     CHECK(r.exit_code == 0);

@@ -16,6 +16,7 @@
 
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -87,7 +88,7 @@ TEST_CASE("outside a running session the secret is unreachable by any path", "[s
     // environment are closed to other processes of the same uid. Root passes every such check
     // (the threat model says so); this part is asserted by the unprivileged run of the suite.
     if (::geteuid() == 0) {
-        WARN("running as root: the same-uid /proc checks run in the unprivileged pass of scripts/test.sh");
+        GP_SKIP_PART("running as root: the same-uid /proc checks run in the unprivileged pass of scripts/test.sh");
     } else {
         for (long pid : {session["ghost_pid"].get<long>(), session["holder_pid"].get<long>()}) {
             for (const char* what : {"mem", "environ"}) {
@@ -227,7 +228,7 @@ print([l for l in status.splitlines() if l.startswith(("CapEff", "CapBnd", "NoNe
     CHECK(r.out.find("TIOCLINUX 1\n") != std::string::npos);
     CHECK(r.out.find("unshare -1 1\n") != std::string::npos);
     if (::geteuid() == 0 && r.out.find("open /dev/userfaultfd") == std::string::npos) CHECK(r.out.find("USERFAULTFD_IOC_NEW 1\n") != std::string::npos);
-    else WARN("/dev/userfaultfd cannot be opened here (it is root's); the root pass checks its ioctl");
+    else GP_SKIP_PART("/dev/userfaultfd cannot be opened here (it is root's); the root pass checks its ioctl");
     CHECK(r.out.find("'CapEff:\\t0000000000000000'") != std::string::npos);
     CHECK(r.out.find("'CapBnd:\\t0000000000000000'") != std::string::npos);
     CHECK(r.out.find("'NoNewPrivs:\\t1'") != std::string::npos);
@@ -474,4 +475,25 @@ TEST_CASE("a container's masked /proc fails the session with a hint naming the m
     INFO(plain.err);
     CHECK(plain.exit_code == 0);
     CHECK(plain.out == "inside\n");
+}
+
+TEST_CASE("a session's socket and ghost live under $XDG_RUNTIME_DIR/ghostpod when it is set", "[session]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string runtime = v.dir / "xdg";
+    fs::create_directory(runtime);
+    fs::permissions(runtime, fs::perms::owner_all, fs::perm_options::replace);
+    RunOptions o = v.options();
+    o.env["XDG_RUNTIME_DIR"] = runtime;
+    auto started = v.gp_with({"run", "--linger", "5m", "--", "true"}, o);
+    INFO(started.err);
+    REQUIRE(started.exit_code == 0);
+    auto status = v.gp_with({"status", "--json"}, o);
+    REQUIRE(status.exit_code == 0);
+    auto session = nlohmann::json::parse(status.out)["session"];
+    REQUIRE(session.is_object());
+    CHECK(session["ghost_dir"].get<std::string>().rfind(runtime + "/ghostpod/", 0) == 0);
+    // Without the variable the session is looked for in the fallback directory, where it is not.
+    CHECK(status_of(v)["session"].is_null());
+    CHECK(v.gp_with({"lock"}, o).exit_code == 0);
 }

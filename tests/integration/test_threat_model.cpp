@@ -23,6 +23,7 @@
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/proc_probe.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/tmux.hpp"
 #include "tests/support/vault_fixture.hpp"
 
@@ -220,7 +221,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
     SECTION("ghostpod's processes: RLIMIT_CORE 0 and not dumpable; commands in the ghost: RLIMIT_CORE 0 they cannot raise") {
         struct rlimit own {};
         REQUIRE(::getrlimit(RLIMIT_CORE, &own) == 0);
-        if (own.rlim_max == 0) WARN("this shell's hard core limit is already 0: the RLIMIT_CORE checks cannot fail here");
+        if (own.rlim_max == 0) GP_SKIP_PART("this shell's hard core limit is already 0: the RLIMIT_CORE checks cannot fail here");
         std::string hard = own.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(own.rlim_max);
         // The launcher starts with core dumps allowed, so a 0 below is ghostpod's doing.
         std::string marker = unique_sleep();
@@ -239,7 +240,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
             if (!am_root()) CHECK(reach(pid, "/").find("environ err") != std::string::npos);
         }
         if (am_root())
-            WARN("running as root: nothing shows from outside whether a root process is dumpable (ptrace access checks pass or fail on "
+            GP_SKIP_PART("running as root: nothing shows from outside whether a root process is dumpable (ptrace access checks pass or fail on "
                  "capabilities); the unprivileged pass asserts it");
         INFO("a command in the ghost");
         CHECK(core_limit_of(command) == "0 0");
@@ -263,7 +264,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
             std::string maps = read_text("/proc/" + std::to_string(session["holder_pid"].get<long>()) + "/maps");
             CHECK(maps.find("secretmem") != std::string::npos);
         } else {
-            WARN("the holder's memfd_secret mapping is checked as root only (its /proc/PID/maps is closed to its own uid)");
+            GP_SKIP_PART("the holder's memfd_secret mapping is checked as root only (its /proc/PID/maps is closed to its own uid)");
         }
         REQUIRE(v.gp({"lock"}).exit_code == 0);
     }
@@ -306,7 +307,7 @@ TEST_CASE("Protects: Processes outside the session reaching secrets by path", "[
     }
     SECTION("the holder and ghost init cannot be ptraced, nor their /proc/PID/root or /proc/PID/mem opened") {
         if (am_root()) {
-            WARN("running as root: root passes every ptrace access check (README: root is not protected against); the "
+            GP_SKIP_PART("running as root: root passes every ptrace access check (README: root is not protected against); the "
                  "unprivileged pass asserts this");
         } else {
             for (long pid : {session["holder_pid"].get<long>(), session["ghost_pid"].get<long>()}) {
@@ -326,7 +327,7 @@ TEST_CASE("Protects: Processes outside the session reaching secrets by path", "[
         auto exe = fs::read_symlink("/proc/" + std::to_string(session["holder_pid"].get<long>()) + "/exe", ec);
         if (!am_root()) {
             CHECK(ec);  // closed to its own uid: one more sign it is not dumpable
-            WARN("not root: the holder's /proc/PID/exe is closed to us; the root pass checks what it runs");
+            GP_SKIP_PART("not root: the holder's /proc/PID/exe is closed to us; the root pass checks what it runs");
         } else {
             CHECK(exe == fs::canonical(ghostpod_binary()));
         }
@@ -366,7 +367,7 @@ except OSError as e:  # the holder hung up first
         INFO(own.err);
         CHECK(own.out == "reply\n");
         if (!am_root()) {
-            WARN("not root: connecting as another uid needs root (setpriv); the root pass asserts it");
+            GP_SKIP_PART("not root: connecting as another uid needs root (setpriv); the root pass asserts it");
         } else {
             // Another uid that may open any file, so only the holder's own check stands in its way.
             auto other = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+dac_override",
@@ -548,14 +549,11 @@ TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
 
 TEST_CASE("Protects: Secrets in the session's other processes", "[threat]") {
 #if defined(__SANITIZE_ADDRESS__)
-    SUCCEED("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
-    return;
+    GP_SKIP("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
 #endif
-    if (!am_root()) {
-        SUCCEED("skipped: ghost init and ghostpod's clients are not dumpable, so reading their memory needs root "
+    if (!am_root())
+        GP_SKIP("ghost init and ghostpod's clients are not dumpable, so reading their memory needs root "
                 "(scripts/test.sh runs this as root)");
-        return;
-    }
     std::string client_secret = random_marker("CLIENT-SECRET-"), pulled = random_marker("PULLED-");
     nlohmann::json world = {{"identities", nlohmann::json::array({{{"clientId", "the-id"}, {"clientSecret", client_secret}}})},
                             {"projects", {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", {{"PULLED", pulled}}}}}}}}}}}}}}}};
