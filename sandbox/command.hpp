@@ -1,7 +1,7 @@
 // The last steps of a command started in the ghost, top to bottom as bubblewrap takes them:
 // working directory, signal dispositions and mask, its place among sessions and terminals, no
-// core dumps, no capabilities, the seccomp filter (with no_new_privs), no descriptor beyond
-// 0-2, exec.
+// core dumps, no capabilities, no_new_privs, a Landlock domain of its own (sandbox/landlock.hpp),
+// the seccomp filter, no descriptor beyond 0-2, exec.
 #pragma once
 
 #include <string>

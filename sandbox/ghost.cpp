@@ -1,5 +1,6 @@
 #include "sandbox/ghost.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -14,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "vault/fault.hpp"
 #include "sandbox/fdpass.hpp"
@@ -24,8 +26,10 @@ namespace {
 
 constexpr char kShadowArea[] = ".ghostpod-shadow";
 
+constexpr char kHintMarker[] = "\thint\t";
+
 [[noreturn]] void init_fail(int channel, const Error& error) {
-    (void)send_message(channel, "error\t" + error.describe());
+    (void)send_message(channel, "error\t" + error.describe() + (error.hint.empty() ? "" : kHintMarker + error.hint));
     ::_exit(1);
 }
 
@@ -67,12 +71,14 @@ void reap_children() {
     UniqueFd mnt(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
     UniqueFd pid(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
     UniqueFd ipc(::open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC));
-    if (!root.valid() || !mnt.valid() || !pid.valid() || !ipc.valid() || (!spec.real_root && !user.valid()))
+    UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid() || !mnt.valid() || !pid.valid() || !ipc.valid() || !proc.valid() || (!spec.real_root && !user.valid()))
         init_fail(channel, sys_error("open the ghost's namespaces"));
-    std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get()};
+    std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get(), proc.get()};
     if (user.valid()) fds.push_back(user.get());
     if (!send_message(channel, "ready", fds)) ::_exit(1);
-    root.reset();
+    proc.reset();
+    RamArea area{root.release(), spec.mount_dir, spec.mount_dir + "/" + kShadowArea};  // kept for placements
     user.reset();
     mnt.reset();
     pid.reset();
@@ -83,7 +89,6 @@ void reap_children() {
     sigaddset(&mask, SIGCHLD);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     UniqueFd children(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    std::string shadow = spec.mount_dir + "/" + kShadowArea;
     for (;;) {
         struct pollfd fds_to_watch[2] = {{channel, POLLIN, 0}, {children.get(), POLLIN, 0}};
         if (::poll(fds_to_watch, 2, -1) < 0) continue;
@@ -106,7 +111,7 @@ void reap_children() {
                     (void)send_message(channel, "error\tunknown request");
                     continue;
                 }
-                placed = place_file(request.substr(first + 1, second - first - 1), request.substr(second + 1), shadow);
+                placed = place_file(area, request.substr(first + 1, second - first - 1), request.substr(second + 1));
             }
             (void)send_message(channel, placed ? std::string("ok") : "error\t" + placed.error().describe());
         }
@@ -140,18 +145,25 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     std::string reply;
     std::vector<UniqueFd> fds;
     auto received = receive_message(ours.get(), reply, &fds);
-    if (!received || reply != "ready" || fds.size() < 4) {
+    if (!received || reply != "ready" || fds.size() < 5) {
         ::kill(ghost.pid, SIGKILL);
         ::waitpid(ghost.pid, nullptr, 0);
-        std::string why = reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init ended during setup";
-        return make_error(ErrorCode::runtime, "set up the ghost", why);
+        std::string why = reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init ended during setup", hint;
+        if (auto at = why.find(kHintMarker); at != std::string::npos) {
+            hint = why.substr(at + std::strlen(kHintMarker));
+            why.resize(at);
+        }
+        return make_error(ErrorCode::runtime, "set up the ghost", why, hint);
     }
+    // Its exit is watched through a pidfd (from here the pid cannot be reused under us).
+    ghost.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, ghost.pid, 0)));
     ghost.channel = std::move(ours);
     ghost.root_dir = std::move(fds[0]);
     ghost.ns_mnt = std::move(fds[1]);
     ghost.ns_pid = std::move(fds[2]);
     ghost.ns_ipc = std::move(fds[3]);
-    if (fds.size() > 4) ghost.ns_user = std::move(fds[4]);
+    ghost.proc = std::move(fds[4]);
+    if (fds.size() > 5) ghost.ns_user = std::move(fds[5]);
     return ghost;
 }
 
@@ -173,9 +185,62 @@ Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string
     return ask_ghost_init(ghost, "place\t" + source + "\t" + target, "place " + target + " in the ghost");
 }
 
+namespace {
+
+// Whether the ghost's /proc shows nothing left running: ghost init past the release of its
+// namespaces (its mountinfo no longer opens: EINVAL, with no ptrace check in the way), and
+// every other process a zombie.
+bool nothing_left_running(int proc) {
+    UniqueFd mounts(::openat(proc, "1/mountinfo", O_RDONLY | O_CLOEXEC));
+    if (mounts.valid() || errno != EINVAL) return false;
+    UniqueFd listing_fd(::openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DIR* listing = listing_fd.valid() ? ::fdopendir(listing_fd.release()) : nullptr;
+    if (listing == nullptr) return false;
+    bool running = false;
+    while (dirent* d = ::readdir(listing)) {
+        std::string name = d->d_name;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || name == "1") continue;
+        UniqueFd stat_fd(::openat(proc, (name + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+        char text[512];
+        ssize_t n = stat_fd.valid() ? ::read(stat_fd.get(), text, sizeof text - 1) : -1;
+        if (n <= 0) continue;  // gone meanwhile
+        std::string_view stat(text, static_cast<std::size_t>(n));
+        auto close = stat.rfind(')');
+        char state = close != std::string_view::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+        if (state != 'Z' && state != 'X') running = true;
+    }
+    ::closedir(listing);
+    return !running;
+}
+
+}  // namespace
+
 void stop_ghost(Ghost& ghost) {
     if (ghost.pid <= 0) return;
-    ::kill(ghost.pid, SIGKILL);
+    if (!ghost.pidfd.valid() || ::syscall(SYS_pidfd_send_signal, ghost.pidfd.get(), SIGKILL, nullptr, 0) != 0)
+        ::kill(ghost.pid, SIGKILL);
+    // Killing pid 1 of a pid namespace kills everything in it, and its exit then waits until
+    // each of those is reaped, by its own parent where that is outside the ghost (a command's
+    // client). Where that parent died first the command was handed to the pid 1 of the
+    // holder's own pid namespace; a container's pid 1 that never reaps keeps it a zombie for
+    // good, and ghost init never finishes exiting, although nothing in the ghost runs any more
+    // and its memory, descriptors and mounts are released. So the exit is awaited on the
+    // pidfd, and the wait also ends once the ghost's /proc shows that state.
+    for (int round = 0;; ++round) {
+        if (ghost.pidfd.valid()) {
+            struct pollfd exited {ghost.pidfd.get(), POLLIN, 0};
+            if (::poll(&exited, 1, 100) > 0) break;
+        } else if (::waitpid(ghost.pid, nullptr, WNOHANG) == ghost.pid) {
+            ghost.pid = -1;
+            return;
+        } else {
+            ::usleep(100 * 1000);
+        }
+        if (round >= 2 && ghost.proc.valid() && nothing_left_running(ghost.proc.get())) {
+            ghost.pid = -1;  // left a zombie-to-be for whoever adopts it once this process ends
+            return;
+        }
+    }
     while (::waitpid(ghost.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     ghost.pid = -1;

@@ -27,8 +27,14 @@ Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit
 // a bind mount. A missing one needs its directory to gain an entry, which must not change the
 // host: the nearest existing ancestor is shadowed by a RAM directory holding bind mounts of all
 // its real entries, and the missing part of the path is created inside the shadow.
-// `shadow_area` is a directory in the RAM mount for those shadows.
-Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area);
+// `ram` is the RAM mount: `source` must be a file in it, resolved beneath its root (no link,
+// no other mount on the way); its shadow area holds those shadows.
+struct RamArea {
+    int root = -1;            // the RAM mount's root directory
+    std::string dir;          // its path
+    std::string shadow_area;  // a directory in it for shadows
+};
+Status place_file(const RamArea& ram, const std::string& source, const std::string& target);
 // Unmounts every bind stacked on `target` by place_file.
 Status unplace_file(const std::string& target);
 

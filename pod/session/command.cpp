@@ -38,8 +38,9 @@ bool inherited(const std::string& name) {
 }
 
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
+// The one buffer meant to cross a fork (into the command, which execs with it): inherited.
 Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
-    auto env = SecretBuffer::allocate(0);
+    auto env = SecretBuffer::allocate(0, SecretBuffer::InChildren::inherited);
     if (!env) return env;
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
         offsets.push_back(env->size());

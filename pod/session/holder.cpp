@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -169,9 +170,66 @@ void run_holder(Holder& h) {
     if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
 }
 
-// Everything the holder does before it can serve: listen, ghost, unlock, materialise.
-Status prepare_holder(Holder& h, const std::string& vault_path, const std::string& config_path,
-                      HeldCredential& credential) {
+// The credential message, launcher to holder: per field a 4-byte little-endian length and the
+// bytes (slot type, unlock secret, client id, client secret, token). Built and read in secret
+// memory only.
+constexpr std::size_t kMaxCredentialMessage = 64 * 1024;
+constexpr std::uint8_t kSendCredentials = 'C';  // holder to launcher: the ghost is ready
+
+Status append_field(SecretBuffer& out, std::span<const std::uint8_t> field) {
+    std::uint8_t length[4];
+    for (int i = 0; i < 4; ++i) length[i] = static_cast<std::uint8_t>(field.size() >> (8 * i));
+    GP_TRY(out.append(length));
+    return out.append(field);
+}
+
+Status send_credentials(int fd, const SessionCredentials& c) {
+    auto message = SecretBuffer::allocate(0);
+    if (!message) return std::move(message).error();
+    std::uint8_t type = static_cast<std::uint8_t>(c.unlock.type);
+    GP_TRY(append_field(*message, {&type, 1}));
+    for (const SecretBuffer* field : {&c.unlock.secret, &c.client_id, &c.client_secret, &c.token})
+        GP_TRY(append_field(*message, field->bytes()));
+    // send(MSG_NOSIGNAL): a holder that died meanwhile is an error here, not a SIGPIPE.
+    for (std::span<const std::uint8_t> rest = message->bytes(); !rest.empty();) {
+        ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return sys_error("hand the credential to the session holder");
+        rest = rest.subspan(static_cast<std::size_t>(n));
+    }
+    if (::shutdown(fd, SHUT_WR) != 0) return sys_error("hand the credential to the session holder");
+    return {};
+}
+
+Result<SessionCredentials> receive_credentials(int fd) {
+    Error broken = make_error(ErrorCode::runtime, "receive the credential from the launcher", "the message is malformed");
+    if (::write(fd, &kSendCredentials, 1) != 1) return sys_error("ask the launcher for the credential");
+    auto message = SecretBuffer::read_fd(fd, kMaxCredentialMessage, "receive the credential from the launcher");
+    if (!message) return std::move(message).error();
+    std::span<const std::uint8_t> rest = message->bytes();
+    auto next = [&](SecretBuffer& into) -> Status {
+        if (rest.size() < 4) return broken;
+        std::size_t length = 0;
+        for (int i = 0; i < 4; ++i) length |= static_cast<std::size_t>(rest[i]) << (8 * i);
+        if (rest.size() - 4 < length) return broken;
+        auto copy = SecretBuffer::copy_of(rest.subspan(4, length));
+        if (!copy) return std::move(copy).error();
+        into = std::move(*copy);
+        rest = rest.subspan(4 + length);
+        return {};
+    };
+    SessionCredentials c;
+    SecretBuffer type;
+    GP_TRY(next(type));
+    if (type.size() != 1) return broken;
+    c.unlock.type = static_cast<SlotType>(type.data()[0]);
+    for (SecretBuffer* field : {&c.unlock.secret, &c.client_id, &c.client_secret, &c.token}) GP_TRY(next(*field));
+    if (!rest.empty()) return broken;
+    return c;
+}
+
+// Everything the holder does before it can serve: listen, ghost, credential, unlock, materialise.
+Status prepare_holder(Holder& h, const std::string& vault_path, const std::string& config_path, int launcher) {
     auto config = load_config(config_path);
     if (!config) return std::move(config).error();
     h.config = *config;
@@ -186,13 +244,21 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     h.listener = std::move(*listener);
     if (::mkdir(h.paths.ghost_dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + h.paths.ghost_dir);
 
+    // Ghost init is cloned from this process while it holds no secret: the launcher's buffers
+    // read as zeros in this fork (MADV_WIPEONFORK) and it took the INFISICAL_* values out of
+    // the environment before forking. Secrets arrive below, after the clone.
     sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0, h.settings.ram_limit_bytes};
     auto ghost = sandbox::start_ghost(spec);
     if (!ghost) return std::move(ghost).error();
     h.ghost = std::move(*ghost);
 
-    auto vault = open_vault(vault_path, credential);
-    credential.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
+    auto credentials = receive_credentials(launcher);
+    if (!credentials) return std::move(credentials).error();
+    h.env_client_id = std::move(credentials->client_id);
+    h.env_client_secret = std::move(credentials->client_secret);
+    h.env_token = std::move(credentials->token);
+    auto vault = open_vault(vault_path, credentials->unlock);
+    credentials->unlock.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
     if (!vault) return std::move(vault).error();
     // Kept (in memfd_secret where the kernel has it) to reread the Infisical identity and to
     // save the pull cache without asking for the passphrase again.
@@ -213,12 +279,11 @@ void report_to_launcher(int fd, const Status& status) {
     (void)write_all(fd, text_bytes(text), "report to launcher");
 }
 
-[[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
-                              const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull,
-                              int ready) {
+[[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, const SessionSettings& settings,
+                              const SessionPaths& paths, const std::string& trusted_pull, int ready) {
     ::setsid();
     ::prctl(PR_SET_NAME, "ghostpod-holder");
-    // Keep nothing of the launcher's but the ready pipe: an inherited lock or pipe would
+    // Keep nothing of the launcher's but its socket: an inherited lock or pipe would
     // otherwise stay held for the whole session.
     if (ready != 3) {
         ::dup2(ready, 3);
@@ -238,7 +303,6 @@ void report_to_launcher(int fd, const Status& status) {
     h.paths = paths;
     h.settings = settings;
     h.started = now_seconds();
-    capture_infisical_environment(h);
     if (!trusted_pull.empty()) {
         if (auto trusted = parse_pull_settings(trusted_pull)) h.trusted_pull = std::move(*trusted);
     }
@@ -246,7 +310,7 @@ void report_to_launcher(int fd, const Status& status) {
     h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
-    Status prepared = prepare_holder(h, vault_path, config_path, credential);
+    Status prepared = prepare_holder(h, vault_path, config_path, ready);
     if (!prepared) {
         // Undone before the launcher hears of it: once it exits, no ghost, socket or directory
         // of this attempt is left for the next command to find.
@@ -277,29 +341,64 @@ void disarm_timer(int timer) {
     ::timerfd_settime(timer, 0, &spec, nullptr);
 }
 
-Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
+namespace {
+
+// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
+SecretBuffer take_from_env(const char* name) {
+    char* value = std::getenv(name);
+    if (!value || !*value) return {};
+    std::size_t length = std::strlen(value);
+    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
+    sodium_memzero(value, length);
+    ::unsetenv(name);
+    return copy ? std::move(*copy) : SecretBuffer{};
+}
+
+}  // namespace
+
+void take_infisical_environment(SessionCredentials& into) {
+    into.client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    into.client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    into.token = take_from_env("INFISICAL_TOKEN");
+    if (into.token.empty()) into.token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+}
+
+Status start_session(const std::string& vault_path, const std::string& config_path, SessionCredentials credentials,
                      const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull) {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return sys_error("socketpair for the session holder");
+    UniqueFd ours(pair[0]), theirs(pair[1]);
     // Forked twice so the holder is nobody's child here: it outlives this command when the
-    // session should, and its end is nobody's zombie.
+    // session should, and its end is nobody's zombie. The credentials are not passed down the
+    // fork (the child sees their buffers wiped): they are sent once the holder asks.
     pid_t pid = ::fork();
     if (pid < 0) return sys_error("fork the session holder");
     if (pid == 0) {
-        read_end.reset();
+        ours.reset();
         pid_t holder = ::fork();
         if (holder != 0) ::_exit(holder < 0 ? 1 : 0);
-        holder_main(vault_path, config_path, std::move(credential), settings, paths, trusted_pull, write_end.release());
+        holder_main(vault_path, config_path, settings, paths, trusted_pull, theirs.release());
     }
-    write_end.reset();
-    credential.secret = SecretBuffer{};
+    theirs.reset();
     ::waitpid(pid, nullptr, 0);
+    // The holder asks for the credentials once its ghost is ready, or answers at once with the
+    // error that stopped it before.
+    std::uint8_t first = 0;
+    ssize_t got;
+    while ((got = ::read(ours.get(), &first, 1)) < 0 && errno == EINTR) {
+    }
     std::vector<std::uint8_t> answer;
-    GP_TRY(read_to_end(read_end.get(), answer, 64 * 1024, "read the holder's answer"));
+    Status sent;
+    if (got == 1 && first == kSendCredentials) sent = send_credentials(ours.get(), credentials);
+    else if (got == 1) answer.push_back(first);
+    credentials = SessionCredentials{};  // wiped: from here on only the holder has them
+    std::vector<std::uint8_t> rest;
+    GP_TRY(read_to_end(ours.get(), rest, 64 * 1024, "read the holder's answer"));
+    answer.insert(answer.end(), rest.begin(), rest.end());
     std::string text(answer.begin(), answer.end());
     if (text == "0") return {};
-    if (text.empty()) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    if (text.empty()) return sent ? make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer") : sent;
     return error_from_reply(text);
 }
 

@@ -43,17 +43,6 @@ Result<Vault> reopen_vault(const Holder& h) {
 
 namespace {
 
-// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
-SecretBuffer take_from_env(const char* name) {
-    char* value = std::getenv(name);
-    if (!value || !*value) return {};
-    std::size_t length = std::strlen(value);
-    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
-    sodium_memzero(value, length);
-    ::unsetenv(name);
-    return copy ? std::move(*copy) : SecretBuffer{};
-}
-
 // Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's,
 // which goes only where its pin says (checked before connecting).
 Status log_in(Holder& h, InfisicalClient& client, const PullSettings& s) {
@@ -428,14 +417,6 @@ HttpSettings quick_settings(const HttpSettings& http) {
 }
 
 }  // namespace
-
-void capture_infisical_environment(Holder& h) {
-    h.env_client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    h.env_client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
-    h.env_token = take_from_env("INFISICAL_TOKEN");
-    if (h.env_token.empty()) h.env_token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
-    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
-}
 
 void renew_token(Holder& h) {
     if (!h.pull.have_token || !h.pull.token_ours) return;

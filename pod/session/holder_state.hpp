@@ -53,7 +53,7 @@ struct Holder {
     HolderPull pull;
     std::optional<PullSettings> trusted_pull;  // from the command that unlocked; see start_session
     // INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET and INFISICAL_TOKEN (or _ACCESS_TOKEN) from the
-    // environment, moved into secret memory (and zeroed in the environment) at start.
+    // launcher's environment, handed over with the vault's credential (see start_session).
     SecretBuffer env_client_id, env_client_secret, env_token;
 
     GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
@@ -66,9 +66,6 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json);
 void renew_token(Holder& h);
 // The session ends: revoke our token, bounded in time.
 void revoke_token(Holder& h);
-// Moves the INFISICAL_* credentials out of the environment into `h` (before ghost init is
-// cloned, so no copy of them lives on there).
-void capture_infisical_environment(Holder& h);
 // "save" or "save\nforce": writes files changed or created in $GHOSTPOD_DIR back to the vault;
 // answers "saved\n<json>" or an error reply.
 void serve_save(Holder& h, int conn, bool force);

@@ -10,6 +10,7 @@
 #include "pod/session/holder.hpp"
 #include "pod/unlock/trust.hpp"
 #include "pod/unlock/unlock.hpp"
+#include "sandbox/landlock.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
@@ -47,6 +48,10 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
 }
 
 Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info) {
+    // The INFISICAL_* credentials leave this process's environment before anything else: a
+    // new holder gets them by handoff, and no client (nor a command it forks) keeps a copy.
+    SessionCredentials credentials;
+    take_infisical_environment(credentials);
     auto vault_path = existing_vault_path(context);
     if (!vault_path) return std::move(vault_path).error();
     auto paths = session_paths(*vault_path);
@@ -65,9 +70,12 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
+    credentials.unlock = std::move(*credential);
     if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
-    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths, options.pull_settings));
+    GP_TRY(start_session(*vault_path, options.config_path, std::move(credentials), options.settings, *paths, options.pull_settings));
     info.started = true;
+    if (sandbox::landlock_abi() == 0)
+        warn("this kernel offers no Landlock: commands in the ghost can read and write each other's memory");
     joined = attach(*paths);
     if (joined) {
         joined->vault_path = *vault_path;

@@ -12,11 +12,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "tests/support/infisical_server.hpp"
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/proc_probe.hpp"
 #include "tests/support/session.hpp"
@@ -45,10 +48,11 @@ std::vector<std::string> plaintext_outside_vault(const VaultFixture& v, const st
     return hits;
 }
 
-// TIOCSTI and TIOCLINUX on stdin: "NAME allowed" or "NAME errno".
+// TIOCSTI, TIOCLINUX, TIOCSCTTY (take a terminal as the controlling one) and TIOCSETD (change
+// its line discipline) on stdin: "NAME allowed" or "NAME errno".
 const char* kInjectProbe = R"PY(
 import fcntl, termios
-for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C)):
+for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C), ("TIOCSCTTY", termios.TIOCSCTTY), ("TIOCSETD", termios.TIOCSETD)):
     try:
         fcntl.ioctl(0, req, b"x")
         print(name, "allowed")
@@ -436,8 +440,8 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
     VaultFixture v;
     REQUIRE(v.set("a", "x").exit_code == 0);
     auto outside = run({"python3", "-c", kInjectProbe});
-    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\n");  // ENOTTY: the ioctl itself reached the kernel
-    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\n";
+    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\nTIOCSCTTY 25\nTIOCSETD 25\n");  // ENOTTY: the ioctl itself reached the kernel
+    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\nTIOCSCTTY 1\nTIOCSETD 1\n";
     std::string probe = "python3 -c " + shell_quote(kInjectProbe);
     SECTION("a command, its children and a new session of its own") {
         auto r = v.gp({"run", "--", "sh", "-c", probe + "; sh -c " + shell_quote(probe) + "; setsid " + probe});
@@ -541,6 +545,178 @@ TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
         CHECK_FALSE(contains(out, token));
     }
     REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+}
+
+TEST_CASE("Protects: Secrets in the session's other processes", "[threat]") {
+#if defined(__SANITIZE_ADDRESS__)
+    GP_SKIP("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
+#endif
+    if (!am_root())
+        GP_SKIP("ghost init and ghostpod's clients are not dumpable, so reading their memory needs root "
+                "(scripts/test.sh runs this as root)");
+    std::string client_secret = random_marker("CLIENT-SECRET-"), pulled = random_marker("PULLED-");
+    nlohmann::json world = {{"identities", nlohmann::json::array({{{"clientId", "the-id"}, {"clientSecret", client_secret}}})},
+                            {"projects", {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", {{"PULLED", pulled}}}}}}}}}}}}}}}};
+    FakeInfisical server(world.dump());
+    VaultFixture v;
+    std::string loose = random_marker("LOOSE-"), kube = random_marker("KUBE-"), token = random_marker("TOKEN-");
+    REQUIRE(v.set("loose", loose).exit_code == 0);
+    REQUIRE(v.set("kube/config", kube).exit_code == 0);
+    REQUIRE(v.set("api/token", token).exit_code == 0);
+    write_text(v.dir / "config.json",
+               nlohmann::json{{"version", 1},
+                              {"secrets", {{"api/token", {{"env", "API_TOKEN"}, {"env_value", true}}}}},
+                              {"infisical", {{"host", server.url()}, {"project_id", "p"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                   .dump());
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    o.env["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID"] = "the-id";
+    o.env["INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET"] = client_secret;
+    std::string recovery = v.recovery_key.substr(0, 64);
+    auto start = [&](RunOptions options, std::vector<std::string> args) {
+        std::vector<std::string> argv = {ghostpod_binary(), "--vault", v.vault};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return std::make_unique<Spawned>(argv, options);
+    };
+    std::string first = unique_sleep(), second = unique_sleep();
+    std::unique_ptr<Spawned> starter;
+    SECTION("a session unlocked with the passphrase") {
+        starter = start(o, {"--passphrase-fd", "3", "pull", "--", "sleep", first});
+    }
+    SECTION("a session unlocked with the recovery key") {
+        RunOptions by_recovery = o;
+        by_recovery.fd_data = {{4, v.recovery_key}};
+        starter = start(by_recovery, {"--recovery-key-fd", "4", "pull", "--", "sleep", first});
+    }
+    for (int i = 0; i < 500 && processes_with(first).empty(); ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(processes_with(first).size() == 1);
+    // A client joining the running session, with the same variables in its environment.
+    auto joiner = start(o, {"run", "--", "sleep", second});
+    for (int i = 0; i < 500 && processes_with(second).empty(); ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(processes_with(second).size() == 1);
+    auto session = status_of(v)["session"];
+    const std::vector<std::string> needles = {v.passphrase, recovery, client_secret, loose, kube, pulled, token, v.dir.path()};
+    const std::vector<std::string> names = {"the passphrase", "the recovery key", "the client secret", "a vault value",
+                                            "a mapped vault value", "a pulled value", "a value mapped into the environment"};
+    std::map<std::string, long> processes = {{"ghost init", session["ghost_pid"].get<long>()},
+                                             {"the client that started the session", starter->pid()},
+                                             {"a client that joined it", joiner->pid()},
+                                             {"the first command", processes_with(first).at(0)},
+                                             {"the second command", processes_with(second).at(0)}};
+    for (const auto& [what, pid] : processes) {
+        auto counts = occurrences_in_memory(pid, needles);
+        bool command = what.find("command") != std::string::npos;
+        INFO(what << " (pid " << pid << ")");
+        CHECK(counts[7] > 0);  // the scan reads this process: the fixture's directory is named in it
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            INFO(names[i]);
+            // A command's environment holds the value mapped into it, by design.
+            if (command && i == 6) CHECK(counts[i] > 0);
+            else CHECK(counts[i] == 0);
+        }
+    }
+    // The holder keeps the client secret (to log in again): the needle is the right one.
+    CHECK(occurrences_in_memory(session["holder_pid"].get<long>(), {client_secret})[0] > 0);
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+    starter->wait();
+    joiner->wait();
+}
+
+TEST_CASE("Protects: Links planted in the ghost", "[threat]") {
+    std::string old_value = random_marker("OLD-"), new_value = random_marker("NEW-"), added = random_marker("ADDED-");
+    auto world = [](const nlohmann::json& secrets) {
+        return nlohmann::json{{"identities", nlohmann::json::array({{{"clientId", "id"}, {"clientSecret", "secret"}}})},
+                              {"projects", {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", secrets}}}}}}}}}}}}}}
+            .dump();
+    };
+    FakeInfisical server(world({{"KEY", old_value}}));
+    VaultFixture v;
+    write_text(v.dir / "config.json",
+               nlohmann::json{{"version", 1},
+                              {"infisical", {{"host", server.url()}, {"project_id", "p"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                   .dump());
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    REQUIRE(v.gp_with({"identity", "set"}, [&] {
+                 RunOptions with_identity = o;
+                 with_identity.stdin_data = "id\nsecret\n";
+                 return with_identity;
+             }()).exit_code == 0);
+    auto first = v.gp_with({"pull", "--no-shell"}, o);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    std::string disk = v.dir / "disk";
+    fs::create_directories(disk);
+    auto in_ghost = [&](const std::string& script) {
+        auto r = v.gp_with({"run", "--", "sh", "-c", script}, o);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    SECTION("$GHOSTPOD_DIR/infisical replaced by a link to a disk directory") {
+        in_ghost("mv \"$GHOSTPOD_DIR/infisical\" \"$GHOSTPOD_DIR/moved\" && ln -s " + shell_quote(disk) + " \"$GHOSTPOD_DIR/infisical\"");
+    }
+    SECTION("the directory replaced files are moved aside to, replaced by a link") {
+        in_ghost("ln -s " + shell_quote(disk) + " \"$GHOSTPOD_DIR/.ghostpod-retired\"");
+    }
+    server.set_world(world({{"KEY", new_value}, {"ADDED", added}}));
+    auto refresh = v.gp_with({"pull", "--no-shell"}, o);
+    INFO(refresh.err);
+    CHECK(refresh.exit_code == 1);
+    CHECK(refresh.err.find("a symbolic link or a mount is in the way") != std::string::npos);
+    CHECK(refresh.err.find("nothing was written through it") != std::string::npos);
+    CHECK(fs::is_empty(disk));
+    CHECK(plaintext_outside_vault(v, {new_value, added, old_value}).empty());
+    CHECK(in_ghost("find \"$GHOSTPOD_DIR\"/ -name '*.ghostpod-new'") == "");
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+    CHECK(fs::is_empty(disk));
+}
+
+TEST_CASE("Protects: Commands reaching each other's memory", "[threat]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    start_lingering_session(v, marker);  // its sleep is another command's process
+    // Opens /proc/PID/mem of the other command's sleep for reading and writing, signals it, and
+    // does the same to a child of its own (the same domain: the probe itself is sound).
+    const char* probe = R"PY(
+import os, signal, subprocess, sys
+def reach(pid):
+    for name, flags in (("read", os.O_RDONLY), ("write", os.O_RDWR)):
+        try:
+            os.close(os.open("/proc/%d/mem" % pid, flags))
+            print(name, "open")
+        except OSError as e:
+            print(name, "err%d" % e.errno)
+    try:
+        os.kill(pid, 0)
+        print("signal sent")
+    except OSError as e:
+        print("signal err%d" % e.errno)
+other = [int(p) for p in os.listdir("/proc") if p.isdigit() and open("/proc/%s/cmdline" % p, "rb").read() == b"sleep\0" + sys.argv[1].encode() + b"\0"]
+reach(other[0])
+own = subprocess.Popen(["sleep", "30"])
+reach(own.pid)
+own.kill()
+)PY";
+    auto r = v.gp({"run", "--", "python3", "-c", probe, marker});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    auto landlock = status_of(v)["posture"]["landlock_abi"].get<int>();
+    if (landlock == 0) WARN("this kernel has no Landlock: commands are not isolated from each other here (README says so)");
+    std::string denied = "read err13\nwrite err13\n";
+    std::string own = "read open\nwrite open\nsignal sent\n";
+    CHECK(r.out.rfind(denied, 0) == 0);
+    CHECK(r.out.ends_with(own));
+    if (landlock >= 6) CHECK(r.out.find("signal err1\n") != std::string::npos);
+    SECTION("an interactive shell's programs share its domain, and another command cannot reach them") {
+        RunOptions shell = v.options("sleep " + marker + "1 & python3 -c " + shell_quote(probe) + " " + marker + "1; kill $!\n");
+        shell.env["SHELL"] = "/bin/sh";
+        auto inside = v.gp_with({"shell"}, shell);
+        INFO(inside.out << inside.err);
+        CHECK(inside.out.rfind(own, 0) == 0);  // the shell's own background job: same domain
+    }
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
 
 TEST_CASE("threat model: README's Protects list and the [threat] tests name the same items", "[threat-list]") {
