@@ -1,5 +1,6 @@
 #include "sandbox/command.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -47,7 +48,14 @@ Error exec_command(const CommandSpec& spec) {
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return sys_error("setrlimit RLIMIT_CORE 0");
     if (auto dropped = drop_capabilities(); !dropped) return dropped.error();
     if (auto filtered = install_seccomp_filter(); !filtered) return filtered.error();
-    if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) return sys_error("close_range");
+    if (spec.report_fd > 2) {
+        if (::fcntl(spec.report_fd, F_SETFD, FD_CLOEXEC) != 0) return sys_error("keep the report descriptor");
+        if ((spec.report_fd > 3 && ::syscall(SYS_close_range, 3, static_cast<unsigned>(spec.report_fd - 1), 0) != 0) ||
+            ::syscall(SYS_close_range, static_cast<unsigned>(spec.report_fd + 1), ~0U, 0) != 0)
+            return sys_error("close_range");
+    } else if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+        return sys_error("close_range");
+    }
     std::vector<char*> args;
     for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -2,7 +2,10 @@
 // vault's session or starting one (unlock, ghost, materialise) when none runs.
 #include "pod/session/launcher.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_settings.hpp"
@@ -42,6 +45,7 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
                               known.empty() ? "define profiles in the config; see ghostpod-config(5)" : "known profiles: " + known);
         }
         o.profile = it->second;
+        o.profile_name = *name;
     }
     return o;
 }
@@ -52,8 +56,15 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto paths = session_paths(*vault_path);
     if (!paths) return std::move(paths).error();
     info.paths = *paths;
+    // What commands in the ghost need to find this session and config again (GHOSTPOD_*).
+    auto found = [&](Result<Attachment>& a) {
+        if (!a) return;
+        a->vault_path = *vault_path;
+        std::error_code ec;
+        if (::access(options.config_path.c_str(), F_OK) == 0) a->config_path = std::filesystem::absolute(options.config_path, ec);
+    };
     auto joined = attach(*paths);
-    if (joined) joined->vault_path = *vault_path;
+    found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
     // Two commands starting at once must not start two holders: the second waits here and
@@ -61,7 +72,7 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");
     if (!starting) return std::move(starting).error();
     joined = attach(*paths);
-    if (joined) joined->vault_path = *vault_path;
+    found(joined);
     if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
@@ -69,8 +80,8 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths, options.pull_settings));
     info.started = true;
     joined = attach(*paths);
+    found(joined);
     if (joined) {
-        joined->vault_path = *vault_path;
         for (const auto& [name, mapping] : options.config.secrets)
             if (std::find(joined->secrets.begin(), joined->secrets.end(), name) == joined->secrets.end())
                 warn("the config maps '" + name + "', which is not in the vault");

@@ -20,6 +20,7 @@ struct SessionOptions {
     bool explicit_lifetime = false;  // --ttl or --linger given
     bool may_start = true;
     std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
+    std::string profile_name;
     std::string pull_settings;  // resolved Infisical settings (JSON) handed to a new session; may be empty
 };
 
