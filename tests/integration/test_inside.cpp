@@ -4,10 +4,13 @@
 // session. The threat-model tests check that a profile cannot widen its view this way.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <string>
 
 #include "tests/support/session.hpp"
+#include "tests/support/tmux.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -137,5 +140,32 @@ TEST_CASE("a profile started from inside inherits no value the full view put in 
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("AWS_SHARED_CREDENTIALS_FILE=") != std::string::npos);
     CHECK_FALSE(contains(r.out, p.other));
+    REQUIRE(p.v.gp_with({"lock"}, p.options).exit_code == 0);
+}
+
+TEST_CASE("on a terminal in a ghost shell: run and run --profile work, and Ctrl-C reaches a profile's command",
+          "[session][inside][profile][tty]") {
+    ProfileVault p("api/token");
+    start_lingering_session(p.v, unique_sleep(), p.options);
+    Tmux t;
+    start_shell(t, p.v, "GHOSTPOD_CONFIG='" + p.options.env.at("GHOSTPOD_CONFIG") + "'");
+    t.keys("gp shell");
+    t.keys("echo in-ghost-$((40+2))");
+    REQUIRE(t.shows("in-ghost-42"));
+    std::string gp = "'" + ghostpod_binary() + "'";
+    t.keys(gp + " run -- sh -c 'echo full-$((1+1)); cat ~/.kube/config; echo'");
+    CHECK(t.shows("full-2"));
+    CHECK(t.shows(p.kube));
+    t.keys(gp + " run --profile terraform -- sh -c 'echo prof-$((1+2)); cat ~/.aws/credentials ~/.kube/config; echo'");
+    CHECK(t.shows("prof-3"));
+    CHECK(t.shows(p.aws));
+    CHECK(t.shows(".kube/config: No such file"));  // not in the profile's view
+    t.keys(gp + " run --profile terraform -- sleep 300");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    t.key("C-c");
+    t.keys("echo rc-$?-$((2+2))");
+    CHECK(t.shows("rc-130-4"));
+    INFO(t.screen());
+    t.keys("exit");
     REQUIRE(p.v.gp_with({"lock"}, p.options).exit_code == 0);
 }
