@@ -99,7 +99,7 @@ bool Reader::error(Error& e) {
     std::uint8_t code = 0;
     if (!u8(code) || !i32(e.errnum) || !str(e.what) || !str(e.why) || !str(e.hint)) return false;
     // An unknown class (a newer peer) is still a failure: a runtime one.
-    e.code = code >= 1 && code <= static_cast<std::uint8_t>(ErrorCode::conflict) ? static_cast<ErrorCode>(code) : ErrorCode::runtime;
+    e.code = code >= 1 && code <= static_cast<std::uint8_t>(kLastErrorCode) ? static_cast<ErrorCode>(code) : ErrorCode::runtime;
     return true;
 }
 

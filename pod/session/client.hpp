@@ -31,7 +31,7 @@ struct Attachment {
     std::vector<GhostEnv> env;             // mapped variables
     std::vector<std::string> mapped_names; // every variable this view maps, kept through narrowing
     std::string vault_path;                // the session's vault (GHOSTPOD_VAULT inside)
-    std::string config_path;               // the config this command used (GHOSTPOD_CONFIG inside), if any
+    std::string config_path;               // the config this command was named (GHOSTPOD_CONFIG inside), if any
 
     SessionView view() const { return {ghost_dir, secrets, placements, env}; }
     void narrow(const SessionView& v);

@@ -21,6 +21,7 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
     SessionOptions o;
     Located where = locate_config(context.paths);
     o.config_path = where.path;
+    o.config_named = where.origin == "--config" || where.origin == "GHOSTPOD_CONFIG";
     auto config = load_trusted_config(where);  // a repository's config only once allowed (exit 8)
     if (!config) return std::move(config).error();
     o.settings = config->session;
@@ -60,8 +61,11 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto found = [&](Result<Attachment>& a) {
         if (!a) return;
         a->vault_path = *vault_path;
+        // Only a config named explicitly: one found by the search is found (and its trust checked)
+        // again by the command inside, which a name would skip.
         std::error_code ec;
-        if (::access(options.config_path.c_str(), F_OK) == 0) a->config_path = std::filesystem::absolute(options.config_path, ec);
+        if (options.config_named && ::access(options.config_path.c_str(), F_OK) == 0)
+            a->config_path = std::filesystem::absolute(options.config_path, ec);
     };
     auto joined = attach(*paths);
     found(joined);

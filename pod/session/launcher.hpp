@@ -17,6 +17,7 @@ struct SessionOptions {
     SessionSettings settings;
     Config config;
     std::string config_path;
+    bool config_named = false;  // by --config or GHOSTPOD_CONFIG (trusted as given), not found by search
     bool explicit_lifetime = false;  // --ttl or --linger given
     bool may_start = true;
     std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see

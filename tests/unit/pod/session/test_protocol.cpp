@@ -112,6 +112,8 @@ TEST_CASE("an error keeps its class, errno and every text across the one error e
     CHECK(back.what == e.what);
     CHECK(back.why == e.why);
     CHECK(back.hint == e.hint);
+    for (int code = 1; code <= static_cast<int>(kLastErrorCode); ++code)
+        CHECK(round_trip<Error>(make_error(static_cast<ErrorCode>(code), "w", "y")).code == static_cast<ErrorCode>(code));
     // The sandbox's errors (ghost init, spawned commands) are the same encoding.
     Error s;
     REQUIRE(sandbox::decode_error(encode(Reply(e)).payload, s));
