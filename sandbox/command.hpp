@@ -25,6 +25,7 @@ struct CommandSpec {
     char* const* envp = nullptr;    // the command's whole environment (the caller owns it)
     std::string cwd;                // where the user was; else $HOME, else /
     TerminalStep terminal = TerminalStep::new_session;
+    int report_fd = -1;             // kept open (close-on-exec) for the caller to report a failure on
 };
 
 // Runs the sequence and execs. Returns only on failure, with the step that failed; the caller

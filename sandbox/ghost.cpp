@@ -18,19 +18,57 @@
 #include <string_view>
 
 #include "vault/fault.hpp"
-#include "sandbox/fdpass.hpp"
+#include "sandbox/messages.hpp"
+#include "sandbox/peer.hpp"
+#include "sandbox/spawn.hpp"
 #include "sandbox/userns.hpp"
+#include "sandbox/wire.hpp"
 
 namespace ghostpod::sandbox {
 namespace {
 
-constexpr char kShadowArea[] = ".ghostpod-shadow";
-
-constexpr char kHintMarker[] = "\thint\t";
-
 [[noreturn]] void init_fail(int channel, const Error& error) {
-    (void)send_message(channel, "error\t" + error.describe() + (error.hint.empty() ? "" : kHintMarker + error.hint));
+    (void)send_error(channel, error);
     ::_exit(1);
+}
+
+Status send_done(int channel, InitKind kind, const std::vector<int>& fds = {}) {
+    return wire::send_frame(channel, static_cast<std::uint16_t>(kind), {}, fds);
+}
+
+// One request from the holder, answered: done, spawned (with the profile's mount namespace) or
+// an error.
+void serve_request(int channel, const wire::Frame& request, std::vector<UniqueFd>& fds, const RamArea& area, RamKind ram) {
+    Status placed;
+    switch (static_cast<InitKind>(request.kind)) {
+    case InitKind::place: {
+        PlaceRequest m;
+        placed = decode(request.payload, m) ? place_file(area, m.source, m.target) : wire::malformed("a placement request");
+        break;
+    }
+    case InitKind::unplace: {
+        UnplaceRequest m;
+        placed = decode(request.payload, m) ? unplace_file(m.target) : wire::malformed("an unplace request");
+        break;
+    }
+    case InitKind::spawn: {
+        SpawnRequest m;
+        if (!decode(request.payload, m) || fds.size() != kSpawnFds) {
+            placed = wire::malformed("a spawn request");
+            break;
+        }
+        auto mnt = spawn_in_profile(m.view, ram, fds);
+        if (!mnt) {
+            placed = std::move(mnt).error();
+            break;
+        }
+        (void)send_done(channel, InitKind::spawned, {mnt->get()});
+        return;
+    }
+    default:
+        placed = wire::malformed("a request to ghost init");
+    }
+    (void)(placed ? send_done(channel, InitKind::done) : send_error(channel, placed.error()));
 }
 
 Status setup_inside(const GhostSpec& spec, RamKind ram) {
@@ -76,7 +114,7 @@ void reap_children() {
         init_fail(channel, sys_error("open the ghost's namespaces"));
     std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get(), proc.get()};
     if (user.valid()) fds.push_back(user.get());
-    if (!send_message(channel, "ready", fds)) ::_exit(1);
+    if (!send_done(channel, InitKind::ready, fds)) ::_exit(1);
     proc.reset();
     RamArea area{root.release(), spec.mount_dir, spec.mount_dir + "/" + kShadowArea};  // kept for placements
     user.reset();
@@ -99,21 +137,10 @@ void reap_children() {
             reap_children();
         }
         if (fds_to_watch[0].revents & (POLLIN | POLLHUP)) {
-            std::string request;
-            if (!receive_message(channel, request) || request.empty()) ::_exit(0);
-            // "place\t<source>\t<target>" or "unplace\t<target>"
-            Status placed;
-            if (request.rfind("unplace\t", 0) == 0) {
-                placed = unplace_file(request.substr(8));
-            } else {
-                auto first = request.find('\t'), second = request.find('\t', first + 1);
-                if (request.rfind("place\t", 0) != 0 || second == std::string::npos) {
-                    (void)send_message(channel, "error\tunknown request");
-                    continue;
-                }
-                placed = place_file(area, request.substr(first + 1, second - first - 1), request.substr(second + 1));
-            }
-            (void)send_message(channel, placed ? std::string("ok") : "error\t" + placed.error().describe());
+            std::vector<UniqueFd> passed;
+            auto request = wire::receive_frame(channel, &passed);
+            if (!request || !*request) ::_exit(0);
+            serve_request(channel, **request, passed, area, ram);
         }
     }
 }
@@ -142,18 +169,14 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     Ghost ghost;
     ghost.pid = static_cast<pid_t>(pid);
     ghost.ram = ram;
-    std::string reply;
     std::vector<UniqueFd> fds;
-    auto received = receive_message(ours.get(), reply, &fds);
-    if (!received || reply != "ready" || fds.size() < 5) {
+    auto received = wire::receive_frame(ours.get(), &fds);
+    if (!received || !*received || (*received)->kind != static_cast<std::uint16_t>(InitKind::ready) || fds.size() < 5) {
         ::kill(ghost.pid, SIGKILL);
         ::waitpid(ghost.pid, nullptr, 0);
-        std::string why = reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init ended during setup", hint;
-        if (auto at = why.find(kHintMarker); at != std::string::npos) {
-            hint = why.substr(at + std::strlen(kHintMarker));
-            why.resize(at);
-        }
-        return make_error(ErrorCode::runtime, "set up the ghost", why, hint);
+        Error e = make_error(ErrorCode::runtime, "set up the ghost", "ghost init ended during setup");
+        if (received && *received && (*received)->kind == kErrorKind && decode_error((*received)->payload, e)) e.what = "set up the ghost: " + e.what;
+        return e;
     }
     // Its exit is watched through a pidfd (from here the pid cannot be reused under us).
     ghost.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, ghost.pid, 0)));
@@ -168,21 +191,42 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
 }
 
 namespace {
-Status ask_ghost_init(Ghost& ghost, const std::string& request, const std::string& what) {
-    GP_TRY(send_message(ghost.channel.get(), request));
-    std::string reply;
-    GP_TRY(receive_message(ghost.channel.get(), reply));
-    if (reply == "ok") return {};
-    return make_error(ErrorCode::runtime, what, reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init did not answer");
+
+// One request to ghost init and its answer. `fd` receives the descriptor a "spawned" carries.
+Status ask_ghost_init(Ghost& ghost, InitKind kind, std::span<const std::uint8_t> payload, const std::string& what,
+                      const std::vector<int>& fds = {}, UniqueFd* fd = nullptr) {
+    GP_TRY(wire::send_frame(ghost.channel.get(), static_cast<std::uint16_t>(kind), payload, fds));
+    std::vector<UniqueFd> passed;
+    auto reply = wire::receive_frame(ghost.channel.get(), &passed);
+    if (!reply) return std::move(reply).error();
+    if (!*reply) return make_error(ErrorCode::runtime, what, "ghost init did not answer");
+    auto answer = static_cast<InitKind>((*reply)->kind);
+    if (answer == InitKind::done && !fd) return {};
+    if (answer == InitKind::spawned && fd && passed.size() == 1) {
+        *fd = std::move(passed[0]);
+        return {};
+    }
+    Error e;
+    if ((*reply)->kind != kErrorKind || !decode_error((*reply)->payload, e)) return wire::malformed("ghost init's answer");
+    e.what = what + ": " + e.what;
+    return e;
 }
+
 }  // namespace
 
 Status unplace_in_ghost(Ghost& ghost, const std::string& target) {
-    return ask_ghost_init(ghost, "unplace\t" + target, "remove " + target + " from the ghost");
+    return ask_ghost_init(ghost, InitKind::unplace, encode(UnplaceRequest{target}), "remove " + target + " from the ghost");
 }
 
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target) {
-    return ask_ghost_init(ghost, "place\t" + source + "\t" + target, "place " + target + " in the ghost");
+    return ask_ghost_init(ghost, InitKind::place, encode(PlaceRequest{source, target}), "place " + target + " in the ghost");
+}
+
+Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds) {
+    if (fds.size() != kSpawnFds) return make_error(ErrorCode::runtime, "start a profile's command", "wrong descriptors");
+    UniqueFd mnt;
+    GP_TRY(ask_ghost_init(ghost, InitKind::spawn, encode(SpawnRequest{view}), "start a command in the profile's view", fds, &mnt));
+    return mnt;
 }
 
 namespace {
@@ -247,10 +291,29 @@ void stop_ghost(Ghost& ghost) {
 }
 
 Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid) {
-    if (ns_user >= 0 && ::setns(ns_user, CLONE_NEWUSER) != 0) return sys_error("join the ghost's user namespace (setns)");
-    if (::setns(ns_mnt, CLONE_NEWNS) != 0) return sys_error("join the ghost's mount namespace (setns)");
-    if (::setns(ns_ipc, CLONE_NEWIPC) != 0) return sys_error("join the ghost's IPC namespace (setns)");
-    if (::setns(ns_pid, CLONE_NEWPID) != 0) return sys_error("join the ghost's pid namespace (setns)");
+    // A namespace the caller is already in is not joined again (a command in the ghost running
+    // ghostpod has no privilege to, and needs none). Read before the first setns: once in the
+    // ghost's mount namespace, its /proc does not show a caller from outside.
+    struct Join {
+        int fd;
+        int type;
+        const char* own;
+        const char* name;
+    };
+    const Join joins[] = {{ns_user, CLONE_NEWUSER, "/proc/self/ns/user", "user"},
+                          {ns_mnt, CLONE_NEWNS, "/proc/self/ns/mnt", "mount"},
+                          {ns_ipc, CLONE_NEWIPC, "/proc/self/ns/ipc", "IPC"},
+                          {ns_pid, CLONE_NEWPID, "/proc/self/ns/pid_for_children", "pid"}};
+    bool already[4] = {};
+    for (int i = 0; i < 4; ++i) {
+        if (joins[i].fd < 0) continue;
+        UniqueFd own(::open(joins[i].own, O_RDONLY | O_CLOEXEC));
+        already[i] = own.valid() && namespace_id(own.get(), joins[i].type) == namespace_id(joins[i].fd, joins[i].type);
+    }
+    for (int i = 0; i < 4; ++i) {
+        if (joins[i].fd < 0 || already[i]) continue;
+        if (::setns(joins[i].fd, joins[i].type) != 0) return sys_error(std::string("join the ghost's ") + joins[i].name + " namespace (setns)");
+    }
     return {};
 }
 

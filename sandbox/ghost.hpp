@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sandbox/mounts.hpp"
 #include "vault/result.hpp"
@@ -43,6 +44,10 @@ Result<Ghost> start_ghost(const GhostSpec& spec);
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target);
 // Asks ghost init to remove every placement at `target` (the path shows what it hid again).
 Status unplace_in_ghost(Ghost& ghost, const std::string& target);
+// Asks ghost init to start a command in a profile's view (see sandbox/spawn.hpp): `fds` are the
+// command's stdin, stdout, stderr, its control socket and its command pipe. Returns the
+// profile's mount namespace once the view stands.
+Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds);
 // Kills ghost init (and with it every process in the ghost) and reaps it; returns once nothing
 // in the ghost runs any more, even where a zombie outside ghostpod's reach keeps ghost init
 // from finishing its exit.

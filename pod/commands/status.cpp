@@ -97,6 +97,8 @@ std::string text_report(const nlohmann::json& s) {
             << " s TTL\n  attached:   " << sess["attached"].get<std::uint64_t>() << " command(s); linger " << sess["linger_seconds"].get<std::uint64_t>()
             << " s\n  RAM mount:  " << sess["ram_mount"].get<std::string>() << ", " << sess["secrets"].get<std::uint64_t>() << " secrets, "
             << human_size(sess["bytes"].get<std::uint64_t>()) << "\n";
+        if (sess.contains("profile"))
+            out << "  profile:    " << sess["profile"].get<std::string>() << " (this command sees that profile's view only)\n";
         if (sess.contains("pull")) {
             const auto& pull = sess["pull"];
             std::uint64_t now = now_seconds();
@@ -180,8 +182,8 @@ int cmd_status(Context& context, const ParsedArgs& args) {
     s["session"] = nullptr;
     if (file_exists(path)) {
         if (auto paths = session_paths(path)) {
-            if (auto answer = request(*paths, "status")) {
-                auto j = nlohmann::json::parse(*answer, nullptr, false);
+            if (auto answer = request<protocol::StatusReply>(*paths, protocol::StatusRequest{})) {
+                auto j = nlohmann::json::parse(answer->json, nullptr, false);
                 if (!j.is_discarded()) s["session"] = j;
             }
         }

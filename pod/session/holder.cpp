@@ -25,36 +25,26 @@
 #include "pod/session/holder.hpp"
 #include "pod/session/holder_state.hpp"
 #include "pod/session/ghost_files.hpp"
-#include "sandbox/fdpass.hpp"
+#include "pod/session/protocol.hpp"
 #include "sandbox/ghost.hpp"
 #include "vault/fault.hpp"
 
 namespace ghostpod {
 namespace {
 
+constexpr std::size_t kMaxPending = 64;
+
 // ---- the holder ------------------------------------------------------------------------
 
-// The attach answer can outgrow one socket message (10,000 pulled secrets): the first message
-// says how many follow.
-std::vector<std::string> attach_messages(const Holder& h) {
-    std::string text = "dir\t" + h.paths.ghost_dir + "\n";
-    for (const auto& s : h.layout.secrets) text += "secret\t" + s + "\n";
-    for (const auto& p : h.layout.placements) text += "place\t" + p.secret + "\t" + p.target + "\n";
-    for (const auto& e : h.layout.env)
-        text += "env\t" + e.secret + "\t" + e.name + "\t" + e.path + "\t" + (e.value_from_file ? "1" : "0") + "\n";
-    std::vector<std::string> parts;
-    constexpr std::size_t kPart = sandbox::kMaxMessageBytes - 64;
-    for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t end = pos + kPart >= text.size() ? text.size() : text.rfind('\n', pos + kPart) + 1;
-        if (end <= pos) end = std::min(text.size(), pos + kPart);  // a single overlong line
-        parts.push_back(text.substr(pos, end - pos));
-        pos = end;
+nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile) {
+    std::uint64_t secrets = h.layout.secrets.size(), bytes = h.layout.bytes;
+    if (profile) {
+        auto view = narrow_view(full_view(h), profile->allowed);
+        secrets = view.secrets.size();
+        bytes = 0;
+        for (const auto& s : view.secrets)
+            if (auto it = h.layout.sizes.find(s); it != h.layout.sizes.end()) bytes += it->second;
     }
-    parts.insert(parts.begin(), "attached\t" + std::to_string(parts.size()) + "\n");
-    return parts;
-}
-
-std::string status_message(const Holder& h) {
     nlohmann::json j = {{"holder_pid", ::getpid()},
                         {"ghost_pid", h.ghost.pid},
                         {"started", h.started},
@@ -65,9 +55,14 @@ std::string status_message(const Holder& h) {
                         {"attached", h.clients.size()},
                         {"ram_mount", h.ghost.ram == sandbox::RamKind::ramfs ? "ramfs" : "tmpfs-noswap"},
                         {"ghost_dir", h.paths.ghost_dir},
-                        {"secrets", h.layout.secrets.size()},
-                        {"bytes", h.layout.bytes},
+                        {"secrets", secrets},
+                        {"bytes", bytes},
                         {"kept", h.keep}};
+    // A profile's process learns its own part only: not where the rest came from.
+    if (profile) {
+        j["profile"] = profile->name;
+        return j;
+    }
     if (h.pull.active) {
         j["pull"] = {{"host", h.pull.settings.target.base_url},
                      {"project_id", h.pull.settings.target.project_id},
@@ -79,37 +74,46 @@ std::string status_message(const Holder& h) {
         if (h.pull.have_token && h.pull.token.expires_in > 0)
             j["pull"]["token_expires"] = h.pull.token.obtained_at + h.pull.token.expires_in;
     }
-    return j.dump();
+    return j;
 }
 
-// Serves one request on a fresh connection; returns true to keep the connection (attached).
+// Serves the first request of a connection; returns true to keep it (attached).
 bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     int conn = conn_fd.get();
-    struct ucred peer {};
-    socklen_t len = sizeof peer;
-    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != ::getuid()) return false;
-    std::string req;
-    if (!sandbox::receive_message(conn, req)) return false;
-    if (req == "attach") {
-        std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
-        if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
-        auto parts = attach_messages(h);
-        if (!sandbox::send_message(conn, parts[0], fds)) return false;
-        for (std::size_t i = 1; i < parts.size(); ++i)
-            if (!sandbox::send_message(conn, parts[i])) return false;
-        return true;
+    // Any other uid is served nothing, not even an error (SO_PEERCRED, checked again in /proc).
+    auto asker = identify_asker(h, conn);
+    if (!asker) return false;
+    const Asker& who = *asker;
+    auto request = protocol::receive_request(conn);
+    if (!request) return answer(conn, request.error()), false;
+    if (!*request) return false;
+    const protocol::Request& req = **request;
+    if (!authorise(req, who)) return answer(conn, refused(protocol::request_name(req), who)), false;
+    if (std::holds_alternative<protocol::AttachRequest>(req)) {
+        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h)};
+        std::vector<int> fds;
+        if (who.profile) {
+            a.view = narrow_view(a.view, who.profile->allowed);
+        } else {
+            fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
+            if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
+        }
+        return protocol::send(conn, a, fds).ok();
     }
-    if (req == "status") (void)sandbox::send_message(conn, status_message(h));
-    if (req.rfind("pull\n", 0) == 0) serve_pull(h, conn, std::string_view(req).substr(5));
-    if (req == "save" || req == "save\nforce") serve_save(h, conn, req != "save");
-    if (req == "certs") serve_certs(h, conn);
-    if (req == "lock" || req == "lock\ndiscard") {
-        if (h.settings.save_on_lock && req == "lock") {
+    if (std::holds_alternative<protocol::StatusRequest>(req))
+        answer(conn, protocol::StatusReply{status_json(h, who.profile).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    if (auto* pull = std::get_if<protocol::PullRequest>(&req)) serve_pull(h, conn, pull->settings_json);
+    if (auto* save = std::get_if<protocol::SaveRequest>(&req)) serve_save(h, conn, save->force);
+    if (std::holds_alternative<protocol::CertsRequest>(req)) serve_certs(h, conn);
+    if (std::holds_alternative<protocol::SpawnRequest>(req) || std::holds_alternative<protocol::RegisterRequest>(req))
+        answer(conn, make_error(ErrorCode::session, std::string(protocol::request_name(req)) + " in the session", "only on an attached connection"));
+    if (auto* lock = std::get_if<protocol::LockRequest>(&req)) {
+        if (h.settings.save_on_lock && !lock->discard) {
             if (auto saved = save_ghost_changes(h, false); !saved) {
                 Error e = saved.error();
                 e.what = "save the session's changes before locking: " + e.what;
                 if (e.code != ErrorCode::conflict) e.hint = "fix that and lock again, or 'ghostpod lock --discard' to end without saving";
-                (void)sandbox::send_message(conn, error_reply(e));
+                answer(conn, e);
                 return false;
             }
         }
@@ -130,7 +134,8 @@ void run_holder(Holder& h) {
                                    {h.ttl_timer.get(), POLLIN, 0}, {h.idle_timer.get(), POLLIN, 0},
                                    {h.ghost.channel.get(), POLLIN, 0}, {h.renew_timer.get(), POLLIN, 0}};
         constexpr std::size_t kFixed = 6;
-        for (auto& c : h.clients) fds.push_back({c.get(), POLLIN, 0});
+        for (auto& c : h.clients) fds.push_back({c.conn.get(), POLLIN, 0});
+        for (auto& p : h.pending) fds.push_back({p.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0) continue;
         if (fds[1].revents || fds[2].revents || fds[3].revents || fds[4].revents) break;  // signal, TTL, idle, ghost gone
         if (fds[5].revents) {
@@ -138,19 +143,37 @@ void run_holder(Holder& h) {
             (void)!::read(h.renew_timer.get(), &expirations, sizeof expirations);
             renew_token(h);
         }
-        // A client's connection closing (or any data on it) means it detached. Only the clients
-        // that were polled have an entry in fds: handle them before accepting new ones.
-        for (std::size_t i = fds.size() - kFixed; i-- > 0;) {
-            if (fds[kFixed + i].revents) {
-                h.clients.erase(h.clients.begin() + static_cast<long>(i));
-                if (h.clients.empty() && !h.keep) arm_timer(h.idle_timer.get(), h.settings.linger_seconds);
+        // A client's connection closing (or anything on it but one spawn or register request)
+        // means it detached. Only the clients and pending connections that were polled have an
+        // entry in fds: handle them (from the back) before accepting new ones.
+        const std::size_t polled_clients = h.clients.size(), polled_pending = h.pending.size();
+        for (std::size_t i = polled_pending; i-- > 0;) {
+            if (!fds[kFixed + polled_clients + i].revents) continue;
+            UniqueFd conn = std::move(h.pending[i]);
+            h.pending.erase(h.pending.begin() + static_cast<long>(i));
+            if (serve(h, conn, shutdown)) {
+                h.clients.push_back({std::move(conn), std::nullopt});
+                disarm_timer(h.idle_timer.get());
             }
+            if (shutdown) break;
         }
+        if (shutdown) break;
+        for (std::size_t i = polled_clients; i-- > 0;) {
+            if (!fds[kFixed + i].revents) continue;
+            if ((fds[kFixed + i].revents & POLLIN) && serve_attached(h, h.clients[i])) continue;
+            h.clients.erase(h.clients.begin() + static_cast<long>(i));
+            if (h.clients.empty() && !h.keep) arm_timer(h.idle_timer.get(), h.settings.linger_seconds);
+        }
+        // A request is read only once it has arrived, so a connection that says nothing cannot
+        // stall the holder; the oldest silent ones are let go past a bound.
         if (fds[0].revents & POLLIN) {
             UniqueFd conn(::accept4(h.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-            if (conn.valid() && serve(h, conn, shutdown)) {
-                h.clients.push_back(std::move(conn));
-                disarm_timer(h.idle_timer.get());
+            if (conn.valid()) {
+                // A client that stops reading an answer cannot stall the holder either.
+                struct timeval limit {5, 0};
+                ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+                h.pending.push_back(std::move(conn));
+                if (h.pending.size() > kMaxPending) h.pending.erase(h.pending.begin());
             }
         }
     }
@@ -167,7 +190,7 @@ void run_holder(Holder& h) {
     ::unlink(h.paths.socket.c_str());
     h.listener.reset();
     revoke_token(h);  // may wait on the network: after everything local is gone
-    if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
+    if (h.lock_requester.valid()) answer(h.lock_requester.get(), protocol::Locked{});
 }
 
 // The credential message, launcher to holder: per field a 4-byte little-endian length and the
@@ -175,6 +198,7 @@ void run_holder(Holder& h) {
 // memory only.
 constexpr std::size_t kMaxCredentialMessage = 64 * 1024;
 constexpr std::uint8_t kSendCredentials = 'C';  // holder to launcher: the ghost is ready
+constexpr std::uint8_t kReport = 'R';           // holder to launcher: the reply follows
 
 Status append_field(SecretBuffer& out, std::span<const std::uint8_t> field) {
     std::uint8_t length[4];
@@ -271,12 +295,8 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
 }
 
 void report_to_launcher(int fd, const Status& status) {
-    std::string text = "0";
-    if (!status) {
-        const Error& e = status.error();
-        text = std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
-    }
-    (void)write_all(fd, text_bytes(text), "report to launcher");
+    if (::write(fd, &kReport, 1) != 1) return;
+    (void)protocol::write_reply(fd, status ? protocol::Reply(protocol::Started{}) : protocol::Reply(status.error()));
 }
 
 [[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, const SessionSettings& settings,
@@ -382,24 +402,32 @@ Status start_session(const std::string& vault_path, const std::string& config_pa
     }
     theirs.reset();
     ::waitpid(pid, nullptr, 0);
-    // The holder asks for the credentials once its ghost is ready, or answers at once with the
-    // error that stopped it before.
-    std::uint8_t first = 0;
-    ssize_t got;
-    while ((got = ::read(ours.get(), &first, 1)) < 0 && errno == EINTR) {
-    }
-    std::vector<std::uint8_t> answer;
+    // The holder asks for the credentials once its ghost is ready ('C'), then reports ('R' and
+    // the reply); or reports at once the error that stopped it before.
+    auto marker = [&]() {
+        std::uint8_t byte = 0;
+        ssize_t got;
+        while ((got = ::read(ours.get(), &byte, 1)) < 0 && errno == EINTR) {
+        }
+        return got == 1 ? static_cast<int>(byte) : -1;
+    };
+    int first = marker();
     Status sent;
-    if (got == 1 && first == kSendCredentials) sent = send_credentials(ours.get(), credentials);
-    else if (got == 1) answer.push_back(first);
+    if (first == kSendCredentials) {
+        sent = send_credentials(ours.get(), credentials);
+        first = marker();
+    }
     credentials = SessionCredentials{};  // wiped: from here on only the holder has them
-    std::vector<std::uint8_t> rest;
-    GP_TRY(read_to_end(ours.get(), rest, 64 * 1024, "read the holder's answer"));
-    answer.insert(answer.end(), rest.begin(), rest.end());
-    std::string text(answer.begin(), answer.end());
-    if (text == "0") return {};
-    if (text.empty()) return sent ? make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer") : sent;
-    return error_from_reply(text);
+    if (first != kReport) {
+        if (!sent) return sent;
+        return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    }
+    auto answer = protocol::read_reply(ours.get());
+    if (!answer) return std::move(answer).error();
+    if (!*answer) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    if (auto* e = std::get_if<Error>(&**answer)) return std::move(*e);
+    if (!std::holds_alternative<protocol::Started>(**answer)) return make_error(ErrorCode::runtime, "start the session", "unexpected answer from the holder");
+    return {};
 }
 
 }  // namespace ghostpod

@@ -14,7 +14,6 @@
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 #include "vault/vault.hpp"
 
@@ -23,7 +22,7 @@ namespace {
 
 constexpr std::uint64_t kRenewRetrySeconds = 60;
 
-void progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
+void progress(int conn, const std::string& text) { answer(conn, protocol::Progress{text}); }
 
 }  // namespace
 
@@ -286,9 +285,7 @@ void arm_renewal(Holder& h) {
 
 }  // namespace
 
-std::string error_reply(const Error& e) {
-    return "error\n" + std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
-}
+void answer(int conn, const protocol::Reply& reply) { (void)protocol::send(conn, reply); }
 
 namespace {
 
@@ -322,11 +319,11 @@ Status check_trusted(const Holder& h, const PullSettings& s) {
 void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     auto settings = parse_pull_settings(settings_json);
     if (!settings) {
-        (void)sandbox::send_message(conn, error_reply(settings.error()));
+        answer(conn, settings.error());
         return;
     }
     if (auto refused = check_trusted(h, *settings); !refused) {
-        (void)sandbox::send_message(conn, error_reply(refused.error()));
+        answer(conn, refused.error());
         return;
     }
     // Everything else (mappings, HOME, timeouts) is the unlocking command's too: a request only
@@ -350,7 +347,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
                                          : std::move(cache).error())
                                 : std::move(pulled).error();
             if (!s.offline && !e.hint.empty()) e.hint += "; there is no usable offline cache";
-            (void)sandbox::send_message(conn, error_reply(e));
+            answer(conn, e);
             return;
         }
         if (!s.offline) warnings.push_back("could not reach " + s.target.base_url + ": " + pulled.error().why);
@@ -361,7 +358,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         source = "cache";
     }
     if (!pulled) {
-        (void)sandbox::send_message(conn, error_reply(pulled.error()));
+        answer(conn, pulled.error());
         return;
     }
     if (!pulled->skipped.empty()) {
@@ -373,7 +370,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     progress(conn, "writing " + std::to_string(pulled->secrets.size()) + " secrets into the ghost");
     // Nothing in the ghost changed before this point: a failed pull leaves the previous contents.
     if (auto filled = fill_ghost(h, s, *pulled, warnings); !filled) {
-        (void)sandbox::send_message(conn, error_reply(filled.error()));
+        answer(conn, filled.error());
         return;
     }
     // The cache is rewritten when the contents changed, or to refresh its age after an hour: a
@@ -400,9 +397,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         h.keep = true;
         disarm_timer(h.idle_timer.get());
     }
-    nlohmann::json reply = {{"secrets", pulled->secrets.size()}, {"source", source}, {"fetched", fetched_at},
-                            {"warnings", warnings}};
-    (void)sandbox::send_message(conn, "pulled\n" + reply.dump());
+    answer(conn, protocol::Pulled{pulled->secrets.size(), source, fetched_at, warnings});
 }
 
 namespace {

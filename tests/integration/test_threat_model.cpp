@@ -101,6 +101,59 @@ std::string shell_quote(const std::string& text) {
     return q + "'";
 }
 
+// Speaks the session protocol (sandbox/wire.hpp framing) on the control socket at argv[1], as a
+// process that wants more than its view would: for each step of argv[2] (comma-separated) one
+// line, "STEP refused" when the holder refused it, else what it answered. attach prints the
+// place, the profile and every secret, path and variable name it was told; register and spawn
+// go on the attach connection, with the descriptors they take.
+const char* kSocketProbe = R"PY(
+import os, socket, struct, sys
+path, steps = sys.argv[1], sys.argv[2].split(",")
+def frame(kind, payload=b""): return struct.pack("<BHI", 1, kind, len(payload)) + payload
+def s(v): v = v.encode() if isinstance(v, str) else v; return struct.pack("<I", len(v)) + v
+def connect():
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); c.connect(path); return c
+def ask(c, kind, payload=b"", fds=()):
+    try:
+        socket.send_fds(c, [frame(kind, payload)], list(fds)) if fds else c.send(frame(kind, payload))
+        data = c.recv(1 << 20)
+    except OSError:
+        return "closed", b""
+    if not data: return "closed", b""
+    return struct.unpack_from("<BHI", data)[1], data[7:]
+class R:
+    def __init__(self, b): self.b, self.o = b, 0
+    def u8(self): self.o += 1; return self.b[self.o - 1]
+    def u32(self): self.o += 4; return struct.unpack_from("<I", self.b, self.o - 4)[0]
+    def s(self): n = self.u32(); self.o += n; return self.b[self.o - n:self.o].decode(errors="replace")
+def said(name, kind, payload):
+    if kind == 0xFFFF:
+        r = R(payload); r.u8(); r.u32(); r.s(); why = r.s()
+        print(name, "refused" if why.startswith("refused") else "error: " + why)
+    else:
+        print(name, kind)
+conn = None
+for step in steps:
+    if step in ("lock", "save", "certs", "pull", "status"):
+        kind, payload = {"lock": (3, b"\0"), "save": (4, b"\0"), "certs": (5, b""), "pull": (6, s("{}")), "status": (2, b"")}[step]
+        said(step, *ask(connect(), kind, payload))
+    elif step == "attach":
+        conn = connect()
+        kind, payload = ask(conn, 1)
+        if kind != 101:
+            said("attach", kind, payload)
+            continue
+        r = R(payload); place = r.u8(); profile = r.s(); r.s()
+        names = [r.s() for _ in range(r.u32())]
+        for _ in range(r.u32()): names += [r.s(), r.s()]
+        for _ in range(r.u32()): names += [r.s(), r.s(), r.s()]; r.u8()
+        print("attach", place, profile, " ".join(names))
+    elif step == "register":
+        said(step, *ask(conn, 8, s("terraform") + struct.pack("<I", 0), [os.open("/proc/self/ns/mnt", os.O_RDONLY)]))
+    elif step == "spawn":
+        said(step, *ask(conn, 7, s("terraform") + struct.pack("<I", 0), [os.open("/dev/null", os.O_RDWR) for _ in range(5)]))
+)PY";
+
 // The session's control socket, next to its ghost directory in the runtime directory.
 std::string socket_of(const nlohmann::json& session) {
     std::string dir = session["ghost_dir"];
@@ -358,7 +411,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 try:
-    s.send(b"status")
+    s.send(b"\x01\x02\x00\x00\x00\x00\x00")  # a status request (version 1, kind 2, no payload)
     print("reply" if s.recv(65536) else "closed")
 except OSError as e:  # the holder hung up first
     print("closed")
@@ -543,6 +596,72 @@ TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
         CHECK(out.find("sleep " + marker) == std::string::npos);
         CHECK_FALSE(contains(out, kube));
         CHECK_FALSE(contains(out, token));
+    }
+    SECTION("no trace of them at their paths: those are as they are outside the ghost") {
+        auto listing = [](const std::string& out) {
+            std::set<std::string> names;
+            std::istringstream in(out);
+            for (std::string line; std::getline(in, line);) names.insert(line);
+            return names;
+        };
+        auto home = listing(in_profile("ls -a ~"));
+        auto outside = listing(run({"ls", "-a", v.dir.path()}).out);
+        outside.insert(".aws");  // the profile's own placement
+        CHECK(home == outside);
+        CHECK(in_profile("ls -a ~/.kube 2>&1; test -e ~/.kube/config || echo no-kube-config").find("no-kube-config") != std::string::npos);
+        CHECK_FALSE(fs::exists(v.dir / ".kube"));
+    }
+    SECTION("the control socket answers it with its own view and serves it nothing of the whole session") {
+        std::string socket = socket_of(status_of(v)["session"]);
+        auto out = in_profile("python3 -c " + shell_quote(kSocketProbe) + " " + shell_quote(socket) +
+                              " lock,save,certs,pull,attach,register,spawn; " + shell_quote(ghostpod_binary()) +
+                              " run -- sh -c 'env; ls -R \"$GHOSTPOD_DIR\"'");
+        INFO(out);
+        for (const char* step : {"lock", "save", "certs", "pull", "register", "spawn"})
+            CHECK(out.find(std::string(step) + " refused\n") != std::string::npos);
+        // place 3 (a profile), its own secret, path and variable only.
+        CHECK(out.find("attach 3 terraform aws/credentials aws/credentials " + (v.dir / ".aws/credentials") +
+                       " aws/credentials AWS_SHARED_CREDENTIALS_FILE " + (v.dir / ".aws/credentials") + "\n") != std::string::npos);
+        for (const char* other : {"kube/config", "api/token", "KUBECONFIG", "API_TOKEN", ".kube"}) CHECK(out.find(other) == std::string::npos);
+        CHECK_FALSE(contains(out, kube));
+        CHECK_FALSE(contains(out, token));
+        auto status = nlohmann::json::parse(in_profile(shell_quote(ghostpod_binary()) + " status --json"));
+        CHECK(status["session"]["profile"] == "terraform");
+        CHECK(status["session"]["secrets"] == 1);
+        CHECK_FALSE(status["session"].contains("pull"));
+        CHECK(status_of(v)["session"].is_object());  // the lock was refused: the session runs on
+    }
+    SECTION("ghostpod in it cannot widen its view") {
+        auto r = v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c",
+                            shell_quote(ghostpod_binary()) + " enter </dev/null; echo enter=$?; " + shell_quote(ghostpod_binary()) +
+                                " run -- sh -c 'cat ~/.kube/config \"$GHOSTPOD_DIR\"/api/token; echo \"$API_TOKEN\"'"},
+                           o);
+        INFO(r.out << r.err);
+        CHECK(r.out.find("enter=0") != std::string::npos);
+        CHECK_FALSE(contains(r.out + r.err, kube));
+        CHECK_FALSE(contains(r.out + r.err, token));
+    }
+    SECTION("a process in namespaces of its own below the ghost, and the full ghost, cannot register a view") {
+        std::string socket = socket_of(status_of(v)["session"]);
+        auto full_probe = v.gp_with({"run", "--", "python3", "-c", kSocketProbe, socket, "attach,register"}, o);
+        INFO(full_probe.err);
+        CHECK(full_probe.out.rfind("attach 2 ", 0) == 0);
+        CHECK(full_probe.out.find("register refused\n") != std::string::npos);
+        // Namespaces of its own: entered from outside with nsenter (a real user could do the same
+        // with any tool); nobody registered them, so they get nothing.
+        long tool = processes_with(marker).at(0);
+        std::vector<std::string> enter = {"nsenter", "-t", std::to_string(tool), "-m", "-p", "unshare", "-m", "-p", "-f", "--mount-proc"};
+        // Without root: the ghost's user namespace first, and one of its own below it to hold
+        // the privilege that unshare needs.
+        if (!am_root()) {
+            enter.insert(enter.begin() + 3, {"-U", "--preserve-credentials"});
+            enter.insert(enter.end(), {"-U", "-r"});
+        }
+        enter.insert(enter.end(), {"python3", "-c", kSocketProbe, socket, "attach,status,lock"});
+        auto stranger = run(enter);
+        INFO(stranger.err);
+        CHECK(stranger.out == "attach refused\nstatus refused\nlock refused\n");
+        CHECK(status_of(v)["session"].is_object());
     }
     REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
 }
