@@ -65,11 +65,21 @@ int cmd_secret_set(Context& context, const ParsedArgs& args) {
         if (!parsed) return report(parsed.error());
         entry.mode = *parsed;
     }
+    // On a terminal the passphrase is asked first, as every other command asks it, then the value.
+    std::optional<HeldCredential> credential;
+    if (!args.has("--file") && ::isatty(STDIN_FILENO) && credential_from_terminal(context)) {
+        auto path = existing_vault_path(context);
+        if (!path) return report(path.error());
+        auto asked = obtain_credential(context, *path);
+        if (!asked) return report(asked.error());
+        credential = std::move(*asked);
+    }
     // The value is read before the writer lock is taken: a slow pipe must not block other writers.
     auto value = read_value(args, name, entry.source);
     if (!value) return report(value.error());
     entry.updated = now_seconds();
-    auto done = change_vault(context, [&](Vault& vault, const std::string&) { return vault.put(entry, value->bytes()); });
+    auto done = change_vault(
+        context, [&](Vault& vault, const std::string&) { return vault.put(entry, value->bytes()); }, std::move(credential));
     return done ? 0 : report(done.error());
 }
 

@@ -63,10 +63,11 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     joined = attach(*paths);
     if (joined) joined->vault_path = *vault_path;
     if (joined || joined.error().code != ErrorCode::session) return joined;
-    auto credential = obtain_credential(context, *vault_path);
-    if (!credential) return std::move(credential).error();
-    if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
-    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths, options.pull_settings));
+    // The holder unlocks: a wrong passphrase typed on the terminal is asked again (a new holder).
+    GP_TRY(with_credential(context, *vault_path, [&](HeldCredential& credential) -> Status {
+        if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
+        return start_session(*vault_path, options.config_path, std::move(credential), options.settings, *paths, options.pull_settings);
+    }));
     info.started = true;
     joined = attach(*paths);
     if (joined) {
