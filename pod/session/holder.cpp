@@ -102,6 +102,7 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     if (req.rfind("pull\n", 0) == 0) serve_pull(h, conn, std::string_view(req).substr(5));
     if (req == "save" || req == "save\nforce") serve_save(h, conn, req != "save");
     if (req == "certs") serve_certs(h, conn);
+    if (req.rfind("export\n", 0) == 0) serve_export(h, conn, std::string_view(req).substr(7));
     if (req == "lock" || req == "lock\ndiscard") {
         if (h.settings.save_on_lock && req == "lock") {
             if (auto saved = save_ghost_changes(h, false); !saved) {

@@ -77,6 +77,8 @@ void serve_save(Holder& h, int conn, bool force);
 Status save_ghost_changes(Holder& h, bool force, std::string* summary_json = nullptr);
 // "certs": the certificates in $GHOSTPOD_DIR as certs_to_json.
 void serve_certs(Holder& h, int conn);
+// "export\n<json>": the session's env-style values (pod/session/export.hpp), in secret memory.
+void serve_export(Holder& h, int conn, std::string_view request_json);
 
 Result<Vault> reopen_vault(const Holder& h);
 std::string error_reply(const Error& e);

@@ -1,0 +1,94 @@
+// The holder's side of 'export': the session's env-style values (export.hpp says which), read
+// from the ghost's files and sent in secret memory, never through a std::string.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "pod/session/export.hpp"
+#include "pod/session/holder_state.hpp"
+#include "sandbox/fdpass.hpp"
+
+namespace ghostpod {
+namespace {
+
+// A ghost file, opened beneath the RAM mount's root only: a process in the ghost may have put a
+// symlink or a mount where a secret was.
+Result<SecretBuffer> read_ghost_file(int root, const std::string& name) {
+    struct open_how how {};
+    how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root, name.c_str(), &how, sizeof how)));
+    if (!fd.valid()) return sys_error("open $GHOSTPOD_DIR/" + name);
+    return SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
+}
+
+Status send_secret_bytes(int conn, std::span<const std::uint8_t> bytes) {
+    struct iovec iov {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    for (;;) {
+        if (::sendmsg(conn, &msg, MSG_NOSIGNAL) >= 0) return {};
+        if (errno != EINTR) return sys_error("send the exported values");
+    }
+}
+
+Result<SecretBuffer> export_frames(Holder& h, const std::optional<std::vector<std::string>>& profile,
+                                   std::vector<std::string>& skipped) {
+    ExportCandidates candidates;
+    // The vault says which secrets are env entries; their values are the ghost's (edits included).
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    auto in_ghost = [&](const std::string& name) {
+        return std::find(h.layout.secrets.begin(), h.layout.secrets.end(), name) != h.layout.secrets.end();
+    };
+    for (const auto& e : vault->entries())
+        if (e.kind == EntryKind::env && in_ghost(e.name)) candidates.env_entries.push_back(e.name);
+    candidates.pulled = h.pull.files;
+    for (const auto& e : h.layout.env)
+        if (e.value_from_file) candidates.mapped.emplace_back(e.secret, e.name);
+    auto picks = pick_exports(candidates, profile, skipped);
+    auto frames = SecretBuffer::allocate(0);
+    if (!frames) return frames;
+    for (const auto& pick : picks) {
+        auto value = read_ghost_file(h.ghost.root_dir.get(), pick.secret);
+        if (!value) return std::move(value).error();
+        GP_TRY(append_export_frame(*frames, pick.variable, value->bytes()));
+    }
+    return frames;
+}
+
+}  // namespace
+
+void serve_export(Holder& h, int conn, std::string_view request_json) {
+    auto request = nlohmann::json::parse(request_json, nullptr, false);
+    std::optional<std::vector<std::string>> profile;
+    if (!request.is_object() || !request.contains("profile")) {
+        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::usage, "export", "malformed request")));
+        return;
+    }
+    if (request["profile"].is_array()) {
+        profile.emplace();
+        for (const auto& name : request["profile"])
+            if (name.is_string()) profile->push_back(name.get<std::string>());
+    }
+    std::vector<std::string> skipped;
+    auto frames = export_frames(h, profile, skipped);
+    if (!frames) {
+        (void)sandbox::send_message(conn, error_reply(frames.error()));
+        return;
+    }
+    constexpr std::size_t kPart = sandbox::kMaxMessageBytes;
+    std::size_t parts = (frames->size() + kPart - 1) / kPart;
+    nlohmann::json about = {{"skipped", skipped}};
+    if (!sandbox::send_message(conn, "exported\t" + std::to_string(parts) + "\n" + about.dump())) return;
+    for (std::size_t pos = 0; pos < frames->size(); pos += kPart)
+        if (!send_secret_bytes(conn, frames->bytes().subspan(pos, std::min(kPart, frames->size() - pos)))) return;
+}
+
+}  // namespace ghostpod
