@@ -79,7 +79,13 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
     if (result.is_object()) {
         for (const auto& w : result.value("warnings", nlohmann::json::array()))
             if (w.is_string()) warn(w.get<std::string>());
-        if (!quiet && ::isatty(STDERR_FILENO))
+        if (args.has("--json")) {
+            // The holder's answer as it is (names and counts, never values), with where from.
+            result["host"] = settings->target.base_url;
+            result["environment"] = settings->target.environment;
+            result["session_started"] = info.started;
+            print_stdout(result.dump(2) + "\n");
+        } else if (!quiet && ::isatty(STDERR_FILENO))
             note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + settings->target.base_url + " (" +
                  settings->target.environment + ")" + (result.value("source", "") == "cache" ? " via the offline cache" : ""));
     }
