@@ -50,9 +50,9 @@ Result<Vault> read_only_vault(const Context& context, std::string& path);
 
 // Runs `change` on the unlocked vault and saves it when it returns true, holding the writer
 // lock across unlock, change and save so that concurrent writers never lose an update. The lock
-// is let go while a wrong passphrase is asked again. `first`: a credential already asked for.
+// is let go while a wrong passphrase is asked again.
 template <class Change>
-Status update_vault(const Context& context, Change&& change, std::optional<HeldCredential> first = std::nullopt) {
+Status update_vault(const Context& context, Change&& change) {
     auto path = existing_vault_path(context);
     if (!path) return std::move(path).error();
     return with_credential(
@@ -65,20 +65,16 @@ Status update_vault(const Context& context, Change&& change, std::optional<HeldC
             Result<bool> changed = change(*vault, *path);
             if (!changed) return std::move(changed).error();
             return *changed ? save_vault(*vault, *path) : Status{};
-        },
-        std::move(first));
+        });
 }
 
 // update_vault for a change that always saves.
 template <class Change>
-Status change_vault(const Context& context, Change&& change, std::optional<HeldCredential> first = std::nullopt) {
-    return update_vault(
-        context,
-        [&](Vault& vault, const std::string& path) -> Result<bool> {
-            GP_TRY(change(vault, path));
-            return true;
-        },
-        std::move(first));
+Status change_vault(const Context& context, Change&& change) {
+    return update_vault(context, [&](Vault& vault, const std::string& path) -> Result<bool> {
+        GP_TRY(change(vault, path));
+        return true;
+    });
 }
 
 }  // namespace ghostpod
