@@ -25,12 +25,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Logs the file's path, the file system it is on and TMPDIR; copies the file to a backup
+// Logs the file's path, the file system it is on, TMPDIR, its name and whether it inherited
+// descriptor 3 (the --passphrase-fd pipe); copies the file to a backup
 // (NAME~), a swap file (.NAME.swp) and a temp file; writes the old value plus $GP_EDIT_APPEND
 // by rename, as editors save; waits for a line on $GP_EDIT_WAIT if set; exits $GP_EDIT_EXIT.
 const char* kFakeEditor = R"SH(#!/bin/sh
 f="$1"; d=$(dirname "$f")
-printf '%s\n' "$f" "$(stat -f -c %T "$d")" "$TMPDIR" "$(basename "$0")" >> "$GP_EDIT_LOG"
+fd3=closed; [ -e /proc/$$/fd/3 ] && fd3=open
+printf '%s\n' "$f" "$(stat -f -c %T "$d")" "$TMPDIR" "$(basename "$0")" "fd3-$fd3" >> "$GP_EDIT_LOG"
 cp "$f" "$f~" && cp "$f" "$d/.$(basename "$f").swp" && cp "$f" "$TMPDIR/scratch" || exit 9
 { cat "$f"; printf '%s' "$GP_EDIT_APPEND"; } > "$d/.new" && mv "$d/.new" "$f" || exit 9
 if [ -n "$GP_EDIT_WAIT" ]; then read line < "$GP_EDIT_WAIT"; fi
@@ -86,14 +88,15 @@ TEST_CASE("secret edit keeps the file and the editor's swap, backup and temp fil
     std::string fifo = f.v.dir / "wait.fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     Spawned edit(gp(f.v.vault, {"secret", "edit", "kube/config"}), f.options({{"GP_EDIT_WAIT", fifo}}));
-    for (int i = 0; i < 200 && f.log_lines().size() < 4; ++i) std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 200 && f.log_lines().size() < 5; ++i) std::this_thread::sleep_for(50ms);
     auto lines = f.log_lines();
-    REQUIRE(lines.size() == 4);
+    REQUIRE(lines.size() == 5);
     fs::path file = lines[0], dir = file.parent_path();
     // The editor saw a RAM file system with the file, its copies and its TMPDIR in it...
     CHECK((lines[1] == "ramfs" || lines[1] == "tmpfs"));
     CHECK(file.filename() == "config");
     CHECK(lines[2] == (dir / "tmp").string());
+    CHECK(lines[4] == "fd3-closed");  // descriptors 0-2 only
     // ...which outside its mount namespace is an empty directory: nothing of it is on disk.
     CHECK(fs::is_directory(dir));
     CHECK(fs::is_empty(dir));
@@ -144,8 +147,8 @@ TEST_CASE("secret edit holds the writer lock until it saves: a concurrent set wa
     std::string fifo = f.v.dir / "wait.fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     Spawned edit(gp(f.v.vault, {"secret", "edit", "kube/config"}), f.options({{"GP_EDIT_WAIT", fifo}}));
-    for (int i = 0; i < 200 && f.log_lines().size() < 4; ++i) std::this_thread::sleep_for(50ms);
-    REQUIRE(f.log_lines().size() == 4);
+    for (int i = 0; i < 200 && f.log_lines().size() < 5; ++i) std::this_thread::sleep_for(50ms);
+    REQUIRE(f.log_lines().size() == 5);
     std::atomic<bool> set_done{false};
     int set_exit = -1;
     std::thread setter([&] {
@@ -174,7 +177,7 @@ TEST_CASE("the editor is $EDITOR, else $VISUAL, else vi from PATH; a wrong passp
         INFO(r.err);
         CHECK(r.exit_code == 0);
         auto lines = f.log_lines();
-        return lines.size() == 4 ? lines[3] : std::string("none");
+        return lines.size() == 5 ? lines[3] : std::string("none");
     };
     CHECK(editor_used({{"PATH", path}, {"EDITOR", "from-editor"}, {"VISUAL", "from-visual"}}) == "from-editor");
     CHECK(editor_used({{"PATH", path}, {"EDITOR", ""}, {"VISUAL", "from-visual"}}) == "from-visual");
