@@ -182,6 +182,7 @@ TEST_CASE("lock, identity show and pull answer --json", "[usability]") {
     CHECK(shown["client_id"] == "id");
     CHECK(shown["client_secret"] == "stored");
     CHECK(shown["vault"] == v.vault);
+    CHECK(shown["pin"].is_null());  // pinned by the first pull, below
     CHECK_FALSE(contains(identity.out, "\"secret\""));  // the client secret ("secret") is never shown
 
     auto pull = v.gp_with({"pull", "--no-shell", "--json"}, o);
@@ -200,6 +201,9 @@ TEST_CASE("lock, identity show and pull answer --json", "[usability]") {
     auto locked = json::parse(lock.out);
     CHECK(locked["locked"] == true);
     CHECK(locked["vault"] == v.vault);
+    auto pinned = json::parse(v.gp_with({"identity", "show", "--json"}, o).out);
+    CHECK(pinned["pin"]["host"].get<std::string>().rfind(server.url(), 0) == 0);
+    CHECK(pinned["pin"]["ca_sha256"].size() == 1);
     auto again = v.gp_with({"lock", "--json"}, o);
     CHECK(again.exit_code == 5);
     CHECK(again.out.empty());
