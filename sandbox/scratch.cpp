@@ -15,12 +15,16 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sandbox/fdpass.hpp"
+#include "sandbox/messages.hpp"
 #include "sandbox/mounts.hpp"
 #include "sandbox/userns.hpp"
+#include "sandbox/wire.hpp"
 
 namespace ghostpod::sandbox {
 namespace {
+
+// Child and parent on the channel: ready (fd: the RAM mount's root) or an error, then go.
+enum class ScratchKind : std::uint16_t { ready = 1, go };
 
 Status setup_child(const ScratchSpec& spec) {
     if (spec.real_root) {
@@ -41,14 +45,14 @@ Status setup_child(const ScratchSpec& spec) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);  // the parent died before PDEATHSIG was armed
     if (auto ready = setup_child(spec); !ready) {
-        (void)send_message(channel, "error\t" + ready.error().describe() + "\t" + ready.error().hint);
+        (void)send_error(channel, ready.error());
         ::_exit(1);
     }
     UniqueFd root(::open(spec.mount_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root.valid() || !send_message(channel, "ready", {root.get()})) ::_exit(1);
+    if (!root.valid() || !wire::send_frame(channel, static_cast<std::uint16_t>(ScratchKind::ready), {}, {root.get()})) ::_exit(1);
     root.reset();
-    std::string go;
-    if (!receive_message(channel, go) || go != "go") ::_exit(1);
+    auto go = wire::receive_frame(channel);
+    if (!go || !*go || (*go)->kind != static_cast<std::uint16_t>(ScratchKind::go)) ::_exit(1);
     // The program gets descriptors 0-2 only: not the channel, nor a --passphrase-fd pipe.
     ::syscall(SYS_close_range, 3, ~0U, 0);
     std::vector<char*> argv, envp;
@@ -114,17 +118,15 @@ Result<ScratchProcess> ScratchProcess::prepare(const ScratchSpec& spec) {
     ScratchProcess p;
     p.pid_ = pid;
     p.channel_ = std::move(ours);
-    std::string reply;
     std::vector<UniqueFd> fds;
-    auto received = receive_message(p.channel_.get(), reply, &fds);
-    if (!received || reply != "ready" || fds.size() != 1) {
-        std::string why = "the child ended during setup", hint;
-        if (reply.rfind("error\t", 0) == 0) {
-            auto tab = reply.find('\t', 6);
-            why = reply.substr(6, tab - 6);
-            if (tab != std::string::npos) hint = reply.substr(tab + 1);
-        }
-        return make_error(ErrorCode::runtime, "mount a RAM directory over " + spec.mount_dir, why, hint);
+    auto received = wire::receive_frame(p.channel_.get(), &fds);
+    bool ready = received && *received && (*received)->kind == static_cast<std::uint16_t>(ScratchKind::ready) &&
+                 (*received)->payload.empty() && fds.size() == 1;
+    if (!ready) {
+        Error failed;
+        if (received && *received && (*received)->kind == kErrorKind && decode_error((*received)->payload, failed))
+            return make_error(ErrorCode::runtime, "mount a RAM directory over " + spec.mount_dir, failed.describe(), failed.hint);
+        return make_error(ErrorCode::runtime, "mount a RAM directory over " + spec.mount_dir, "the child ended during setup");
     }
     p.root_ = std::move(fds[0]);
     return p;
@@ -144,7 +146,7 @@ ScratchProcess::~ScratchProcess() {
 }
 
 Status ScratchProcess::start() {
-    GP_TRY(send_message(channel_.get(), "go"));
+    GP_TRY(wire::send_frame(channel_.get(), static_cast<std::uint16_t>(ScratchKind::go), {}));
     channel_.reset();
     return {};
 }

@@ -71,29 +71,31 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
         // A session this command opened only to pull into is of no use without the pull.
         if (info.started) {
             attachment->connection.reset();
-            (void)request(info.paths, "lock");
+            (void)request<protocol::Locked>(info.paths, protocol::LockRequest{});
         }
         return report(answer.error());
     }
-    auto result = nlohmann::json::parse(*answer, nullptr, false);
-    if (result.is_object()) {
-        for (const auto& w : result.value("warnings", nlohmann::json::array()))
-            if (w.is_string()) warn(w.get<std::string>());
-        if (args.has("--json")) {
-            // The holder's answer as it is (names and counts, never values), with where from.
-            result["host"] = settings->target.base_url;
-            result["environment"] = settings->target.environment;
-            result["session_started"] = info.started;
-            print_stdout(result.dump(2) + "\n");
-        } else if (!quiet && ::isatty(STDERR_FILENO))
-            note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + settings->target.base_url + " (" +
-                 settings->target.environment + ")" + (result.value("source", "") == "cache" ? " via the offline cache" : ""));
+    for (const auto& w : answer->warnings) warn(w);
+    if (args.has("--json")) {
+        // The holder's summary (names and counts, never values), with where from.
+        nlohmann::json result = {{"secrets", answer->secrets},
+                                 {"source", answer->source},
+                                 {"fetched", answer->fetched},
+                                 {"warnings", answer->warnings},
+                                 {"host", settings->target.base_url},
+                                 {"environment", settings->target.environment},
+                                 {"session_started", info.started}};
+        print_stdout(result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    } else if (!quiet && ::isatty(STDERR_FILENO)) {
+        note("pulled " + std::to_string(answer->secrets) + " secrets from " + settings->target.base_url + " (" +
+             settings->target.environment + ")" + (answer->source == "cache" ? " via the offline cache" : ""));
     }
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).
     auto fresh = attach(info.paths);
     if (!fresh) return report(fresh.error());
     fresh->vault_path = attachment->vault_path;
+    fresh->config_path = attachment->config_path;
     *attachment = std::move(*fresh);
     warn_expiring_certificates(info.paths);
     if (no_shell) {

@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "pod/formats/env_export.hpp"
 #include "pod/infisical/pull_settings.hpp"
@@ -107,29 +105,20 @@ Result<ExportedValues> decode_export_frames(SecretBuffer bytes) {
 }
 
 Result<ExportedValues> request_export(const SessionPaths& paths, const std::optional<std::vector<std::string>>& profile) {
-    auto conn = connect_session(paths);
+    protocol::Reply reply;
+    auto conn = exchange(paths, protocol::ExportRequest{profile}, reply);
     if (!conn) return std::move(conn).error();
-    nlohmann::json body = {{"profile", profile ? nlohmann::json(*profile) : nlohmann::json(nullptr)}};
-    GP_TRY(sandbox::send_message(conn->get(), "export\n" + body.dump()));
-    std::string reply;
-    Status received = sandbox::receive_message(conn->get(), reply);
-    // A holder that is ending closes connections unanswered: then no session is running.
-    if ((received && reply.empty()) || (!received && (received.error().errnum == ECONNRESET || received.error().errnum == EPIPE)))
-        return make_error(ErrorCode::session, "no session is running for this vault", "it ended as this command asked it");
-    if (!received) return std::move(received).error();
-    if (reply.rfind("error\n", 0) == 0) return error_from_reply(reply.substr(6));
-    if (reply.rfind("exported\t", 0) != 0)
+    if (auto* e = std::get_if<Error>(&reply)) return std::move(*e);
+    auto* about = std::get_if<protocol::Exported>(&reply);
+    if (!about)
         return make_error(ErrorCode::session, "export from the session", "unexpected answer from the holder",
                           "the session may run an older ghostpod; lock it and start a new one");
-    std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
-    auto about = nlohmann::json::parse(reply.substr(std::min(reply.find('\n'), reply.size())), nullptr, false);
+    if (about->parts > kMaxExportParts) return make_error(ErrorCode::session, "export from the session", "the answer is too large");
     auto bytes = SecretBuffer::allocate(0);
     if (!bytes) return std::move(bytes).error();
-    for (std::size_t i = 0; i < parts; ++i) GP_TRY(receive_secret_message(conn->get(), *bytes));
+    for (std::uint64_t i = 0; i < about->parts; ++i) GP_TRY(receive_secret_message(conn->get(), *bytes));
     auto values = decode_export_frames(std::move(*bytes));
-    if (values && about.is_object() && about["skipped"].is_array())
-        for (const auto& name : about["skipped"])
-            if (name.is_string()) values->skipped.push_back(name.get<std::string>());
+    if (values) values->skipped = std::move(about->skipped);
     return values;
 }
 

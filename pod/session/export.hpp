@@ -1,11 +1,11 @@
-// 'ghostpod export': which variables it writes, and the "export" request that asks a running
+// 'ghostpod export': which variables it writes, and the export request that asks a running
 // session's holder for their values (no passphrase). The holder's side is holder_export.cpp.
 //
-// Wire: the client sends "export\n{"profile": null | [secret names]}". The holder answers
-// "error\n<code>\n<what>\n<hint>", or "exported\t<P>\n{"skipped": [names]}" followed by P
-// messages whose bytes,
-// joined, are one frame per variable: u32 (little endian) name length, name, u32 value
-// length, value. Those messages are received straight into secret memory.
+// Wire: the client sends protocol::ExportRequest (the profile's secrets, or none). The holder
+// answers an Error, or protocol::Exported {skipped names, P} followed by P raw messages whose
+// bytes, joined, are one frame per variable: u32 (little endian) name length, name, u32 value
+// length, value. Those messages are sent from and received straight into secret memory: the
+// values never pass through a std::string or a wire::Frame.
 #pragma once
 
 #include <optional>
@@ -53,6 +53,10 @@ struct ExportedValues {
 
 // Appends one frame (name, value) to `out`.
 Status append_export_frame(SecretBuffer& out, const std::string& name, std::span<const std::uint8_t> value);
+// The most raw messages an export may take (32 MiB): the holder refuses to send more and a
+// client to read more.
+inline constexpr std::uint64_t kMaxExportParts = 512;
+
 // Splits received frames; malformed input is an error.
 Result<ExportedValues> decode_export_frames(SecretBuffer bytes);
 

@@ -1,17 +1,16 @@
 // The holder's side of 'export': the session's env-style values (export.hpp says which), read
 // from the ghost's files and sent in secret memory, never through a std::string.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <nlohmann/json.hpp>
 
 #include "pod/session/export.hpp"
 #include "pod/session/holder_state.hpp"
+#include "sandbox/beneath.hpp"
 #include "sandbox/fdpass.hpp"
 
 namespace ghostpod {
@@ -20,12 +19,12 @@ namespace {
 // A ghost file, opened beneath the RAM mount's root only: a process in the ghost may have put a
 // symlink or a mount where a secret was.
 Result<SecretBuffer> read_ghost_file(int root, const std::string& name) {
-    struct open_how how {};
-    how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
-    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root, name.c_str(), &how, sizeof how)));
-    if (!fd.valid()) return sys_error("open $GHOSTPOD_DIR/" + name);
-    return SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
+    auto fd = sandbox::open_beneath(root, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (!fd) return std::move(fd).error();
+    struct stat st {};
+    if (::fstat(fd->get(), &st) != 0) return sys_error("stat $GHOSTPOD_DIR/" + name);
+    if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::session, "read $GHOSTPOD_DIR/" + name, "not a regular file");
+    return SecretBuffer::read_fd(fd->get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
 }
 
 Status send_secret_bytes(int conn, std::span<const std::uint8_t> bytes) {
@@ -66,28 +65,25 @@ Result<SecretBuffer> export_frames(Holder& h, const std::optional<std::vector<st
 
 }  // namespace
 
-void serve_export(Holder& h, int conn, std::string_view request_json) {
-    auto request = nlohmann::json::parse(request_json, nullptr, false);
-    std::optional<std::vector<std::string>> profile;
-    if (!request.is_object() || !request.contains("profile")) {
-        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::usage, "export", "malformed request")));
-        return;
-    }
-    if (request["profile"].is_array()) {
-        profile.emplace();
-        for (const auto& name : request["profile"])
-            if (name.is_string()) profile->push_back(name.get<std::string>());
+void serve_export(Holder& h, int conn, const protocol::ExportRequest& request, const Asker& who) {
+    std::optional<std::vector<std::string>> profile = request.profile;
+    // A profile's process exports its own view only: what it names is narrowed to what the
+    // profile lists, and naming nothing is all of that, not all of the session.
+    if (who.profile) {
+        std::vector<std::string> own;
+        for (const auto& secret : who.profile->allowed)
+            if (!profile || std::find(profile->begin(), profile->end(), secret) != profile->end()) own.push_back(secret);
+        profile = std::move(own);
     }
     std::vector<std::string> skipped;
     auto frames = export_frames(h, profile, skipped);
-    if (!frames) {
-        (void)sandbox::send_message(conn, error_reply(frames.error()));
-        return;
-    }
+    if (!frames) return answer(conn, frames.error());
     constexpr std::size_t kPart = sandbox::kMaxMessageBytes;
-    std::size_t parts = (frames->size() + kPart - 1) / kPart;
-    nlohmann::json about = {{"skipped", skipped}};
-    if (!sandbox::send_message(conn, "exported\t" + std::to_string(parts) + "\n" + about.dump())) return;
+    std::uint64_t parts = (frames->size() + kPart - 1) / kPart;
+    if (parts > kMaxExportParts)
+        return answer(conn, make_error(ErrorCode::usage, "export from the session", "the values take more than 32 MiB",
+                                       "export a profile with fewer secrets (--profile)"));
+    if (!protocol::send(conn, protocol::Exported{std::move(skipped), parts})) return;
     for (std::size_t pos = 0; pos < frames->size(); pos += kPart)
         if (!send_secret_bytes(conn, frames->bytes().subspan(pos, std::min(kPart, frames->size() - pos)))) return;
 }

@@ -14,7 +14,6 @@
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 #include "vault/vault.hpp"
 
@@ -23,7 +22,7 @@ namespace {
 
 constexpr std::uint64_t kRenewRetrySeconds = 60;
 
-void progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
+void progress(int conn, const std::string& text) { answer(conn, protocol::Progress{text}); }
 
 }  // namespace
 
@@ -42,17 +41,6 @@ Result<Vault> reopen_vault(const Holder& h) {
 }
 
 namespace {
-
-// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
-SecretBuffer take_from_env(const char* name) {
-    char* value = std::getenv(name);
-    if (!value || !*value) return {};
-    std::size_t length = std::strlen(value);
-    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
-    sodium_memzero(value, length);
-    ::unsetenv(name);
-    return copy ? std::move(*copy) : SecretBuffer{};
-}
 
 // Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's,
 // which goes only where its pin says (checked before connecting).
@@ -297,9 +285,7 @@ void arm_renewal(Holder& h) {
 
 }  // namespace
 
-std::string error_reply(const Error& e) {
-    return "error\n" + std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
-}
+void answer(int conn, const protocol::Reply& reply) { (void)protocol::send(conn, reply); }
 
 namespace {
 
@@ -333,11 +319,11 @@ Status check_trusted(const Holder& h, const PullSettings& s) {
 void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     auto settings = parse_pull_settings(settings_json);
     if (!settings) {
-        (void)sandbox::send_message(conn, error_reply(settings.error()));
+        answer(conn, settings.error());
         return;
     }
     if (auto refused = check_trusted(h, *settings); !refused) {
-        (void)sandbox::send_message(conn, error_reply(refused.error()));
+        answer(conn, refused.error());
         return;
     }
     // Everything else (mappings, HOME, timeouts) is the unlocking command's too: a request only
@@ -361,7 +347,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
                                          : std::move(cache).error())
                                 : std::move(pulled).error();
             if (!s.offline && !e.hint.empty()) e.hint += "; there is no usable offline cache";
-            (void)sandbox::send_message(conn, error_reply(e));
+            answer(conn, e);
             return;
         }
         if (!s.offline) warnings.push_back("could not reach " + s.target.base_url + ": " + pulled.error().why);
@@ -372,7 +358,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         source = "cache";
     }
     if (!pulled) {
-        (void)sandbox::send_message(conn, error_reply(pulled.error()));
+        answer(conn, pulled.error());
         return;
     }
     if (!pulled->skipped.empty()) {
@@ -384,7 +370,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     progress(conn, "writing " + std::to_string(pulled->secrets.size()) + " secrets into the ghost");
     // Nothing in the ghost changed before this point: a failed pull leaves the previous contents.
     if (auto filled = fill_ghost(h, s, *pulled, warnings); !filled) {
-        (void)sandbox::send_message(conn, error_reply(filled.error()));
+        answer(conn, filled.error());
         return;
     }
     // The cache is rewritten when the contents changed, or to refresh its age after an hour: a
@@ -411,9 +397,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
         h.keep = true;
         disarm_timer(h.idle_timer.get());
     }
-    nlohmann::json reply = {{"secrets", pulled->secrets.size()}, {"source", source}, {"fetched", fetched_at},
-                            {"warnings", warnings}};
-    (void)sandbox::send_message(conn, "pulled\n" + reply.dump());
+    answer(conn, protocol::Pulled{pulled->secrets.size(), source, fetched_at, warnings});
 }
 
 namespace {
@@ -428,14 +412,6 @@ HttpSettings quick_settings(const HttpSettings& http) {
 }
 
 }  // namespace
-
-void capture_infisical_environment(Holder& h) {
-    h.env_client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    h.env_client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
-    h.env_token = take_from_env("INFISICAL_TOKEN");
-    if (h.env_token.empty()) h.env_token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
-    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
-}
 
 void renew_token(Holder& h) {
     if (!h.pull.have_token || !h.pull.token_ours) return;

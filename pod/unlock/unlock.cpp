@@ -40,7 +40,7 @@ bool credential_from_terminal(const Context& context) { return context.recovery_
 
 bool wrong_credential(const Error& error) {
     // Vault::open's "wrong passphrase or damaged file" / "wrong recovery key …", also as the
-    // session holder reports it (folded into `what` by error_from_reply).
+    // session holder reports it (the same Error, over the protocol).
     return error.code == ErrorCode::unlock && error.describe().find(": wrong ") != std::string::npos;
 }
 

@@ -22,6 +22,9 @@ struct Tmux {
     bool shows(const std::string& text, int seconds = 5) const;
     // How often `text` is on the screen now.
     std::size_t count(const std::string& text) const;
+    // Waits up to 10 s until the pane's shell has its terminal back (no command in the
+    // foreground): keys typed before then would go to the command still running.
+    bool shell_in_foreground() const;
     ~Tmux();
 };
 
