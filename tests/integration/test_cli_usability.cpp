@@ -115,6 +115,26 @@ TEST_CASE("a wrong passphrase on a terminal is asked again, up to three times", 
         CHECK(t.shows("started-42", 20));
         CHECK(t.shows("exit=0", 20));
     }
+    SECTION("a session started after a wrong try still gets the INFISICAL_* identity of the environment") {
+        // The vault holds no identity: the pull can log in only with what the environment gave,
+        // handed to the second holder (the first, with the wrong passphrase, ended).
+        std::string pulled = random_marker("pulled-");
+        FakeInfisical server(one_folder_world({{"API_TOKEN", pulled}}));
+        std::string config = v.dir / "config.json";
+        write_text(config, json{{"version", 1},
+                                {"infisical", {{"host", server.url()}, {"project_id", "proj-1"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                               .dump());
+        Tmux t;
+        start_shell(t, v, "GHOSTPOD_CONFIG='" + config + "' INFISICAL_UNIVERSAL_AUTH_CLIENT_ID=id INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET=secret");
+        type_gp(t, "pull -q -- sh -c 'echo \"got-$(cat \"$GHOSTPOD_DIR/infisical/API_TOKEN\")-$INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET-\"'");
+        REQUIRE(t.shows("Passphrase for", 20));
+        t.keys("wrong");
+        REQUIRE(t.shows("try again (2 of 3)", 20));
+        t.keys(v.passphrase);
+        INFO(t.screen());
+        CHECK(t.shows("got-" + pulled + "--", 30));  // pulled; and the secret is not in the command's environment
+        CHECK(t.shows("exit=0", 20));  // and the session ended with the command
+    }
     SECTION("--passphrase-fd gets one try, even with a terminal") {
         Tmux t;
         start_shell(t, v);

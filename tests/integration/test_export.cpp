@@ -266,3 +266,33 @@ TEST_CASE("export leaves out values no format can carry and says so, and writes 
     CHECK(bad.exit_code == 2);
     CHECK(contains(bad.err, "--format must be dotenv, dotenv-export, json or yaml"));
 }
+
+TEST_CASE("export from a profile's command writes that profile's values only, whatever profile it names",
+          "[export][profile]") {
+    VaultFixture v;
+    std::string mine = random_marker("mine-"), theirs = random_marker("theirs-");
+    REQUIRE(v.gp({"secret", "set", "MINE", "--kind", "env"}, mine).exit_code == 0);
+    REQUIRE(v.gp({"secret", "set", "THEIRS", "--kind", "env"}, theirs).exit_code == 0);
+    write_text(v.dir / "config.json", R"({"version": 1, "profiles": {"narrow": ["MINE"], "wide": ["MINE", "THEIRS"]}})");
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    start_lingering_session(v, unique_sleep(), o);
+    std::string gp = "'" + ghostpod_binary() + "'";
+    auto in_session = [&](const std::vector<std::string>& run_args, const std::string& script) {
+        std::vector<std::string> args = {"run"};
+        args.insert(args.end(), run_args.begin(), run_args.end());
+        args.insert(args.end(), {"--", "sh", "-c", script});
+        auto r = v.gp_with(args, o);
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        return r.out;
+    };
+    // The full ghost exports everything; a profile's command its own part, even when it names a
+    // wider profile (the holder narrows the request to the asker's view).
+    CHECK(in_session({}, gp + " export </dev/null") == "MINE='" + mine + "'\nTHEIRS='" + theirs + "'\n");
+    CHECK(in_session({"--profile", "narrow"}, gp + " export </dev/null") == "MINE='" + mine + "'\n");
+    auto widened = in_session({"--profile", "narrow"}, gp + " export --profile wide --format json </dev/null");
+    CHECK(contains(widened, mine));
+    CHECK_FALSE(contains(widened, theirs));
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+}
