@@ -3,7 +3,7 @@
 # bash-completion package too (source this file). Secret names are not completed: listing them
 # needs the passphrase.
 
-_ghostpod_commands="init secret passwd run shell enter pull identity lock status certs import save allow deny help"
+_ghostpod_commands="init secret passwd run shell enter pull identity lock status certs import save allow deny export help"
 _ghostpod_globals="--vault --config --passphrase-fd --recovery-key-fd --help --version"
 
 # Options of a command ("secret set", "run", ...), global options excluded.
@@ -16,10 +16,12 @@ _ghostpod_options() {
         passwd) echo "--new-passphrase-fd --kdf" ;;
         run | shell) echo "--profile --ttl --linger" ;;
         enter) echo "--profile" ;;
-        pull) echo "--no-shell --offline --cacert --env --quiet -q --ttl --linger --profile" ;;
+        pull) echo "--no-shell --offline --cacert --env --quiet -q --json --ttl --linger --profile" ;;
         "identity set") echo "--from-fd --host --cacert" ;;
+        "identity show") echo "--json" ;;
         allow) echo "--list" ;;
-        lock) echo "--discard" ;;
+        lock) echo "--discard --json" ;;
+        export) echo "--format --profile" ;;
         status) echo "--json" ;;
         certs) echo "--warn-days --json" ;;
         import) echo "--overwrite --skip-unsafe --tazpod-passphrase-fd" ;;
@@ -30,7 +32,7 @@ _ghostpod_options() {
 # Subcommands, for commands that have them.
 _ghostpod_subcommands() {
     case "$1" in
-        secret) echo "set get ls rm generate" ;;
+        secret) echo "set get ls rm generate edit" ;;
         identity) echo "set show rm" ;;
         import) echo "tazpod dotenv" ;;
         help) echo "$_ghostpod_commands" ;;
@@ -42,7 +44,7 @@ _ghostpod_takes_value() {
     case "$1" in
         --vault | --config | --passphrase-fd | --recovery-key-fd | --file | --kind | --mode | --kdf | \
             --new-passphrase-fd | --profile | --ttl | --linger | --cacert | --env | --from-fd | \
-            --warn-days | --tazpod-passphrase-fd | --host) return 0 ;;
+            --warn-days | --tazpod-passphrase-fd | --host | --format) return 0 ;;
     esac
     return 1
 }
@@ -61,6 +63,7 @@ _ghostpod() {
         --kdf) COMPREPLY=($(compgen -W "interactive moderate sensitive" -- "$cur")); return 0 ;;
         --kind) COMPREPLY=($(compgen -W "file env identity token-cache" -- "$cur")); return 0 ;;
         --mode) COMPREPLY=($(compgen -W "0400 0600 0440 0644" -- "$cur")); return 0 ;;
+        --format) COMPREPLY=($(compgen -W "dotenv dotenv-export json yaml" -- "$cur")); return 0 ;;
         --passphrase-fd | --recovery-key-fd | --new-passphrase-fd | --from-fd | --tazpod-passphrase-fd | \
             --profile | --ttl | --linger | --env | --warn-days | --host) return 0 ;;
     esac
@@ -124,7 +127,7 @@ _ghostpod() {
         "secret generate")
             ((positional == 0)) && COMPREPLY=($(compgen -W "age" -- "$cur"))
             ((positional == 1)) && COMPREPLY=($(compgen -W "sops/age/keys.txt" -- "$cur")) ;;
-        "secret set" | "secret get" | "secret rm")
+        "secret set" | "secret get" | "secret rm" | "secret edit")
             # A NAME; suggest the names with a built-in mapping (see ghostpod-config(5)).
             ((positional == 0)) && COMPREPLY=($(compgen -W "kube/config talos/config sops/age/keys.txt \
                 aws/credentials terraform.d/credentials.tfrc.json" -- "$cur")) ;;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "pod/cli/suggest.hpp"
 
 namespace ghostpod {
 namespace {
@@ -39,9 +40,12 @@ Status apply_global(const std::string& name, const std::string& value, Context& 
     return {};
 }
 
-Error usage_error(const std::string& command, const std::string& why) {
+Error usage_error(const std::string& command, const std::string& why) { return usage_error(command, why, ""); }
+
+Error usage_error(const std::string& command, const std::string& why, const std::string& suggestion) {
+    std::string see = "see 'ghostpod " + (command.empty() ? std::string("--help") : command + " --help") + "'";
     return make_error(ErrorCode::usage, command.empty() ? "usage" : command, why,
-                      "see 'ghostpod " + (command.empty() ? std::string("--help") : command + " --help") + "'");
+                      suggestion.empty() ? see : suggestion + " (" + see + ")");
 }
 
 Result<int> parse_fd(const std::string& option, const std::string& text) {
@@ -78,7 +82,12 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::v
         }
         const OptionSpec* option = find_spec(spec, name);
         bool global = option == nullptr && (option = find_spec(global_options(), name)) != nullptr;
-        if (option == nullptr) return usage_error(command, "unknown option " + name);
+        if (option == nullptr) {
+            std::vector<std::string> known = {"--help"};
+            for (const auto* list : {&spec, &global_options()})
+                for (const auto& s : *list) known.push_back(s.name);
+            return usage_error(command, "unknown option " + name, did_you_mean(name, known));
+        }
         if (option->takes_value && !inline_value) {
             if (i + 1 >= args.size()) return usage_error(command, name + " needs a value");
             value = args[++i];

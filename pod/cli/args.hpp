@@ -49,5 +49,7 @@ Result<ParsedArgs> parse_args(const std::vector<std::string>& args, const std::v
                               Context& context, const std::string& command);
 Result<int> parse_fd(const std::string& option, const std::string& text);
 Error usage_error(const std::string& command, const std::string& why);
+// The same with "did you mean …?" (suggest.hpp) before the pointer to --help, when not empty.
+Error usage_error(const std::string& command, const std::string& why, const std::string& suggestion);
 
 }  // namespace ghostpod

@@ -31,7 +31,7 @@ safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git).
 )",
          cmd_init, "[--kdf PROFILE] [--user]"},
 
-        {"secret", "set|get|ls|rm|generate ...", "set, get, list, remove or generate secrets", {},
+        {"secret", "set|get|ls|rm|generate|edit ...", "set, get, list, remove, generate or edit secrets", {},
          "Run 'ghostpod secret SUBCOMMAND --help' for one subcommand.\n", nullptr},
         {"secret set", "NAME [--file PATH] [--kind KIND] [--mode MODE]", "store a secret (value from stdin unless --file)",
          {{"--file", true, "PATH", "read the value from PATH instead of stdin"},
@@ -40,6 +40,7 @@ safe to commit) and .ghostpod/.gitignore (keeps the vault out of Git).
          R"(Stores a secret, replacing any of the same name. The value is read from stdin (bytes exact,
 to end of file; on a terminal: one hidden line) or from --file PATH.
 NAME: letters, digits and . _ - @ +, with / between folder names (e.g. kube/config).
+On a terminal the passphrase is asked first, then the value.
 )",
          cmd_secret_set, "NAME [--file PATH]"},
         {"secret get", "NAME", "write a secret's bytes to stdout, exactly", {},
@@ -56,6 +57,14 @@ file secret NAME (mode 0400, source generated:age). Prints the recipient (age1..
 Name it sops/age/keys.txt and sops and age find it in the ghost at ~/.config/sops/age/keys.txt.
 )",
          cmd_secret_generate},
+        {"secret edit", "NAME", "edit a secret in $EDITOR on a copy in RAM", {},
+         R"(Opens the secret in $EDITOR (else $VISUAL, else vi or nano) on a copy in a RAM directory that
+only the editor's private mount namespace sees, so its swap and backup files stay in RAM too;
+the copy is wiped when the editor exits. Saved back when changed; unchanged when the editor
+exits non-zero (exit 1). A missing NAME starts empty. Vim and Neovim run without swap, undo,
+backup and viminfo files. The vault's writer lock is held until the edit is saved.
+)",
+         cmd_secret_edit},
 
         {"passwd", "[--new-passphrase-fd N] [--kdf PROFILE]", "change the passphrase (the data is not re-encrypted)",
          {{"--new-passphrase-fd", true, "N", "read the new passphrase from descriptor N (may be the --passphrase-fd one, next line)"},
@@ -83,13 +92,14 @@ session or starts one that ends when the last attached shell or command ends (pl
         {"enter", "[--profile P]", "another shell in the running session", {kProfile},
          "Another interactive shell in the running session. Exit 5 when no session is running.\n", cmd_enter},
 
-        {"pull", "[--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q] [--ttl D] [--linger D] [--profile P] [-- CMD [ARGS]]",
+        {"pull", "[--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q] [--json] [--ttl D] [--linger D] [--profile P] [-- CMD [ARGS]]",
          "pull Infisical secrets into the ghost, then a shell or CMD",
          {{"--no-shell", false, "", "leave the session running (until 'ghostpod lock' or its TTL) and return"},
           {"--offline", false, "", "use the offline cache of the last pull; the server is not contacted"},
           {"--cacert", true, "FILE", "trust this PEM CA bundle for the server's certificate (a private CA)"},
           {"--env", true, "ENV", "the Infisical environment slug (default: infisical.environment, .infisical.json, dev)"},
           {"--quiet", false, "", "no status line and no summary (errors and warnings are still printed)", "-q"},
+          {"--json", false, "", "the pull's summary as JSON on stdout (secrets, source, host, environment, warnings)"},
           kTtl, kLinger, kProfile},
          R"(Unlocks the vault, opens the ghost (or joins the running session), logs in to Infisical with the
 machine identity in the vault, pulls the configured folders into the ghost ($GHOSTPOD_DIR/
@@ -115,7 +125,7 @@ pin is kept, and an identity with none is pinned by its first successful pull. A
 other server or CA is refused before connecting (exit 2).
 )",
          cmd_identity_set},
-        {"identity show", "", "print the stored client id and pin (never the secret)", {},
+        {"identity show", "[--json]", "print the stored client id and pin (never the secret)", {kJson},
          "Prints the stored client id, whether a client secret is stored, and the server and CA it is\npinned to. The secret is never printed.\n",
          cmd_identity_show},
         {"identity rm", "", "remove the machine identity from the vault", {},
@@ -158,12 +168,23 @@ atomically, with no passphrase. Pulled secrets are not saved. Exit 7 when the va
 elsewhere since the session unlocked it: nothing is written.
 )",
          cmd_save},
-        {"lock", "[--discard]", "end the session: every process and plaintext in it gone",
-         {{"--discard", false, "", "end the session without saving, whatever session.save_on_lock says"}},
+        {"lock", "[--discard] [--json]", "end the session: every process and plaintext in it gone",
+         {{"--discard", false, "", "end the session without saving, whatever session.save_on_lock says"}, kJson},
          R"(Ends the vault's session: every process in the ghost is killed and the RAM mount goes with
 them; returns when they are gone. Exit 5 when no session is running.
 )",
          cmd_lock},
+        {"export", "[--format dotenv|dotenv-export|json|yaml] [--profile P]", "the env-style values as .env, JSON or YAML, to stdout",
+         {{"--format", true, "FORMAT", "dotenv (default: KEY='value'), dotenv-export, json or yaml"},
+          {"--profile", true, "P", "only the values the config's profile P may see"}},
+         R"(Writes, to stdout only, the values a session puts in variables: every env secret under its
+name, every pulled Infisical key, and every variable a mapping fills with a value
+("env_value": true); a mapped variable wins over a key of the same name. Path variables
+(KUBECONFIG=~/.kube/config) are not written. With a session running, from it, without a
+passphrase; otherwise from the vault (without pulled keys). dotenv quotes as 'infisical export'
+does (KEY='value'), with double quotes and \ " $ ` escaped where a value holds ' or a CR.
+)",
+         cmd_export, "[--format FORMAT] [--profile P]"},
         {"status", "[--json]", "the vault, the session and the memory-protection posture", {kJson},
          R"(Shows the vault (path, entries, generation, keyslots), the config, a running session and the
 memory-protection posture. Needs no passphrase and never shows a value.

@@ -9,6 +9,7 @@
 #include "pod/cli/args.hpp"
 #include "pod/cli/command_table.hpp"
 #include "pod/cli/messages.hpp"
+#include "pod/cli/suggest.hpp"
 #include "sandbox/process.hpp"
 #include "vault/fault.hpp"
 
@@ -28,10 +29,25 @@ std::string names_of(const std::vector<const Command*>& commands) {
     return out;
 }
 
+// The last words of `commands`' names: "set", "get", … of a group's subcommands.
+std::vector<std::string> last_words(const std::vector<const Command*>& commands) {
+    std::vector<std::string> words;
+    for (const Command* c : commands) words.push_back(c->name.substr(c->name.rfind(' ') + 1));
+    return words;
+}
+
+std::vector<const Command*> top_level_commands() {
+    std::vector<const Command*> top;
+    for (const auto& c : command_table())
+        if (c.name.find(' ') == std::string::npos) top.push_back(&c);
+    return top;
+}
+
 // Finds the command the words name (a group's subcommand too) and runs it.
 int dispatch(Context& context, const std::string& word, std::vector<std::string> rest) {
     const Command* command = find_command(word);
-    if (command == nullptr) return report(usage_error("", "unknown command '" + word + "'"));
+    if (command == nullptr)
+        return report(usage_error("", "unknown command '" + word + "'", did_you_mean(word, last_words(top_level_commands()))));
     while (command->handler == nullptr) {
         if (rest.empty() || rest[0] == "-h" || rest[0] == "--help") {
             print_stdout(help_text(*command));
@@ -39,8 +55,10 @@ int dispatch(Context& context, const std::string& word, std::vector<std::string>
         }
         const Command* sub = find_command(command->name + " " + rest[0]);
         if (sub == nullptr)
-            return report(usage_error(command->name, "unknown " + command->subcommand_noun + " '" + rest[0] + "' (" +
-                                                         names_of(subcommands_of(*command)) + ")"));
+            return report(usage_error(command->name,
+                                      "unknown " + command->subcommand_noun + " '" + rest[0] + "' (" +
+                                          names_of(subcommands_of(*command)) + ")",
+                                      did_you_mean(rest[0], last_words(subcommands_of(*command)))));
         command = sub;
         rest.erase(rest.begin());
     }
@@ -89,8 +107,12 @@ int run_cli(int argc, char** argv) {
             name = arg.substr(0, eq);
             value = arg.substr(eq + 1);
         }
-        for (const auto& option : global_options()) known = known || option.name == name;
-        if (!known) return report(usage_error("", "unknown option " + name));
+        std::vector<std::string> globals = {"--help", "--version"};
+        for (const auto& option : global_options()) {
+            known = known || option.name == name;
+            globals.push_back(option.name);
+        }
+        if (!known) return report(usage_error("", "unknown option " + name, did_you_mean(name, globals)));
         if (arg.find('=') == std::string::npos) {
             if (i + 1 >= args.size()) return report(usage_error("", name + " needs a value"));
             value = args[++i];

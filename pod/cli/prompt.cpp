@@ -30,6 +30,21 @@ Status say_on(int fd, const std::string& text) {
 
 }  // namespace
 
+void say_on_terminal(const std::string& text) {
+    UniqueFd tty(::open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY));
+    if (tty.valid() && ::isatty(tty.get())) {
+        (void)say_on(tty.get(), "\r\033[K" + text);
+        return;
+    }
+    (void)write_all(STDERR_FILENO, text_bytes(text), "write to stderr");
+}
+
+std::size_t passphrase_characters(const SecretBuffer& passphrase) {
+    std::size_t count = 0;
+    for (std::uint8_t byte : passphrase.bytes()) count += (byte & 0xC0) != 0x80;
+    return count;
+}
+
 Status check_fd_open(int fd, const std::string& option) {
     if (fd < 0 || ::fcntl(fd, F_GETFD) < 0)
         return make_error(ErrorCode::usage, option + " " + std::to_string(fd), "that file descriptor is not open",
@@ -93,6 +108,19 @@ Result<SecretBuffer> ask_hidden(const std::string& prompt, const std::string& fd
     return line;
 }
 
+namespace {
+
+// Argon2id makes each guess dear; it cannot make a short passphrase one of many. A warning
+// only: the choice is the operator's, and scripts may have reasons.
+void warn_if_short(const SecretBuffer& passphrase) {
+    std::size_t n = passphrase_characters(passphrase);
+    if (n >= kShortPassphraseChars) return;
+    warn("the new passphrase is only " + std::to_string(n) + " character(s) long; one of " +
+         std::to_string(kShortPassphraseChars) + " or more (several words) is much harder to guess");
+}
+
+}  // namespace
+
 Result<SecretBuffer> read_new_passphrase(int fd, const std::string& option, const std::string& vault_path) {
     auto empty = [] {
         return make_error(ErrorCode::usage, "set passphrase", "it is empty", "choose a passphrase of several words");
@@ -101,6 +129,7 @@ Result<SecretBuffer> read_new_passphrase(int fd, const std::string& option, cons
         GP_TRY(check_fd_open(fd, option));
         auto line = read_line_from_fd(fd, "new passphrase from " + option);
         if (line && line->empty()) return empty();
+        if (line) warn_if_short(*line);
         return line;
     }
     auto first = ask_hidden("new passphrase for " + vault_path, option + " N");
@@ -110,6 +139,7 @@ Result<SecretBuffer> read_new_passphrase(int fd, const std::string& option, cons
     if (!second) return second;
     if (!first->equals(second->bytes()))
         return make_error(ErrorCode::usage, "set passphrase", "the two entries differ", "run the command again");
+    warn_if_short(*first);
     return first;
 }
 

@@ -12,6 +12,8 @@ int cmd_secret_get(Context& context, const ParsedArgs& args);
 int cmd_secret_ls(Context& context, const ParsedArgs& args);
 int cmd_secret_rm(Context& context, const ParsedArgs& args);
 int cmd_secret_generate(Context& context, const ParsedArgs& args);
+int cmd_secret_edit(Context& context, const ParsedArgs& args);
+int cmd_export(Context& context, const ParsedArgs& args);
 int cmd_passwd(Context& context, const ParsedArgs& args);
 int cmd_run(Context& context, const ParsedArgs& args);
 int cmd_shell(Context& context, const ParsedArgs& args);

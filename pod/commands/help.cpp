@@ -1,6 +1,7 @@
 // help: the overview, or one command's help, from the command table.
 #include "pod/cli/command_table.hpp"
 #include "pod/cli/messages.hpp"
+#include "pod/cli/suggest.hpp"
 #include "pod/commands/commands.hpp"
 
 namespace ghostpod {
@@ -22,7 +23,11 @@ int cmd_help(Context&, const ParsedArgs& args) {
         if (space == std::string::npos) break;
         name.resize(space);
     }
-    return report(make_error(ErrorCode::usage, "help", "no command named '" + topic + "'", "see 'ghostpod --help'"));
+    std::vector<std::string> names;
+    for (const auto& c : command_table()) names.push_back(c.name);
+    std::string suggestion = did_you_mean(topic, names);
+    return report(make_error(ErrorCode::usage, "help", "no command named '" + topic + "'",
+                             suggestion.empty() ? "see 'ghostpod --help'" : suggestion + " (see 'ghostpod --help')"));
 }
 
 }  // namespace ghostpod

@@ -2,10 +2,13 @@
 // with its pin: the one server (and private CA) it may be sent to.
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/cli/prompt.hpp"
+#include "pod/formats/env_export.hpp"
 #include "pod/infisical/client.hpp"
 #include "pod/infisical/entries.hpp"
 #include "pod/unlock/identity_pin.hpp"
@@ -92,6 +95,23 @@ int cmd_identity_show(Context& context, const ParsedArgs& args) {
     auto pin = read_pin(*vault, kInfisicalBackend);
     if (!pin) return report(pin.error());
     // The client id names the identity (it is shown in Infisical's console); the secret is never shown.
+    if (args.has("--json")) {
+        auto out = SecretBuffer::allocate(0);
+        Status built = out ? Status{} : Status{out.error()};
+        auto add = [&](const std::string& text) {
+            if (built) built = out->append(text_bytes(text));
+        };
+        add("{\n  \"vault\": ");
+        if (built) built = append_json_string(*out, text_bytes(path));
+        add(",\n  \"client_id\": ");
+        if (built) built = append_json_string(*out, id->value());
+        add(std::string(",\n  \"client_secret\": ") + (secret ? "\"stored\"" : "\"missing\""));
+        nlohmann::json pinned = nullptr;  // where the identity may be sent; no secret in it
+        if (*pin) pinned = {{"host", (*pin)->base_url}, {"pinned_by", (*pin)->pinned_by}, {"ca_sha256", (*pin)->ca_sha256}};
+        add(",\n  \"pin\": " + pinned.dump() + "\n}\n");
+        if (built) built = write_all(STDOUT_FILENO, out->bytes(), "write to stdout");
+        return built ? 0 : report(built.error());
+    }
     std::string text = "client id: ";
     (void)write_all(STDOUT_FILENO, text_bytes(text), "write to stdout");
     (void)write_all(STDOUT_FILENO, id->value(), "write to stdout");

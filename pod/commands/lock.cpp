@@ -1,4 +1,6 @@
 // lock: end the session; every process and plaintext in it goes.
+#include <nlohmann/json.hpp>
+
 #include "pod/cli/messages.hpp"
 #include "pod/commands/commands.hpp"
 #include "pod/session/client.hpp"
@@ -13,6 +15,10 @@ int cmd_lock(Context& context, const ParsedArgs& args) {
     if (!paths) return report(paths.error());
     auto answer = request<protocol::Locked>(*paths, protocol::LockRequest{args.has("--discard")});
     if (!answer) return report(answer.error());
+    if (args.has("--json")) {
+        print_stdout(nlohmann::json({{"vault", *vault_path}, {"locked", true}, {"discarded", args.has("--discard")}}).dump(2) + "\n");
+        return 0;
+    }
     note("session locked: every process in it has ended and its RAM mount is gone");
     return 0;
 }

@@ -29,22 +29,30 @@ int cmd_passwd(Context& context, const ParsedArgs& args) {
     auto fresh = read_new_passphrase(new_fd, "--new-passphrase-fd", path);
     if (!fresh) return report(fresh.error());
 
-    auto lock = VaultLock::acquire(path);
-    if (!lock) return report(lock.error());
-    auto vault = open_vault(path, *credential);
-    if (!vault) return report(vault.error());
-    if (!profile) {
-        profile = KdfProfile::moderate;
-        for (const auto& slot : vault->header().slots)
-            if (slot.type == SlotType::passphrase && slot.profile != KdfProfile::custom) profile = slot.profile;
-    }
-    if (auto changed = vault->set_passphrase(fresh->bytes(), *profile); !changed) return report(changed.error());
-    if (auto saved = save_vault(*vault, path); !saved) return report(saved.error());
-    if (auto backup = replace_backup_with_current(path); !backup) {
-        Error e = backup.error();
-        e.hint = "remove " + backup_path(path) + " by hand: it still opens with the old passphrase";
-        return report(e);
-    }
+    // A wrong current passphrase typed on the terminal is asked again; the new one is kept.
+    auto changed = with_credential(
+        context, path,
+        [&](HeldCredential& current) -> Status {
+            auto lock = VaultLock::acquire(path);
+            if (!lock) return std::move(lock).error();
+            auto vault = open_vault(path, current);
+            if (!vault) return std::move(vault).error();
+            if (!profile) {
+                profile = KdfProfile::moderate;
+                for (const auto& slot : vault->header().slots)
+                    if (slot.type == SlotType::passphrase && slot.profile != KdfProfile::custom) profile = slot.profile;
+            }
+            GP_TRY(vault->set_passphrase(fresh->bytes(), *profile));
+            GP_TRY(save_vault(*vault, path));
+            if (auto backup = replace_backup_with_current(path); !backup) {
+                Error e = backup.error();
+                e.hint = "remove " + backup_path(path) + " by hand: it still opens with the old passphrase";
+                return e;
+            }
+            return {};
+        },
+        std::move(*credential));
+    if (!changed) return report(changed.error());
     note(std::string("passphrase changed for ") + path + " (KDF " + profile_name(*profile) +
          "); the recovery key still works; the data was not re-encrypted");
     return 0;

@@ -76,9 +76,20 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
         return report(answer.error());
     }
     for (const auto& w : answer->warnings) warn(w);
-    if (!quiet && ::isatty(STDERR_FILENO))
+    if (args.has("--json")) {
+        // The holder's summary (names and counts, never values), with where from.
+        nlohmann::json result = {{"secrets", answer->secrets},
+                                 {"source", answer->source},
+                                 {"fetched", answer->fetched},
+                                 {"warnings", answer->warnings},
+                                 {"host", settings->target.base_url},
+                                 {"environment", settings->target.environment},
+                                 {"session_started", info.started}};
+        print_stdout(result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    } else if (!quiet && ::isatty(STDERR_FILENO)) {
         note("pulled " + std::to_string(answer->secrets) + " secrets from " + settings->target.base_url + " (" +
              settings->target.environment + ")" + (answer->source == "cache" ? " via the offline cache" : ""));
+    }
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).
     auto fresh = attach(info.paths);

@@ -65,10 +65,21 @@ int cmd_secret_set(Context& context, const ParsedArgs& args) {
         if (!parsed) return report(parsed.error());
         entry.mode = *parsed;
     }
-    // The value is read before the writer lock is taken: a slow pipe must not block other writers.
+    entry.updated = now_seconds();
+    // On a terminal the passphrase comes first, as every other command asks it: the vault is
+    // unlocked (a wrong passphrase asked again), then the value typed while the lock is held.
+    if (!args.has("--file") && ::isatty(STDIN_FILENO) && credential_from_terminal(context)) {
+        auto done = change_vault(context, [&](Vault& vault, const std::string&) -> Status {
+            auto value = read_value(args, name, entry.source);
+            if (!value) return std::move(value).error();
+            return vault.put(entry, value->bytes());
+        });
+        return done ? 0 : report(done.error());
+    }
+    // Otherwise the value is read before the writer lock is taken: a slow pipe must not block
+    // other writers.
     auto value = read_value(args, name, entry.source);
     if (!value) return report(value.error());
-    entry.updated = now_seconds();
     auto done = change_vault(context, [&](Vault& vault, const std::string&) { return vault.put(entry, value->bytes()); });
     return done ? 0 : report(done.error());
 }

@@ -114,7 +114,7 @@ private:
             if (quote == '"' && c == '\\' && !at_end()) {
                 std::uint8_t escaped = peek();
                 std::uint8_t meaning = escaped == 'n' ? '\n' : escaped == 't' ? '\t' : escaped == 'r' ? '\r'
-                                     : (escaped == '"' || escaped == '\\') ? escaped : 0;
+                                     : (escaped == '"' || escaped == '\\' || escaped == '$' || escaped == '`') ? escaped : 0;
                 if (meaning != 0) {
                     ++pos_;
                     emit(meaning);

@@ -5,7 +5,8 @@
 //   export KEY=value          an optional "export " prefix
 //   KEY=  value   # note      unquoted: trimmed; " #" or "\t#" starts a comment
 //   KEY='lit\eral $X'         single quotes: every byte literal, may span lines
-//   KEY="a\nb \"c\""          double quotes: \n \t \r \" \\ escapes, may span lines
+//   KEY="a\nb \"c\""          double quotes: \n \t \r \" \\ escapes, and \$ \` as a shell reads
+//                             them (what 'ghostpod export' writes); may span lines
 //
 // Keys are [A-Za-z_][A-Za-z0-9_]*. CRLF line ends read as LF, inside quoted values too.
 // Errors carry the line number and never any text of the file.

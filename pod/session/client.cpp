@@ -94,6 +94,10 @@ Result<Attachment> attach(const SessionPaths& paths) {
     return a;
 }
 
+Result<UniqueFd> exchange(const SessionPaths& paths, const protocol::Request& what, protocol::Reply& reply) {
+    return first_exchange(paths, what, reply, nullptr);
+}
+
 template <class T>
 Result<T> request(const SessionPaths& paths, const protocol::Request& what) {
     protocol::Reply reply;

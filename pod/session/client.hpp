@@ -42,6 +42,9 @@ Result<Attachment> attach(const SessionPaths& paths);
 // the holder's Error as the error.
 template <class T>
 Result<T> request(const SessionPaths& paths, const protocol::Request& what);
+// Sends `what` and receives the first reply (waiting out a holder that is ending, as request
+// does); the connection stays open for what follows the reply (export's raw values).
+Result<UniqueFd> exchange(const SessionPaths& paths, const protocol::Request& what, protocol::Reply& reply);
 // Asks the holder to pull (settings as JSON); progress lines go to `on_progress`.
 Result<protocol::Pulled> request_pull(const SessionPaths& paths, const std::string& settings_json,
                                       const std::function<void(const std::string&)>& on_progress);

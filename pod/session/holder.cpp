@@ -105,6 +105,7 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     if (auto* pull = std::get_if<protocol::PullRequest>(&req)) serve_pull(h, conn, pull->settings_json);
     if (auto* save = std::get_if<protocol::SaveRequest>(&req)) serve_save(h, conn, save->force);
     if (std::holds_alternative<protocol::CertsRequest>(req)) serve_certs(h, conn);
+    if (auto* exp = std::get_if<protocol::ExportRequest>(&req)) serve_export(h, conn, *exp, who);
     if (std::holds_alternative<protocol::SpawnRequest>(req) || std::holds_alternative<protocol::RegisterRequest>(req))
         answer(conn, make_error(ErrorCode::session, std::string(protocol::request_name(req)) + " in the session", "only on an attached connection"));
     if (auto* lock = std::get_if<protocol::LockRequest>(&req)) {

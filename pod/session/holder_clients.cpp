@@ -60,12 +60,13 @@ Error refused(const std::string& what, const Asker& who) {
 
 // Who may ask what. Outside the ghost (the user's own processes, which the threat model does not
 // keep out) and the full ghost: everything, though only a client outside can register a view it
-// built. A profile's process: its own part of attach and status, nothing of the whole session.
-// Anything else below us: nothing.
+// built. A profile's process: its own part of attach, status and export (serve_export narrows
+// it), nothing of the whole session. Anything else below us: nothing.
 bool authorise(const protocol::Request& request, const Asker& who) {
     if (!who.known) return false;
     if (who.place == protocol::Place::profile)
-        return std::holds_alternative<protocol::AttachRequest>(request) || std::holds_alternative<protocol::StatusRequest>(request);
+        return std::holds_alternative<protocol::AttachRequest>(request) || std::holds_alternative<protocol::StatusRequest>(request) ||
+               std::holds_alternative<protocol::ExportRequest>(request);
     if (std::holds_alternative<protocol::RegisterRequest>(request)) return who.place == protocol::Place::outside;
     return true;
 }

@@ -106,6 +106,9 @@ Result<Asker> identify_asker(const Holder& h, int conn);
 // Whether `who` may ask `request`; else the Error that says so.
 bool authorise(const protocol::Request& request, const Asker& who);
 Error refused(const std::string& what, const Asker& who);
+// ExportRequest: the session's env-style values (pod/session/export.hpp), from secret memory
+// (Exported, then the raw parts; or an Error). A profile's process gets its own view's only.
+void serve_export(Holder& h, int conn, const protocol::ExportRequest& request, const Asker& who);
 // A spawn or register request on an attached connection; false detaches it.
 bool serve_attached(Holder& h, SessionClient& client);
 // The whole session as the holder keeps it.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_settings.hpp"
@@ -83,11 +84,22 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     joined = attach(*paths);
     found(joined);
     if (joined || joined.error().code != ErrorCode::session) return joined;
-    auto credential = obtain_credential(context, *vault_path);
-    if (!credential) return std::move(credential).error();
-    credentials.unlock = std::move(*credential);
-    if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
-    GP_TRY(start_session(*vault_path, options.config_path, std::move(credentials), options.settings, *paths, options.pull_settings));
+    // The holder unlocks: a wrong passphrase typed on the terminal is asked again (a new
+    // holder each try). Each try hands its holder its own copy of the INFISICAL_* values.
+    GP_TRY(with_credential(context, *vault_path, [&](HeldCredential& credential) -> Status {
+        SessionCredentials attempt;
+        attempt.unlock = std::move(credential);
+        for (auto [from, to] : {std::pair{&credentials.client_id, &attempt.client_id}, std::pair{&credentials.client_secret, &attempt.client_secret},
+                                std::pair{&credentials.token, &attempt.token}}) {
+            if (from->empty()) continue;
+            auto copy = SecretBuffer::copy_of(from->bytes());
+            if (!copy) return std::move(copy).error();
+            *to = std::move(*copy);
+        }
+        if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
+        return start_session(*vault_path, options.config_path, std::move(attempt), options.settings, *paths, options.pull_settings);
+    }));
+    credentials = SessionCredentials{};  // wiped: only the holder has them now
     info.started = true;
     if (sandbox::landlock_abi() == 0)
         warn("this kernel offers no Landlock: commands in the ghost can read and write each other's memory");

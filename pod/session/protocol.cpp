@@ -98,6 +98,12 @@ struct RequestEncoder {
         w.strings(m.allowed);
         return frame(Kind::register_profile, std::move(w));
     }
+    wire::Frame operator()(const ExportRequest& m) const {
+        wire::Writer w;
+        w.boolean(m.profile.has_value());
+        if (m.profile) w.strings(*m.profile);
+        return frame(Kind::export_values, std::move(w));
+    }
 };
 
 struct ReplyEncoder {
@@ -140,6 +146,12 @@ struct ReplyEncoder {
     wire::Frame operator()(const Spawned&) const { return frame(Kind::spawned); }
     wire::Frame operator()(const Registered&) const { return frame(Kind::registered); }
     wire::Frame operator()(const Started&) const { return frame(Kind::started); }
+    wire::Frame operator()(const Exported& m) const {
+        wire::Writer w;
+        w.strings(m.skipped);
+        w.u64(m.parts);
+        return frame(Kind::exported, std::move(w));
+    }
     wire::Frame operator()(const Error& e) const { return {sandbox::kErrorKind, sandbox::encode_error(e)}; }
 };
 
@@ -148,7 +160,7 @@ Error bad(const char* what) { return wire::malformed(what); }
 }  // namespace
 
 const char* request_name(const Request& request) {
-    static const char* const kNames[] = {"attach", "status", "lock", "save", "certs", "pull", "spawn", "register"};
+    static const char* const kNames[] = {"attach", "status", "lock", "save", "certs", "pull", "spawn", "register", "export"};
     static_assert(std::size(kNames) == std::variant_size_v<Request>);
     return kNames[request.index()];
 }
@@ -191,6 +203,14 @@ Result<Request> decode_request(const wire::Frame& f) {
     case Kind::register_profile: {
         RegisterRequest m;
         if (r.str(m.profile) && r.strings(m.allowed) && r.done()) return Request(std::move(m));
+        break;
+    }
+    case Kind::export_values: {
+        ExportRequest m;
+        bool narrowed = false;
+        if (!r.boolean(narrowed)) break;
+        if (narrowed && !r.strings(m.profile.emplace())) break;
+        if (r.done()) return Request(std::move(m));
         break;
     }
     default:
@@ -251,6 +271,11 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     case Kind::started:
         if (r.done()) return Reply(Started{});
         break;
+    case Kind::exported: {
+        Exported m;
+        if (r.strings(m.skipped) && r.u64(m.parts) && r.done()) return Reply(std::move(m));
+        break;
+    }
     default:
         break;
     }

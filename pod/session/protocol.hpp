@@ -13,6 +13,9 @@
 //   SaveRequest                                    Saved
 //   CertsRequest                                   CertsReply
 //   PullRequest                                    Progress..., then Pulled
+//   ExportRequest                                  Exported, then `parts` raw messages of
+//                                                    values (pod/session/export.hpp), read
+//                                                    straight into secret memory
 //   holder -> launcher, on the ready pipe: Started, or the Error that stopped it.
 // Any request may be answered with an Error. Who may ask what: see authorise() in holder.cpp.
 #pragma once
@@ -48,8 +51,8 @@ sandbox::ProfileView profile_mounts(const SessionView& narrowed);
 namespace protocol {
 
 enum class Kind : std::uint16_t {
-    attach = 1, status, lock, save, certs, pull, spawn, register_profile,
-    attached = 101, status_reply, locked, saved, certs_reply, progress, pulled, spawned, registered, started,
+    attach = 1, status, lock, save, certs, pull, spawn, register_profile, export_values,
+    attached = 101, status_reply, locked, saved, certs_reply, progress, pulled, spawned, registered, started, exported,
 };
 
 // Where the holder found the peer: outside the ghost, in its full view, or in a profile's.
@@ -78,8 +81,13 @@ struct RegisterRequest {
     std::string profile;
     std::vector<std::string> allowed;
 };
+// The session's env-style values ('ghostpod export'); with `profile`, only the secrets it lists.
+// A profile's process gets its own part only, whatever it names.
+struct ExportRequest {
+    std::optional<std::vector<std::string>> profile;
+};
 using Request = std::variant<AttachRequest, StatusRequest, LockRequest, SaveRequest, CertsRequest, PullRequest, SpawnRequest,
-                             RegisterRequest>;
+                             RegisterRequest, ExportRequest>;
 
 struct Attached {
     Place place = Place::outside;
@@ -108,7 +116,13 @@ struct Pulled {
 struct Spawned {};
 struct Registered {};
 struct Started {};
-using Reply = std::variant<Attached, StatusReply, Locked, Saved, CertsReply, Progress, Pulled, Spawned, Registered, Started, Error>;
+// The values never travel in a frame (frames are std::vector, not secret memory): `parts`
+// messages follow on the connection whose bytes, joined, are export.hpp's frames.
+struct Exported {
+    std::vector<std::string> skipped;  // env entries whose names are no variable names
+    std::uint64_t parts = 0;
+};
+using Reply = std::variant<Attached, StatusReply, Locked, Saved, CertsReply, Progress, Pulled, Spawned, Registered, Started, Exported, Error>;
 
 // "attach", "status", ... for messages.
 const char* request_name(const Request& request);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -245,11 +246,52 @@ Result<Config> load_config(const std::string& path) {
     return parse_config(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), path);
 }
 
+std::string json_error_place(std::string_view text, std::size_t byte) {
+    // nlohmann counts the bytes it read: the one it stopped at is byte - 1 (0-based).
+    std::size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < at; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            ++column;  // UTF-8 continuation bytes belong to the character before them
+        }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+namespace {
+
+// A JSON syntax error as "line L, column C: what is wrong", without the text found there (a
+// file passed as --config by mistake may hold anything).
+Error json_syntax_error(std::string_view text, const std::string& path) {
+    try {
+        auto parsed = nlohmann::json::parse(text.begin(), text.end());
+        (void)parsed;
+    } catch (const nlohmann::json::parse_error& e) {
+        std::string why = e.what();
+        if (auto colon = why.find(": ", why.find("column")); colon != std::string::npos) why = why.substr(colon + 2);
+        if (auto last = why.find("; last read: "); last != std::string::npos) {
+            auto end = why.find("; ", last + 13);
+            why.erase(last, end == std::string::npos ? std::string::npos : end - last);
+        }
+        return make_error(ErrorCode::usage, "read config " + path,
+                          "JSON syntax error at " + json_error_place(text, e.byte) + ": " + why,
+                          "fix the file; see ghostpod-config(5)");
+    } catch (const nlohmann::json::exception&) {
+    }
+    return make_error(ErrorCode::usage, "read config " + path, "not valid JSON", "fix the file; see ghostpod-config(5)");
+}
+
+}  // namespace
+
 Result<Config> parse_config(std::string_view text, const std::string& path) {
     Config config;
     config.found = true;
     auto json = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-    if (json.is_discarded() || !json.is_object())
+    if (json.is_discarded()) return json_syntax_error(text, path);
+    if (!json.is_object())
         return make_error(ErrorCode::usage, "read config " + path, "not a JSON object", "fix the file; see ghostpod-config(5)");
     if (auto v = json.find("version"); v != json.end()) {
         if (!v->is_number_integer() || v->get<int>() != kConfigVersion)

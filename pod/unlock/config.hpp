@@ -57,6 +57,9 @@ struct Config {
 Result<Config> load_config(const std::string& path);
 // The same on the file's text; `path` only names the file in errors.
 Result<Config> parse_config(std::string_view text, const std::string& path);
+// "line L, column C" (1-based; columns count UTF-8 characters) of the byte a JSON parser stopped
+// at, given as nlohmann's parse_error::byte (the count of bytes read).
+std::string json_error_place(std::string_view text, std::size_t byte);
 // The config and .gitignore that 'init' writes into a new .ghostpod directory, each only if
 // missing. True when it wrote the config.
 Result<bool> write_project_scaffold(const std::string& ghostpod_dir);

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "pod/cli/messages.hpp"
 #include "pod/cli/prompt.hpp"
 #include "pod/unlock/trust.hpp"
 #include "vault/recovery_key.hpp"
@@ -35,6 +36,34 @@ Result<HeldCredential> obtain_credential(const Context& context, const std::stri
     return held;
 }
 
+bool credential_from_terminal(const Context& context) { return context.recovery_key_fd < 0 && context.passphrase_fd < 0; }
+
+bool wrong_credential(const Error& error) {
+    // Vault::open's "wrong passphrase or damaged file" / "wrong recovery key …", also as the
+    // session holder reports it (the same Error, over the protocol).
+    return error.code == ErrorCode::unlock && error.describe().find(": wrong ") != std::string::npos;
+}
+
+Status with_credential(const Context& context, const std::string& vault_path,
+                       const std::function<Status(HeldCredential&)>& attempt, std::optional<HeldCredential> first) {
+    int tries = credential_from_terminal(context) ? kPassphraseTries : 1;
+    for (int i = 1;; ++i) {
+        Result<HeldCredential> credential = HeldCredential{};
+        if (first) {
+            credential = std::move(*first);
+            first.reset();
+        } else {
+            credential = obtain_credential(context, vault_path);
+        }
+        if (!credential) return std::move(credential).error();
+        Status done = attempt(*credential);
+        credential->secret = SecretBuffer{};
+        if (done || i >= tries || !wrong_credential(done.error())) return done;
+        say_on_terminal("ghostpod: wrong passphrase for " + vault_path + "; try again (" + std::to_string(i + 1) + " of " +
+                        std::to_string(tries) + ")\n");
+    }
+}
+
 Result<Vault> open_vault(const std::string& path, const HeldCredential& credential) {
     auto bytes = read_vault_file(path);
     if (!bytes) return std::move(bytes).error();
@@ -60,9 +89,14 @@ Result<Vault> read_only_vault(const Context& context, std::string& path) {
     auto located = existing_vault_path(context);
     if (!located) return std::move(located).error();
     path = *located;
-    auto credential = obtain_credential(context, path);
-    if (!credential) return std::move(credential).error();
-    return open_vault(path, *credential);
+    std::optional<Vault> opened;
+    GP_TRY(with_credential(context, path, [&](HeldCredential& credential) -> Status {
+        auto vault = open_vault(path, credential);
+        if (!vault) return std::move(vault).error();
+        opened = std::move(*vault);
+        return {};
+    }));
+    return std::move(*opened);
 }
 
 Status save_vault(Vault& vault, const std::string& path) {

@@ -36,12 +36,14 @@ SEEDS = {
     "certs": frame(5, b""), "pull": frame(6, s('{"target":{"base_url":"https://127.0.0.1:8443"}}')),
     "spawn": frame(7, s("terraform") + strings(["aws/credentials"])),
     "register": frame(8, s("terraform") + strings(["aws/credentials", "x\x00y"])),
+    "export_all": frame(9, u8(0)), "export_profile": frame(9, u8(1) + strings(["aws/credentials", "api/\ttoken"])),
     # session replies
     "attached_full": frame(101, u8(1) + s("") + view()), "attached_profile": frame(101, u8(3) + s("terraform") + view()),
     "status_reply": frame(102, s('{"holder_pid":1}')), "locked": frame(103, b""), "saved": frame(104, s('{"saved":[]}')),
     "certs_reply": frame(105, s("[]")), "progress": frame(106, s("pulling prod:/ from https://127.0.0.1")),
     "pulled": frame(107, u64(10000) + s("server") + u64(1700000000) + strings(["skipped 2 key(s)"])),
     "spawned": frame(108, b""), "registered": frame(109, b""), "started": frame(110, b""),
+    "exported": frame(111, strings(["not-a-name", "x\ny"]) + u64(2)),
     "error": frame(0xFFFF, error()),
     # sandbox messages (sandbox/messages.hpp): ghost init and spawned commands
     "place": frame(2, s("/run/a.ghost/kube/config") + s("/home/u/.kube/config")),

@@ -23,12 +23,19 @@ void Tmux::keys(const std::string& text, bool enter) const {
 
 void Tmux::key(const std::string& name) const { cmd({"send-keys", "-t", "gp", name}); }
 
-bool Tmux::shows(const std::string& text) const {
-    for (int i = 0; i < 100; ++i) {
+bool Tmux::shows(const std::string& text, int seconds) const {
+    for (int i = 0; i < seconds * 20; ++i) {
         if (screen().find(text) != std::string::npos) return true;
         std::this_thread::sleep_for(50ms);
     }
     return false;
+}
+
+std::size_t Tmux::count(const std::string& text) const {
+    std::string s = screen();
+    std::size_t n = 0;
+    for (auto at = s.find(text); at != std::string::npos; at = s.find(text, at + text.size())) ++n;
+    return n;
 }
 
 bool Tmux::shell_in_foreground() const {

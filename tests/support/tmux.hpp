@@ -18,8 +18,10 @@ struct Tmux {
     std::string screen() const;
     void keys(const std::string& text, bool enter = true) const;
     void key(const std::string& name) const;  // a tmux key name: C-c, C-z, Enter
-    // Waits up to 5 s for `text` to appear on the screen.
-    bool shows(const std::string& text) const;
+    // Waits up to `seconds` for `text` to appear on the screen.
+    bool shows(const std::string& text, int seconds = 5) const;
+    // How often `text` is on the screen now.
+    std::size_t count(const std::string& text) const;
     // Waits up to 10 s until the pane's shell has its terminal back (no command in the
     // foreground): keys typed before then would go to the command still running.
     bool shell_in_foreground() const;

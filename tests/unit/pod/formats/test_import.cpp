@@ -163,9 +163,10 @@ TEST_CASE("dotenv reads plain, exported, quoted and commented assignments", "[im
                                                      {"export", "is a key"}, {"LAST", "no newline"}});
 }
 
-TEST_CASE("dotenv double quotes unescape \\n \\t \\r \\\" \\\\ and keep other backslashes", "[import]") {
-    auto vars = dotenv(R"(D="a\nb\tc\rd\"e\\f\$g\x")" "\n" R"(S='a\nb\\')" "\n");
-    CHECK(vars["D"] == "a\nb\tc\rd\"e\\f\\$g\\x");
+TEST_CASE("dotenv double quotes unescape \\n \\t \\r \\\" \\\\, and \\$ \\` as a shell does, and keep other backslashes",
+          "[import]") {
+    auto vars = dotenv(R"(D="a\nb\tc\rd\"e\\f\$g\x\`h")" "\n" R"(S='a\nb\\')" "\n");
+    CHECK(vars["D"] == "a\nb\tc\rd\"e\\f$g\\x`h");
     CHECK(vars["S"] == "a\\nb\\\\");
 }
 

@@ -87,6 +87,14 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     (void)round_trip_request<AttachRequest>(AttachRequest{});
     (void)round_trip_request<StatusRequest>(StatusRequest{});
     (void)round_trip_request<CertsRequest>(CertsRequest{});
+    CHECK_FALSE(round_trip_request<ExportRequest>(ExportRequest{}).profile);
+    auto narrowed = round_trip_request<ExportRequest>(ExportRequest{std::vector<std::string>{all_bytes("a"), ""}});
+    REQUIRE(narrowed.profile);
+    CHECK(*narrowed.profile == std::vector<std::string>{all_bytes("a"), ""});
+    // A profile listing nothing stays a profile (it exports nothing), never "no profile" (everything).
+    auto empty = round_trip_request<ExportRequest>(ExportRequest{std::vector<std::string>{}});
+    REQUIRE(empty.profile);
+    CHECK(empty.profile->empty());
 
     auto pulled = round_trip<Pulled>(Pulled{10000, "cache", 1700000000, {all_bytes("w1"), "w2"}});
     CHECK(pulled.secrets == 10000);
@@ -101,6 +109,9 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     (void)round_trip<Spawned>(Spawned{});
     (void)round_trip<Registered>(Registered{});
     (void)round_trip<Started>(Started{});
+    auto exported = round_trip<Exported>(Exported{{all_bytes("bad\tname"), "x"}, 3});
+    CHECK(exported.skipped == std::vector<std::string>{all_bytes("bad\tname"), "x"});
+    CHECK(exported.parts == 3);
 }
 
 TEST_CASE("an error keeps its class, errno and every text across the one error encoding", "[protocol]") {
@@ -142,6 +153,8 @@ TEST_CASE("a truncated, extended or retyped message is refused, never half-read"
     CHECK_FALSE(decode_request(wire::Frame{static_cast<std::uint16_t>(Kind::spawn), w.take()}));
     // A boolean is 0 or 1.
     CHECK_FALSE(decode_request(wire::Frame{static_cast<std::uint16_t>(Kind::lock), {2}}));
+    // An export request without a profile carries nothing after its flag.
+    CHECK_FALSE(decode_request(wire::Frame{static_cast<std::uint16_t>(Kind::export_values), {0, 0, 0, 0, 0}}));
 }
 
 TEST_CASE("an attach answer for 10,000 secrets crosses a SEQPACKET socket in parts, with its descriptors", "[protocol]") {
