@@ -14,7 +14,7 @@
 # phase with its wall time and result, and every skip with its reason; as root (the CI
 # configuration) a check skipped in every pass that ran it fails the run.
 # ghostpod-ci is created as a system user (uid below 1000) when missing and removed at the end
-# when this run created it. GHOSTPOD_TEST_SCRATCH picks where its copy goes (default /tmp).
+# when this run created it. GHOSTPOD_TEST_SCRATCH picks where its copies go (default its home).
 # GHOSTPOD_SKIP_ASAN=1 / GHOSTPOD_SKIP_FUZZ=1 leave out passes 3 / 4 for a quick local run.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -183,8 +183,11 @@ phase "build release" scripts/build.sh release || finish
 skip_logs+=("$work/release-as-$(id -un).skips")
 phase "tests: release, as $(id -un)" run_ctest build "${skip_logs[-1]}"
 
-scratch=${GHOSTPOD_TEST_SCRATCH:-/tmp}
+# The copies go to the test user's home by default, not /tmp: the leak tests read every file
+# under /tmp, /var/tmp and /dev/shm, and would read the copied binaries on every check.
+scratch=${GHOSTPOD_TEST_SCRATCH:-/home/$user}
 if [[ $(id -u) -eq 0 ]]; then
+  ensure_user || failed+=("create the user $user")
   user_copy=$(mktemp -d "$scratch/ghostpod-ci-XXXXXX") && user_copies+=("$user_copy")
   echo "== the unprivileged passes run as $user from copies in $scratch, whether or not $user may enter $root"
   if phase "prepare the copy for $user" prepare_user_copy build "$user_copy"; then
