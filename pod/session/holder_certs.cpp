@@ -35,6 +35,12 @@ void serve_certs(Holder& h, int conn) {
         (void)sandbox::send_message(conn, error_reply(read.error()));
         return;
     }
+    // The session's own certificates (vault.pki) are short-lived on purpose: marked, not warned about.
+    for (CertInfo& c : certs)
+        for (const IssuedCertificate& issued : h.vault.certificates)
+            if (c.subject == issued.subject && c.issuer == issued.issuer && c.not_before == issued.not_before &&
+                c.not_after == issued.not_after)
+                c.per_session = true;
     sort_worst_first(certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
     std::string reply = "certs\n" + certs_to_json(certs, now, kDefaultCertWarnDays);
