@@ -17,7 +17,8 @@ _ghostpod_options() {
         run | shell) echo "--profile --ttl --linger" ;;
         enter) echo "--profile" ;;
         pull) echo "--no-shell --offline --cacert --env --quiet -q --ttl --linger --profile" ;;
-        "identity set") echo "--from-fd --host --cacert" ;;
+        "identity set") echo "--backend --from-fd --host --cacert" ;;
+        "identity show" | "identity rm") echo "--backend" ;;
         allow) echo "--list" ;;
         lock) echo "--discard" ;;
         status) echo "--json" ;;
@@ -60,6 +61,7 @@ _ghostpod() {
             return 0 ;;
         --kdf) COMPREPLY=($(compgen -W "interactive moderate sensitive" -- "$cur")); return 0 ;;
         --kind) COMPREPLY=($(compgen -W "file env identity token-cache" -- "$cur")); return 0 ;;
+        --backend) COMPREPLY=($(compgen -W "infisical vault" -- "$cur")); return 0 ;;
         --mode) COMPREPLY=($(compgen -W "0400 0600 0440 0644" -- "$cur")); return 0 ;;
         --passphrase-fd | --recovery-key-fd | --new-passphrase-fd | --from-fd | --tazpod-passphrase-fd | \
             --profile | --ttl | --linger | --env | --warn-days | --host) return 0 ;;

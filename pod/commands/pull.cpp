@@ -1,5 +1,5 @@
-// pull: unlock, open the ghost, pull from Infisical into it, then a shell or one command (or
-// leave the session running). In a running session it refreshes the pulled secrets.
+// pull: unlock, open the ghost, pull from Infisical and Vault into it, then a shell or one
+// command (or leave the session running). In a running session it refreshes the pulled secrets.
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -79,9 +79,12 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
     if (result.is_object()) {
         for (const auto& w : result.value("warnings", nlohmann::json::array()))
             if (w.is_string()) warn(w.get<std::string>());
-        if (!quiet && ::isatty(STDERR_FILENO))
-            note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + settings->target.base_url + " (" +
-                 settings->target.environment + ")" + (result.value("source", "") == "cache" ? " via the offline cache" : ""));
+        if (!quiet && ::isatty(STDERR_FILENO)) {
+            std::string from = settings->infisical ? settings->target.base_url + " (" + settings->target.environment + ")" : "";
+            if (settings->vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings->vault);
+            note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + from +
+                 (result.value("source", "") == "cache" ? " via the offline cache" : ""));
+        }
     }
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).
