@@ -28,7 +28,7 @@ if [[ $(id -u) -eq 0 ]]; then
   cp README.md "$scratch/"  # the threat-model test compares its Protects list with the [threat] tests
   cp man/* "$scratch/man/"
   cp completions/* "$scratch/completions/"
-  cp tests/support/read_vault_spec.py tests/support/fake_infisical.py tests/support/make_tazpod.py "$scratch/tests/support/"
+  cp tests/support/read_vault_spec.py tests/support/fake_infisical.py tests/support/fake_vault.py tests/support/make_tazpod.py "$scratch/tests/support/"
   chown -R "$user:$user" "$scratch"
   echo "== tests (release, as unprivileged user $user)"
   for t in ghostpod_unit_tests ghostpod_integration_tests; do
