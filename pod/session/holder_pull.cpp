@@ -46,6 +46,45 @@ std::string age_text(std::uint64_t seconds) {
     return std::to_string(seconds / 86400) + " days";
 }
 
+std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields) {
+    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
+        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
+        randombytes_buf(k.data(), k.size());
+        return k;
+    }();
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, key.data(), key.size(), 32);
+    for (auto bytes : fields) {
+        std::uint64_t n = bytes.size();  // framed: ("ab", "c") and ("a", "bc") differ
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
+        crypto_generichash_update(&state, bytes.data(), bytes.size());
+    }
+    std::array<std::uint8_t, 32> out{};
+    crypto_generichash_final(&state, out.data(), out.size());
+    sodium_memzero(&state, sizeof state);
+    return out;
+}
+
+Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded) {
+    auto lock = VaultLock::acquire(h.vault_path);
+    if (!lock) return std::move(lock).error();
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    Entry entry;
+    entry.name = name;
+    entry.kind = EntryKind::token_cache;
+    entry.mode = 0400;
+    entry.updated = now_seconds();
+    entry.source = source;
+    GP_TRY(vault->put(std::move(entry), encoded));
+    // Our own write: unless the vault had already changed elsewhere, the session still holds
+    // the newest generation, so a later 'save' must not call this a conflict.
+    bool was_current = vault->header().generation == h.base_generation;
+    GP_TRY(save_vault(*vault, h.vault_path));
+    if (was_current) h.base_generation = vault->header().generation;
+    return {};
+}
+
 bool auth_refused(const Error& e) { return e.code == ErrorCode::network && (e.errnum == 401 || e.errnum == 403); }
 
 bool server_unreachable(const Error& e) {
@@ -143,31 +182,17 @@ Result<PulledSecrets> fetch(Holder& h, const PullSettings& s, int conn) {
     return pulled;
 }
 
-// A keyed digest of what a pull returned (and from where), to tell whether the cache is stale.
+// What a pull returned (and from where), as a keyed digest: whether the cache is stale.
 std::array<std::uint8_t, 32> pulled_digest(const PullSettings& s, const PulledSecrets& pulled) {
-    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
-        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
-        randombytes_buf(k.data(), k.size());
-        return k;
-    }();
-    crypto_generichash_state state;
-    crypto_generichash_init(&state, key.data(), key.size(), 32);
-    auto add = [&](std::span<const std::uint8_t> bytes) {
-        std::uint64_t n = bytes.size();
-        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
-        crypto_generichash_update(&state, bytes.data(), bytes.size());
-    };
-    for (const std::string& field : {s.target.base_url, s.target.project_id, s.target.environment, joined_paths(s.target.paths)})
-        add(text_bytes(field));
+    std::vector<std::string> names = {s.target.base_url, s.target.project_id, s.target.environment, joined_paths(s.target.paths)};
+    std::vector<std::span<const std::uint8_t>> fields;
+    for (const auto& n : names) fields.push_back(text_bytes(n));
     for (const auto& secret : pulled.secrets) {
-        add(text_bytes(secret.key));
-        add(text_bytes(secret.folder));
-        add(pulled.value(secret));
+        fields.push_back(text_bytes(secret.key));
+        fields.push_back(text_bytes(secret.folder));
+        fields.push_back(pulled.value(secret));
     }
-    std::array<std::uint8_t, 32> out{};
-    crypto_generichash_final(&state, out.data(), out.size());
-    sodium_memzero(&state, sizeof state);
-    return out;
+    return keyed_digest(fields);
 }
 
 Result<CachedPull> load_cache(const Holder& h) {
@@ -183,23 +208,7 @@ Result<CachedPull> load_cache(const Holder& h) {
 Status save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled) {
     auto encoded = encode_pull_cache(s, pulled, now_seconds());
     if (!encoded) return std::move(encoded).error();
-    auto lock = VaultLock::acquire(h.vault_path);
-    if (!lock) return std::move(lock).error();
-    auto vault = reopen_vault(h);
-    if (!vault) return std::move(vault).error();
-    Entry entry;
-    entry.name = kPullCacheEntry;
-    entry.kind = EntryKind::token_cache;
-    entry.mode = 0400;
-    entry.updated = now_seconds();
-    entry.source = "infisical:" + s.target.base_url;
-    GP_TRY(vault->put(std::move(entry), encoded->bytes()));
-    // Our own write: unless the vault had already changed elsewhere, the session still holds
-    // the newest generation, so a later 'save' must not call this a conflict.
-    bool was_current = vault->header().generation == h.base_generation;
-    GP_TRY(save_vault(*vault, h.vault_path));
-    if (was_current) h.base_generation = vault->header().generation;
-    return {};
+    return write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes());
 }
 
 // A vault identity without a pin is pinned to where its first successful pull went; returns the

@@ -149,6 +149,11 @@ void send_progress(int conn, const std::string& text);
 // The holder serves nobody while it waits on the network: its own calls get a short budget.
 HttpSettings quick_http_settings(const HttpSettings& http);
 std::string age_text(std::uint64_t seconds);  // "42 s", "5 min", "3 h", "9 days"
+// A keyed BLAKE2b of length-framed fields (the key random per holder): whether what a pull
+// returned differs from what the offline cache holds, without keeping a copy of it.
+std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields);
+// Stores `encoded` as the offline cache entry `name` (kind token-cache) in the vault.
+Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded);
 // The server refused the token or the identity (401, 403; 403 is also Vault's answer to a token
 // it no longer knows).
 bool auth_refused(const Error& e);

@@ -1,7 +1,6 @@
 // The holder's HashiCorp Vault / OpenBao work: log in with the vault's AppRole, read the KV
 // paths, issue the session's client certificates (vault.pki), keep the offline cache in the
 // vault, renew the token at 80% of its lease and revoke it at the end.
-#include <sodium.h>
 
 #include <algorithm>
 
@@ -13,7 +12,6 @@
 #include "pod/session/holder_state.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
-#include "vault/store.hpp"
 
 namespace ghostpod {
 namespace {
@@ -111,29 +109,14 @@ Result<IssuedCertificate> issue_one(Holder& h, VaultClient& client, const VaultP
     return c;
 }
 
-// A keyed digest of what the KV read returned, to tell whether the cache is stale.
+// What the KV read returned (and from where), as a keyed digest: whether the cache is stale.
 std::array<std::uint8_t, 32> pulled_digest(const VaultPullSettings& s, const KvPulled& pulled) {
-    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
-        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
-        randombytes_buf(k.data(), k.size());
-        return k;
-    }();
-    crypto_generichash_state state;
-    crypto_generichash_init(&state, key.data(), key.size(), 32);
-    auto add = [&](std::span<const std::uint8_t> bytes) {
-        std::uint64_t n = bytes.size();
-        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
-        crypto_generichash_update(&state, bytes.data(), bytes.size());
-    };
-    for (const std::string& field : {s.target.address, s.name_space, joined_kv_paths(s.kv)}) add(text_bytes(field));
-    for (const auto& secret : pulled.secrets) {
-        add(text_bytes(secret.ghost_name()));
-        add(pulled.value(secret));
-    }
-    std::array<std::uint8_t, 32> out{};
-    crypto_generichash_final(&state, out.data(), out.size());
-    sodium_memzero(&state, sizeof state);
-    return out;
+    std::vector<std::string> names = {s.target.address, s.name_space, joined_kv_paths(s.kv)};
+    for (const auto& secret : pulled.secrets) names.push_back(secret.ghost_name());
+    std::vector<std::span<const std::uint8_t>> fields;
+    for (const auto& n : names) fields.push_back(text_bytes(n));
+    for (const auto& secret : pulled.secrets) fields.push_back(pulled.value(secret));
+    return keyed_digest(fields);
 }
 
 Result<CachedVaultPull> load_cache(const Holder& h) {
@@ -149,21 +132,7 @@ Result<CachedVaultPull> load_cache(const Holder& h) {
 Status save_cache(Holder& h, const VaultPullSettings& s, const KvPulled& pulled) {
     auto encoded = encode_vault_cache(s, pulled, now_seconds());
     if (!encoded) return std::move(encoded).error();
-    auto lock = VaultLock::acquire(h.vault_path);
-    if (!lock) return std::move(lock).error();
-    auto vault = reopen_vault(h);
-    if (!vault) return std::move(vault).error();
-    Entry entry;
-    entry.name = kVaultCacheEntry;
-    entry.kind = EntryKind::token_cache;
-    entry.mode = 0400;
-    entry.updated = now_seconds();
-    entry.source = "vault:" + s.target.address;
-    GP_TRY(vault->put(std::move(entry), encoded->bytes()));
-    bool was_current = vault->header().generation == h.base_generation;
-    GP_TRY(save_vault(*vault, h.vault_path));
-    if (was_current) h.base_generation = vault->header().generation;
-    return {};
+    return write_cache_entry(h, kVaultCacheEntry, "vault:" + s.target.address, encoded->bytes());
 }
 
 }  // namespace
