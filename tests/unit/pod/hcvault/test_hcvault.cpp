@@ -231,7 +231,7 @@ TEST_CASE("a malformed vault section is refused naming the key", "[hcvault][conf
           "\"vault.pki[0].format\": say whether \"for\" is a \"kubeconfig\" or a \"talosconfig\"");
     CHECK(why({{"pki", json::array({{{"mount", "pki"}, {"role", "r"}, {"common_name", "a"}, {"for", "kube/config"}, {"format", "kubeconfig"}, {"context", "c"}}})}}) ==
           "\"vault.pki[0].context\": a kubeconfig takes \"user\"");
-    CHECK(why({{"kv", {"secret/a"}}, {"secrets", {{"K", {{"env", "LD_PRELOAD"}}}}}}).rfind("\"vault.secrets.K.env\"", 0) == 0);
+    CHECK(why({{"kv", {"secret/a"}}, {"secrets", {{"K", {{"env", "GHOSTPOD_DIR"}}}}}}).rfind("\"vault.secrets.K.env\"", 0) == 0);
 }
 
 TEST_CASE("VAULT_ADDR, VAULT_NAMESPACE and VAULT_CACERT beat the config, as Vault Agent reads them", "[hcvault][config]") {
