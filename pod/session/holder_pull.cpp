@@ -1,5 +1,6 @@
-// The holder's Infisical work: log in with the vault's machine identity, pull, fill the ghost,
-// keep the offline cache in the vault, renew the token and revoke it at the end.
+// The holder's pull: Infisical's part (log in with the vault's machine identity, list, keep the
+// offline cache, renew and revoke the token) and the request that reads every source and fills
+// the ghost (Vault's part is holder_vault.cpp, the filling holder_fill.cpp).
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -28,70 +29,6 @@ void revoke_infisical_token(Holder& h);
 void progress(int conn, const std::string& text) { send_progress(conn, text); }
 
 }  // namespace
-
-void send_progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
-
-HttpSettings quick_http_settings(const HttpSettings& http) {
-    HttpSettings quick = http;
-    quick.connect_timeout_ms = std::min<std::uint64_t>(quick.connect_timeout_ms, 3000);
-    quick.request_timeout_ms = std::min<std::uint64_t>(quick.request_timeout_ms, 5000);
-    quick.retry_budget_ms = std::min<std::uint64_t>(quick.retry_budget_ms, 5000);
-    return quick;
-}
-
-std::string age_text(std::uint64_t seconds) {
-    if (seconds < 120) return std::to_string(seconds) + " s";
-    if (seconds < 7200) return std::to_string(seconds / 60) + " min";
-    if (seconds < 172800) return std::to_string(seconds / 3600) + " h";
-    return std::to_string(seconds / 86400) + " days";
-}
-
-std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields) {
-    static std::array<std::uint8_t, crypto_generichash_KEYBYTES> key = [] {
-        std::array<std::uint8_t, crypto_generichash_KEYBYTES> k{};
-        randombytes_buf(k.data(), k.size());
-        return k;
-    }();
-    crypto_generichash_state state;
-    crypto_generichash_init(&state, key.data(), key.size(), 32);
-    for (auto bytes : fields) {
-        std::uint64_t n = bytes.size();  // framed: ("ab", "c") and ("a", "bc") differ
-        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&n), sizeof n);
-        crypto_generichash_update(&state, bytes.data(), bytes.size());
-    }
-    std::array<std::uint8_t, 32> out{};
-    crypto_generichash_final(&state, out.data(), out.size());
-    sodium_memzero(&state, sizeof state);
-    return out;
-}
-
-Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded) {
-    auto lock = VaultLock::acquire(h.vault_path);
-    if (!lock) return std::move(lock).error();
-    auto vault = reopen_vault(h);
-    if (!vault) return std::move(vault).error();
-    Entry entry;
-    entry.name = name;
-    entry.kind = EntryKind::token_cache;
-    entry.mode = 0400;
-    entry.updated = now_seconds();
-    entry.source = source;
-    GP_TRY(vault->put(std::move(entry), encoded));
-    // Our own write: unless the vault had already changed elsewhere, the session still holds
-    // the newest generation, so a later 'save' must not call this a conflict.
-    bool was_current = vault->header().generation == h.base_generation;
-    GP_TRY(save_vault(*vault, h.vault_path));
-    if (was_current) h.base_generation = vault->header().generation;
-    return {};
-}
-
-bool auth_refused(const Error& e) { return e.code == ErrorCode::network && (e.errnum == 401 || e.errnum == 403); }
-
-bool server_unreachable(const Error& e) {
-    if (e.code != ErrorCode::network) return false;
-    if (e.errnum < 0) return transport_unreachable(-e.errnum);  // not a TLS failure: that may be an impostor
-    return e.errnum == 429 || e.errnum >= 500;
-}
 
 Result<Vault> reopen_vault(const Holder& h) {
     auto bytes = read_vault_file(h.vault_path);

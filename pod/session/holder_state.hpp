@@ -143,7 +143,7 @@ std::uint64_t vault_renewal_due(const Holder& h);
 void renew_vault_token(Holder& h);
 void revoke_vault_token(Holder& h);
 
-// ---- shared by the pulls (holder_pull.cpp) ----
+// ---- shared by the pulls (holder_shared.cpp) ----
 // A progress line for the pulling command's status line.
 void send_progress(int conn, const std::string& text);
 // The holder serves nobody while it waits on the network: its own calls get a short budget.
