@@ -127,9 +127,9 @@ std::string text_report(const nlohmann::json& s) {
                 out << "  token:      renewed " << hv["renewals"].get<std::uint64_t>() << " time(s); expires in "
                     << hv["token_expires"].get<std::uint64_t>() - std::min(now, hv["token_expires"].get<std::uint64_t>())
                     << " s; revoked when the session ends\n";
-            for (const auto& c : hv["certificates"])
-                out << "  client cert: " << c["for"].get<std::string>() << " (" << c["in"].get<std::string>() << "), "
-                    << c["subject"].get<std::string>() << ", expires " << utc_time(c["not_after"].get<std::int64_t>())
+            for (const auto& cert : hv["certificates"])
+                out << "  client cert: " << cert["for"].get<std::string>() << " (" << cert["in"].get<std::string>() << "), "
+                    << cert["subject"].get<std::string>() << ", expires " << utc_time(cert["not_after"].get<std::int64_t>())
                     << " with the session\n";
         }
     } else {
