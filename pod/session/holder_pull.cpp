@@ -148,28 +148,6 @@ Status save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled)
     return write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes());
 }
 
-// A vault identity without a pin is pinned to where its first successful pull went; returns the
-// notice for the user, or "" when nothing was pinned.
-Result<std::string> pin_on_first_pull(Holder& h, const PullSettings& s) {
-    bool env_identity = !h.env_client_id.empty() && !h.env_client_secret.empty();
-    if (env_identity || !h.env_token.empty()) return std::string();  // not the vault's identity
-    auto lock = VaultLock::acquire(h.vault_path);
-    if (!lock) return std::move(lock).error();
-    auto vault = reopen_vault(h);
-    if (!vault) return std::move(vault).error();
-    auto existing = read_pin(*vault, kInfisicalBackend);
-    if (!existing) return std::move(existing).error();
-    if (*existing || !vault->find(kClientSecretEntry)) return std::string();
-    auto pin = make_pin(kInfisicalBackend, s.target.base_url, s.http.cacert, "first pull", now_seconds());
-    if (!pin) return std::move(pin).error();
-    GP_TRY(store_pin(*vault, *pin));
-    bool was_current = vault->header().generation == h.base_generation;
-    GP_TRY(save_vault(*vault, h.vault_path));
-    if (was_current) h.base_generation = vault->header().generation;
-    return "pinned the vault's machine identity to " + describe_pin(*pin) +
-           ": it is sent nowhere else ('ghostpod identity set --host URL' changes that)";
-}
-
 std::uint64_t infisical_renewal_due(const Holder& h) {
     if (!h.pull.have_token || !h.pull.token_ours) return 0;
     if (h.pull.retry_at) return h.pull.retry_at;
@@ -276,8 +254,10 @@ void warn_skipped(const std::vector<std::string>& skipped, std::vector<std::stri
 void commit_infisical_pull(Holder& h, const PullSettings& s, const InfisicalPull& p, std::vector<std::string>& warnings) {
     auto digest = pulled_digest(s, p.pulled);
     // A vault identity without a pin is pinned to where its first successful pull went.
-    if (p.source == "server") {
-        auto pinned = pin_on_first_pull(h, s);
+    bool env_identity = !h.env_token.empty() || (!h.env_client_id.empty() && !h.env_client_secret.empty());
+    if (p.source == "server" && !env_identity) {
+        auto pinned = pin_on_first_pull(h, kInfisicalBackend, kClientSecretEntry, s.target.base_url, s.http.cacert,
+                                        "machine identity", "ghostpod identity set --host URL");
         if (!pinned) warnings.push_back("the identity was not pinned: " + pinned.error().describe());
         else if (!pinned->empty()) warnings.push_back(*pinned);
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pod/session/holder_state.hpp"
+#include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
@@ -73,6 +74,25 @@ bool server_unreachable(const Error& e) {
     if (e.code != ErrorCode::network) return false;
     if (e.errnum < 0) return transport_unreachable(-e.errnum);  // not a TLS failure: that may be an impostor
     return e.errnum == 429 || e.errnum >= 500;
+}
+
+Result<std::string> pin_on_first_pull(Holder& h, const char* backend, const char* secret_entry, const std::string& base_url,
+                                      const std::string& cacert, const std::string& what, const std::string& repin) {
+    auto lock = VaultLock::acquire(h.vault_path);
+    if (!lock) return std::move(lock).error();
+    auto vault = reopen_vault(h);
+    if (!vault) return std::move(vault).error();
+    auto existing = read_pin(*vault, backend);
+    if (!existing) return std::move(existing).error();
+    if (*existing || !vault->find(secret_entry)) return std::string();
+    auto pin = make_pin(backend, base_url, cacert, "first pull", now_seconds());
+    if (!pin) return std::move(pin).error();
+    GP_TRY(store_pin(*vault, *pin));
+    bool was_current = vault->header().generation == h.base_generation;
+    GP_TRY(save_vault(*vault, h.vault_path));
+    if (was_current) h.base_generation = vault->header().generation;
+    return "pinned the vault's " + what + " to " + describe_pin(*pin) + ": it is sent nowhere else ('" + repin +
+           "' changes that)";
 }
 
 }  // namespace ghostpod

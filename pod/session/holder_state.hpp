@@ -154,6 +154,11 @@ std::string age_text(std::uint64_t seconds);  // "42 s", "5 min", "3 h", "9 days
 std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields);
 // Stores `encoded` as the offline cache entry `name` (kind token-cache) in the vault.
 Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded);
+// Pins the vault's identity of `backend` (whose secret is `secret_entry`) to `base_url` and
+// `cacert` when it has none yet (pod/unlock/identity_pin); returns the notice for the user, or ""
+// when nothing was pinned. `what` names the identity, `repin` the command that changes the pin.
+Result<std::string> pin_on_first_pull(Holder& h, const char* backend, const char* secret_entry, const std::string& base_url,
+                                      const std::string& cacert, const std::string& what, const std::string& repin);
 // The server refused the token or the identity (401, 403; 403 is also Vault's answer to a token
 // it no longer knows).
 bool auth_refused(const Error& e);
