@@ -1,5 +1,7 @@
 #include "pod/hcvault/settings.hpp"
 
+#include "pod/unlock/identity_pin.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -55,10 +57,11 @@ Result<std::optional<VaultPullSettings>> resolve_vault_settings(const Config& co
     if (!c.present) return std::optional<VaultPullSettings>{};
     VaultPullSettings s;
     // The environment beats the file, as Vault Agent reads its own config.
-    std::string address = env("VAULT_ADDR");
-    if (address.empty()) address = c.address;
-    if (address.empty()) address = kDefaultVaultAddress;
+    std::string address = env("VAULT_ADDR"), address_key = "VAULT_ADDR";
+    if (address.empty()) address = c.address, address_key = "vault.address in " + config_path;
+    if (address.empty()) address = kDefaultVaultAddress, address_key = "the default";
     s.target.address = normalise_vault_address(address);
+    GP_TRY(check_transport(s.target.address, address_key));
     s.target.auth_mount = c.auth_mount;
     s.name_space = trim_namespace(env("VAULT_NAMESPACE").empty() ? c.name_space : env("VAULT_NAMESPACE"));
     if (s.name_space.find_first_of("\r\n") != std::string::npos)

@@ -10,6 +10,7 @@
 #include "pod/hcvault/keypair.hpp"
 #include "pod/hcvault/pull_cache.hpp"
 #include "pod/session/holder_state.hpp"
+#include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "sandbox/fdpass.hpp"
 
@@ -22,16 +23,13 @@ constexpr std::uint64_t kMinCertificateSeconds = 60;
 
 void progress(int conn, const std::string& text) { send_progress(conn, text); }
 
-// The identity goes only where it may: the destination pinned with it in the vault
-// (pod/unlock/identity_pin), checked before anything is sent. Until pins exist for Vault
-// identities, the transport rule alone: https, or http to this machine.
+// The AppRole goes only where it may: the destination pinned with it in the vault
+// (pod/unlock/identity_pin), checked before anything is sent.
 Status check_vault_destination(const Vault& vault, const VaultPullSettings& s) {
-    (void)vault;
-    const std::string& a = s.target.address;
-    bool loopback = a.rfind("http://127.", 0) == 0 || a.rfind("http://localhost", 0) == 0 || a.rfind("http://[::1]", 0) == 0;
-    if (a.rfind("https://", 0) != 0 && !loopback)
-        return make_error(ErrorCode::usage, "log in to " + a, "the AppRole would cross the network unencrypted",
-                          "use https:// in vault.address (http:// only to this machine)");
+    auto pin = read_pin(vault, kVaultBackend);
+    if (!pin) return std::move(pin).error();
+    if (*pin)
+        GP_TRY(check_pin(**pin, s.target.address, s.http.cacert, "ghostpod identity set --backend vault --host " + s.target.address));
     return {};
 }
 
@@ -215,6 +213,12 @@ Result<VaultPullResult> pull_vault(Holder& h, const VaultPullSettings& s, bool o
 void commit_vault_pull(Holder& h, const VaultPullSettings& s, VaultPullResult& result, std::vector<std::string>& warnings) {
     for (auto& c : result.issued) h.vault.certificates.push_back(std::move(c));
     result.issued.clear();
+    if (result.source == "server") {
+        auto pinned = pin_on_first_pull(h, kVaultBackend, kVaultSecretIdEntry, s.target.address, s.http.cacert, "AppRole",
+                                        "ghostpod identity set --backend vault --host URL");
+        if (!pinned) warnings.push_back("the AppRole was not pinned: " + pinned.error().describe());
+        else if (!pinned->empty()) warnings.push_back(*pinned);
+    }
     auto digest = pulled_digest(s, result.pulled);
     if (result.source == "server" && (digest != h.vault.cached_digest || now_seconds() - h.vault.cached_at >= 3600)) {
         if (auto saved = save_cache(h, s, result.pulled); !saved) {

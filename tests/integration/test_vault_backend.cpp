@@ -194,7 +194,7 @@ TEST_CASE("plain http to another machine is refused before connecting; VAULT_ADD
     auto r = p.pull({}, "true");
     INFO(r.err);
     CHECK(r.exit_code == 2);
-    CHECK(contains(r.err, "would cross the network unencrypted"));
+    CHECK(contains(r.err, "plain http:// would carry the identity"));
     CHECK(seconds_since(start) < 10.0);
     auto env = p.pull({}, "cat \"$GHOSTPOD_DIR/vault/secret/talos/TOKEN\"", {{"VAULT_ADDR", server.url()}});
     INFO(env.err);
@@ -211,6 +211,44 @@ TEST_CASE("pull without an AppRole in the vault exits 2 and says to run identity
     CHECK(contains(r.err, "the vault holds no AppRole"));
     CHECK(contains(r.err, "ghostpod identity set --backend vault"));
     CHECK(server.log().empty());
+}
+
+TEST_CASE("the AppRole is pinned to its first pull's server and CA, and refused elsewhere before connecting", "[vault][trust]") {
+    FakeVault home(world("rid", "sid", kv_mounts()));
+    FakeVault elsewhere(world("rid", "sid", kv_mounts()));
+    VaultPuller p(&home, "rid", "sid", {{"kv", {"secret/talos"}}});
+    auto first = p.pull({}, "true");
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(contains(first.err, "pinned the vault's AppRole to " + home.url()));
+    // The same server, another CA: whoever holds that CA's key could pose as the server.
+    std::string ca = p.home("other-ca.pem");
+    auto made = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                     p.home("other-ca.key"), "-out", ca, "-days", "2", "-subj", "/CN=another CA"});
+    INFO(made.err);
+    REQUIRE(made.exit_code == 0);
+    auto other_ca = p.pull({}, "true", {{"VAULT_CACERT", ca}});
+    INFO(other_ca.err);
+    CHECK(other_ca.exit_code == 2);
+    CHECK(contains(other_ca.err, "this pull would trust the CA file " + ca));
+    CHECK(vault_log_entries(home.log(), "login").size() == 1);
+    p.configure(elsewhere, {{"kv", {"secret/talos"}}});
+    auto refused = p.pull({}, "true");
+    INFO(refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK(contains(refused.err, "pinned to " + home.url() + "; nothing was sent"));
+    CHECK(contains(refused.err, "ghostpod identity set --backend vault --host " + elsewhere.url()));
+    CHECK(vault_log_entries(elsewhere.log(), "login").empty());
+    // Pinned anew with --host, the AppRole goes there and nowhere else.
+    auto repin = p.gp({"identity", "set", "--backend", "vault", "--host", elsewhere.url(), "--cacert", elsewhere.ca_path()}, {},
+                      "rid\nsid\n");
+    INFO(repin.err);
+    REQUIRE(repin.exit_code == 0);
+    auto moved = p.pull({}, "cat \"$GHOSTPOD_DIR/vault/secret/talos/TOKEN\"");
+    INFO(moved.err);
+    CHECK(moved.exit_code == 0);
+    CHECK(moved.out == "t-1");
+    CHECK(vault_log_entries(home.log(), "login").size() == 1);
 }
 
 // ---- the token ------------------------------------------------------------------------------
@@ -320,7 +358,9 @@ TEST_CASE("a project with Infisical and Vault fills the ghost from both; Vault's
     auto shown = p.gp({"identity", "show"});
     INFO(shown.err);
     CHECK(shown.exit_code == 0);
-    CHECK(shown.out == "infisical:\n  client id: id\n  client secret: stored\n\nvault:\n  role_id: rid\n  secret_id: stored\n");
+    CHECK(contains(shown.out, "infisical:\n  client id: id\n  client secret: stored\n  host: " + infisical.url() + "/api (pinned by first pull)\n"));
+    CHECK(contains(shown.out, "\n\nvault:\n  role_id: rid\n  secret_id: stored\n  host: " + vault_server.url() + " (pinned by first pull)\n"));
+    CHECK_FALSE(contains(shown.out, "sid"));
 }
 
 // ---- leaks ----------------------------------------------------------------------------------
