@@ -1,6 +1,8 @@
 #include "sandbox/command.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <cstdlib>
 
 #include "sandbox/caps.hpp"
+#include "sandbox/landlock.hpp"
 #include "sandbox/pty.hpp"
 #include "sandbox/seccomp.hpp"
 
@@ -46,8 +49,18 @@ Error exec_command(const CommandSpec& spec) {
     struct rlimit no_core {0, 0};
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return sys_error("setrlimit RLIMIT_CORE 0");
     if (auto dropped = drop_capabilities(); !dropped) return dropped.error();
+    // Landlock needs no_new_privs; the seccomp filter would set it too.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
+    if (auto domain = enter_own_landlock_domain(); !domain) return domain.error();
     if (auto filtered = install_seccomp_filter(); !filtered) return filtered.error();
-    if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) return sys_error("close_range");
+    if (spec.report_fd > 2) {
+        if (::fcntl(spec.report_fd, F_SETFD, FD_CLOEXEC) != 0) return sys_error("keep the report descriptor");
+        if ((spec.report_fd > 3 && ::syscall(SYS_close_range, 3, static_cast<unsigned>(spec.report_fd - 1), 0) != 0) ||
+            ::syscall(SYS_close_range, static_cast<unsigned>(spec.report_fd + 1), ~0U, 0) != 0)
+            return sys_error("close_range");
+    } else if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+        return sys_error("close_range");
+    }
     std::vector<char*> args;
     for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

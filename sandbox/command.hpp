@@ -1,7 +1,7 @@
 // The last steps of a command started in the ghost, top to bottom as bubblewrap takes them:
 // working directory, signal dispositions and mask, its place among sessions and terminals, no
-// core dumps, no capabilities, the seccomp filter (with no_new_privs), no descriptor beyond
-// 0-2, exec.
+// core dumps, no capabilities, no_new_privs, a Landlock domain of its own (sandbox/landlock.hpp),
+// the seccomp filter, no descriptor beyond 0-2, exec.
 #pragma once
 
 #include <string>
@@ -25,6 +25,7 @@ struct CommandSpec {
     char* const* envp = nullptr;    // the command's whole environment (the caller owns it)
     std::string cwd;                // where the user was; else $HOME, else /
     TerminalStep terminal = TerminalStep::new_session;
+    int report_fd = -1;             // kept open (close-on-exec) for the caller to report a failure on
 };
 
 // Runs the sequence and execs. Returns only on failure, with the step that failed; the caller

@@ -7,10 +7,10 @@
 
 namespace ghostpod::sandbox {
 
-Status send_message(int socket, const std::string& text, const std::vector<int>& fds) {
-    if (text.empty() || text.size() > kMaxMessageBytes || fds.size() > kMaxPassedFds)
+Status send_message(int socket, std::span<const std::uint8_t> bytes, const std::vector<int>& fds) {
+    if (bytes.empty() || bytes.size() > kMaxMessageBytes || fds.size() > kMaxPassedFds)
         return make_error(ErrorCode::runtime, "send message", "invalid size");
-    struct iovec iov {const_cast<char*>(text.data()), text.size()};
+    struct iovec iov {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -30,9 +30,9 @@ Status send_message(int socket, const std::string& text, const std::vector<int>&
     }
 }
 
-Status receive_message(int socket, std::string& text, std::vector<UniqueFd>* fds) {
-    text.assign(kMaxMessageBytes, '\0');
-    struct iovec iov {text.data(), text.size()};
+Status receive_message(int socket, std::vector<std::uint8_t>& bytes, std::vector<UniqueFd>* fds) {
+    bytes.assign(kMaxMessageBytes, 0);
+    struct iovec iov {bytes.data(), bytes.size()};
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -44,10 +44,10 @@ Status receive_message(int socket, std::string& text, std::vector<UniqueFd>* fds
         n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
-        text.clear();
+        bytes.clear();
         return sys_error("receive message");
     }
-    text.resize(static_cast<std::size_t>(n));
+    bytes.resize(static_cast<std::size_t>(n));
     for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);

@@ -1,8 +1,9 @@
-// Messages with attached descriptors over SOCK_SEQPACKET unix sockets: the holder talks to
-// ghost init and to clients this way (namespace and directory fds travel as SCM_RIGHTS).
+// Raw messages with attached descriptors over SOCK_SEQPACKET unix sockets (namespace, directory
+// and stdio fds travel as SCM_RIGHTS). Only sandbox/wire.* frames typed messages on top of this.
 #pragma once
 
-#include <string>
+#include <cstdint>
+#include <span>
 #include <vector>
 
 #include "vault/result.hpp"
@@ -13,8 +14,8 @@ namespace ghostpod::sandbox {
 inline constexpr std::size_t kMaxMessageBytes = 64 * 1024;
 inline constexpr std::size_t kMaxPassedFds = 8;
 
-Status send_message(int socket, const std::string& text, const std::vector<int>& fds = {});
-// An empty text with no error means the peer closed the connection.
-Status receive_message(int socket, std::string& text, std::vector<UniqueFd>* fds = nullptr);
+Status send_message(int socket, std::span<const std::uint8_t> bytes, const std::vector<int>& fds = {});
+// Empty `bytes` with no error means the peer closed the connection.
+Status receive_message(int socket, std::vector<std::uint8_t>& bytes, std::vector<UniqueFd>* fds = nullptr);
 
 }  // namespace ghostpod::sandbox

@@ -1,5 +1,6 @@
 #include "sandbox/ghost.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -14,19 +15,60 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "vault/fault.hpp"
-#include "sandbox/fdpass.hpp"
+#include "sandbox/messages.hpp"
+#include "sandbox/peer.hpp"
+#include "sandbox/spawn.hpp"
 #include "sandbox/userns.hpp"
+#include "sandbox/wire.hpp"
 
 namespace ghostpod::sandbox {
 namespace {
 
-constexpr char kShadowArea[] = ".ghostpod-shadow";
-
 [[noreturn]] void init_fail(int channel, const Error& error) {
-    (void)send_message(channel, "error\t" + error.describe());
+    (void)send_error(channel, error);
     ::_exit(1);
+}
+
+Status send_done(int channel, InitKind kind, const std::vector<int>& fds = {}) {
+    return wire::send_frame(channel, static_cast<std::uint16_t>(kind), {}, fds);
+}
+
+// One request from the holder, answered: done, spawned (with the profile's mount namespace) or
+// an error.
+void serve_request(int channel, const wire::Frame& request, std::vector<UniqueFd>& fds, const RamArea& area, RamKind ram) {
+    Status placed;
+    switch (static_cast<InitKind>(request.kind)) {
+    case InitKind::place: {
+        PlaceRequest m;
+        placed = decode(request.payload, m) ? place_file(area, m.source, m.target) : wire::malformed("a placement request");
+        break;
+    }
+    case InitKind::unplace: {
+        UnplaceRequest m;
+        placed = decode(request.payload, m) ? unplace_file(m.target) : wire::malformed("an unplace request");
+        break;
+    }
+    case InitKind::spawn: {
+        SpawnRequest m;
+        if (!decode(request.payload, m) || fds.size() != kSpawnFds) {
+            placed = wire::malformed("a spawn request");
+            break;
+        }
+        auto mnt = spawn_in_profile(m.view, ram, fds);
+        if (!mnt) {
+            placed = std::move(mnt).error();
+            break;
+        }
+        (void)send_done(channel, InitKind::spawned, {mnt->get()});
+        return;
+    }
+    default:
+        placed = wire::malformed("a request to ghost init");
+    }
+    (void)(placed ? send_done(channel, InitKind::done) : send_error(channel, placed.error()));
 }
 
 Status setup_inside(const GhostSpec& spec, RamKind ram) {
@@ -67,12 +109,14 @@ void reap_children() {
     UniqueFd mnt(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
     UniqueFd pid(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
     UniqueFd ipc(::open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC));
-    if (!root.valid() || !mnt.valid() || !pid.valid() || !ipc.valid() || (!spec.real_root && !user.valid()))
+    UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid() || !mnt.valid() || !pid.valid() || !ipc.valid() || !proc.valid() || (!spec.real_root && !user.valid()))
         init_fail(channel, sys_error("open the ghost's namespaces"));
-    std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get()};
+    std::vector<int> fds = {root.get(), mnt.get(), pid.get(), ipc.get(), proc.get()};
     if (user.valid()) fds.push_back(user.get());
-    if (!send_message(channel, "ready", fds)) ::_exit(1);
-    root.reset();
+    if (!send_done(channel, InitKind::ready, fds)) ::_exit(1);
+    proc.reset();
+    RamArea area{root.release(), spec.mount_dir, spec.mount_dir + "/" + kShadowArea};  // kept for placements
     user.reset();
     mnt.reset();
     pid.reset();
@@ -83,7 +127,6 @@ void reap_children() {
     sigaddset(&mask, SIGCHLD);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     UniqueFd children(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    std::string shadow = spec.mount_dir + "/" + kShadowArea;
     for (;;) {
         struct pollfd fds_to_watch[2] = {{channel, POLLIN, 0}, {children.get(), POLLIN, 0}};
         if (::poll(fds_to_watch, 2, -1) < 0) continue;
@@ -94,21 +137,10 @@ void reap_children() {
             reap_children();
         }
         if (fds_to_watch[0].revents & (POLLIN | POLLHUP)) {
-            std::string request;
-            if (!receive_message(channel, request) || request.empty()) ::_exit(0);
-            // "place\t<source>\t<target>" or "unplace\t<target>"
-            Status placed;
-            if (request.rfind("unplace\t", 0) == 0) {
-                placed = unplace_file(request.substr(8));
-            } else {
-                auto first = request.find('\t'), second = request.find('\t', first + 1);
-                if (request.rfind("place\t", 0) != 0 || second == std::string::npos) {
-                    (void)send_message(channel, "error\tunknown request");
-                    continue;
-                }
-                placed = place_file(request.substr(first + 1, second - first - 1), request.substr(second + 1), shadow);
-            }
-            (void)send_message(channel, placed ? std::string("ok") : "error\t" + placed.error().describe());
+            std::vector<UniqueFd> passed;
+            auto request = wire::receive_frame(channel, &passed);
+            if (!request || !*request) ::_exit(0);
+            serve_request(channel, **request, passed, area, ram);
         }
     }
 }
@@ -137,55 +169,151 @@ Result<Ghost> start_ghost(const GhostSpec& spec) {
     Ghost ghost;
     ghost.pid = static_cast<pid_t>(pid);
     ghost.ram = ram;
-    std::string reply;
     std::vector<UniqueFd> fds;
-    auto received = receive_message(ours.get(), reply, &fds);
-    if (!received || reply != "ready" || fds.size() < 4) {
+    auto received = wire::receive_frame(ours.get(), &fds);
+    if (!received || !*received || (*received)->kind != static_cast<std::uint16_t>(InitKind::ready) || fds.size() < 5) {
         ::kill(ghost.pid, SIGKILL);
         ::waitpid(ghost.pid, nullptr, 0);
-        std::string why = reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init ended during setup";
-        return make_error(ErrorCode::runtime, "set up the ghost", why);
+        Error e = make_error(ErrorCode::runtime, "set up the ghost", "ghost init ended during setup");
+        if (received && *received && (*received)->kind == kErrorKind && decode_error((*received)->payload, e)) e.what = "set up the ghost: " + e.what;
+        return e;
     }
+    // Its exit is watched through a pidfd (from here the pid cannot be reused under us).
+    ghost.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, ghost.pid, 0)));
     ghost.channel = std::move(ours);
     ghost.root_dir = std::move(fds[0]);
     ghost.ns_mnt = std::move(fds[1]);
     ghost.ns_pid = std::move(fds[2]);
     ghost.ns_ipc = std::move(fds[3]);
-    if (fds.size() > 4) ghost.ns_user = std::move(fds[4]);
+    ghost.proc = std::move(fds[4]);
+    if (fds.size() > 5) ghost.ns_user = std::move(fds[5]);
     return ghost;
 }
 
 namespace {
-Status ask_ghost_init(Ghost& ghost, const std::string& request, const std::string& what) {
-    GP_TRY(send_message(ghost.channel.get(), request));
-    std::string reply;
-    GP_TRY(receive_message(ghost.channel.get(), reply));
-    if (reply == "ok") return {};
-    return make_error(ErrorCode::runtime, what, reply.rfind("error\t", 0) == 0 ? reply.substr(6) : "ghost init did not answer");
+
+// One request to ghost init and its answer. `fd` receives the descriptor a "spawned" carries.
+Status ask_ghost_init(Ghost& ghost, InitKind kind, std::span<const std::uint8_t> payload, const std::string& what,
+                      const std::vector<int>& fds = {}, UniqueFd* fd = nullptr) {
+    GP_TRY(wire::send_frame(ghost.channel.get(), static_cast<std::uint16_t>(kind), payload, fds));
+    std::vector<UniqueFd> passed;
+    auto reply = wire::receive_frame(ghost.channel.get(), &passed);
+    if (!reply) return std::move(reply).error();
+    if (!*reply) return make_error(ErrorCode::runtime, what, "ghost init did not answer");
+    auto answer = static_cast<InitKind>((*reply)->kind);
+    if (answer == InitKind::done && !fd) return {};
+    if (answer == InitKind::spawned && fd && passed.size() == 1) {
+        *fd = std::move(passed[0]);
+        return {};
+    }
+    Error e;
+    if ((*reply)->kind != kErrorKind || !decode_error((*reply)->payload, e)) return wire::malformed("ghost init's answer");
+    e.what = what + ": " + e.what;
+    return e;
 }
+
 }  // namespace
 
 Status unplace_in_ghost(Ghost& ghost, const std::string& target) {
-    return ask_ghost_init(ghost, "unplace\t" + target, "remove " + target + " from the ghost");
+    return ask_ghost_init(ghost, InitKind::unplace, encode(UnplaceRequest{target}), "remove " + target + " from the ghost");
 }
 
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target) {
-    return ask_ghost_init(ghost, "place\t" + source + "\t" + target, "place " + target + " in the ghost");
+    return ask_ghost_init(ghost, InitKind::place, encode(PlaceRequest{source, target}), "place " + target + " in the ghost");
 }
+
+Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds) {
+    if (fds.size() != kSpawnFds) return make_error(ErrorCode::runtime, "start a profile's command", "wrong descriptors");
+    UniqueFd mnt;
+    GP_TRY(ask_ghost_init(ghost, InitKind::spawn, encode(SpawnRequest{view}), "start a command in the profile's view", fds, &mnt));
+    return mnt;
+}
+
+namespace {
+
+// Whether the ghost's /proc shows nothing left running: ghost init past the release of its
+// namespaces (its mountinfo no longer opens: EINVAL, with no ptrace check in the way), and
+// every other process a zombie.
+bool nothing_left_running(int proc) {
+    UniqueFd mounts(::openat(proc, "1/mountinfo", O_RDONLY | O_CLOEXEC));
+    if (mounts.valid() || errno != EINVAL) return false;
+    UniqueFd listing_fd(::openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DIR* listing = listing_fd.valid() ? ::fdopendir(listing_fd.release()) : nullptr;
+    if (listing == nullptr) return false;
+    bool running = false;
+    while (dirent* d = ::readdir(listing)) {
+        std::string name = d->d_name;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos || name == "1") continue;
+        UniqueFd stat_fd(::openat(proc, (name + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+        char text[512];
+        ssize_t n = stat_fd.valid() ? ::read(stat_fd.get(), text, sizeof text - 1) : -1;
+        if (n <= 0) continue;  // gone meanwhile
+        std::string_view stat(text, static_cast<std::size_t>(n));
+        auto close = stat.rfind(')');
+        char state = close != std::string_view::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+        if (state != 'Z' && state != 'X') running = true;
+    }
+    ::closedir(listing);
+    return !running;
+}
+
+}  // namespace
 
 void stop_ghost(Ghost& ghost) {
     if (ghost.pid <= 0) return;
-    ::kill(ghost.pid, SIGKILL);
+    if (!ghost.pidfd.valid() || ::syscall(SYS_pidfd_send_signal, ghost.pidfd.get(), SIGKILL, nullptr, 0) != 0)
+        ::kill(ghost.pid, SIGKILL);
+    // Killing pid 1 of a pid namespace kills everything in it, and its exit then waits until
+    // each of those is reaped, by its own parent where that is outside the ghost (a command's
+    // client). Where that parent died first the command was handed to the pid 1 of the
+    // holder's own pid namespace; a container's pid 1 that never reaps keeps it a zombie for
+    // good, and ghost init never finishes exiting, although nothing in the ghost runs any more
+    // and its memory, descriptors and mounts are released. So the exit is awaited on the
+    // pidfd, and the wait also ends once the ghost's /proc shows that state.
+    for (int round = 0;; ++round) {
+        if (ghost.pidfd.valid()) {
+            struct pollfd exited {ghost.pidfd.get(), POLLIN, 0};
+            if (::poll(&exited, 1, 100) > 0) break;
+        } else if (::waitpid(ghost.pid, nullptr, WNOHANG) == ghost.pid) {
+            ghost.pid = -1;
+            return;
+        } else {
+            ::usleep(100 * 1000);
+        }
+        if (round >= 2 && ghost.proc.valid() && nothing_left_running(ghost.proc.get())) {
+            ghost.pid = -1;  // left a zombie-to-be for whoever adopts it once this process ends
+            return;
+        }
+    }
     while (::waitpid(ghost.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     ghost.pid = -1;
 }
 
 Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid) {
-    if (ns_user >= 0 && ::setns(ns_user, CLONE_NEWUSER) != 0) return sys_error("join the ghost's user namespace (setns)");
-    if (::setns(ns_mnt, CLONE_NEWNS) != 0) return sys_error("join the ghost's mount namespace (setns)");
-    if (::setns(ns_ipc, CLONE_NEWIPC) != 0) return sys_error("join the ghost's IPC namespace (setns)");
-    if (::setns(ns_pid, CLONE_NEWPID) != 0) return sys_error("join the ghost's pid namespace (setns)");
+    // A namespace the caller is already in is not joined again (a command in the ghost running
+    // ghostpod has no privilege to, and needs none). Read before the first setns: once in the
+    // ghost's mount namespace, its /proc does not show a caller from outside.
+    struct Join {
+        int fd;
+        int type;
+        const char* own;
+        const char* name;
+    };
+    const Join joins[] = {{ns_user, CLONE_NEWUSER, "/proc/self/ns/user", "user"},
+                          {ns_mnt, CLONE_NEWNS, "/proc/self/ns/mnt", "mount"},
+                          {ns_ipc, CLONE_NEWIPC, "/proc/self/ns/ipc", "IPC"},
+                          {ns_pid, CLONE_NEWPID, "/proc/self/ns/pid_for_children", "pid"}};
+    bool already[4] = {};
+    for (int i = 0; i < 4; ++i) {
+        if (joins[i].fd < 0) continue;
+        UniqueFd own(::open(joins[i].own, O_RDONLY | O_CLOEXEC));
+        already[i] = own.valid() && namespace_id(own.get(), joins[i].type) == namespace_id(joins[i].fd, joins[i].type);
+    }
+    for (int i = 0; i < 4; ++i) {
+        if (joins[i].fd < 0 || already[i]) continue;
+        if (::setns(joins[i].fd, joins[i].type) != 0) return sys_error(std::string("join the ghost's ") + joins[i].name + " namespace (setns)");
+    }
     return {};
 }
 

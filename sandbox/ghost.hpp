@@ -1,12 +1,15 @@
 // The ghost: a private user + mount + pid + ipc namespace whose pid 1 ("ghost init") holds a
-// RAM mount. Ghost init is created before any secret is unlocked, so it never holds one; the
-// holder writes files into the RAM mount through a directory descriptor ghost init hands it.
+// RAM mount. Ghost init is cloned from the holder before the holder has received or unlocked any
+// secret (the launcher hands the credential over only once the ghost is ready, and a clone sees
+// secret memory wiped, see vault/secret_buffer.hpp), so it never holds one; the holder writes
+// files into the RAM mount through a directory descriptor ghost init hands it.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sandbox/mounts.hpp"
 #include "vault/result.hpp"
@@ -30,6 +33,8 @@ struct Ghost {
     UniqueFd ns_mnt;
     UniqueFd ns_pid;
     UniqueFd ns_ipc;
+    UniqueFd pidfd;       // ghost init's, to kill it and see it exit
+    UniqueFd proc;        // the ghost's /proc, to see what is left when it ends
     RamKind ram = RamKind::ramfs;
 };
 
@@ -39,7 +44,13 @@ Result<Ghost> start_ghost(const GhostSpec& spec);
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target);
 // Asks ghost init to remove every placement at `target` (the path shows what it hid again).
 Status unplace_in_ghost(Ghost& ghost, const std::string& target);
-// Kills ghost init (and with it every process in the ghost) and reaps it.
+// Asks ghost init to start a command in a profile's view (see sandbox/spawn.hpp): `fds` are the
+// command's stdin, stdout, stderr, its control socket and its command pipe. Returns the
+// profile's mount namespace once the view stands.
+Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds);
+// Kills ghost init (and with it every process in the ghost) and reaps it; returns once nothing
+// in the ghost runs any more, even where a zombie outside ghostpod's reach keeps ghost init
+// from finishing its exit.
 void stop_ghost(Ghost& ghost);
 
 // Joins the ghost's namespaces (user, mount, ipc, pid) from passed descriptors. The caller must

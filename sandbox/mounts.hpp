@@ -27,15 +27,37 @@ Status mount_ram(const std::string& path, RamKind kind, std::uint64_t size_limit
 // a bind mount. A missing one needs its directory to gain an entry, which must not change the
 // host: the nearest existing ancestor is shadowed by a RAM directory holding bind mounts of all
 // its real entries, and the missing part of the path is created inside the shadow.
-// `shadow_area` is a directory in the RAM mount for those shadows.
-Status place_file(const std::string& source, const std::string& target, const std::string& shadow_area);
+// `ram` is the RAM mount: `source` must be a file in it, resolved beneath its root (no link,
+// no other mount on the way); its shadow area holds those shadows.
+struct RamArea {
+    int root = -1;            // the RAM mount's root directory
+    std::string dir;          // its path
+    std::string shadow_area;  // a directory in it for shadows
+};
+Status place_file(const RamArea& ram, const std::string& source, const std::string& target);
 // Unmounts every bind stacked on `target` by place_file.
 Status unplace_file(const std::string& target);
 
-// For a profile's view, in a mount namespace of the caller's own (after unshare): unmounts
-// every path in `hide`, then covers `dir` with a RAM mount that holds bind mounts of only the
-// `keep` entries (paths relative to `dir`) of what was there.
-Status restrict_view(const std::string& dir, const std::vector<std::string>& keep, const std::vector<std::string>& hide,
-                     RamKind kind);
+// A profile's view of the ghost: which entries of $GHOSTPOD_DIR it gets, and where they appear.
+struct ProfilePlacement {
+    std::string entry;   // relative to `dir`
+    std::string target;  // absolute
+};
+struct ProfileView {
+    std::string dir;  // $GHOSTPOD_DIR
+    std::vector<std::string> keep;
+    std::vector<ProfilePlacement> placements;
+};
+
+// The directory in the RAM mount that holds place_file's shadows.
+inline constexpr char kShadowArea[] = ".ghostpod-shadow";
+
+// Builds a profile's view in a mount namespace of the caller's own (a copy of the ghost's, after
+// unshare): takes off every placement and shadow the ghost made, so that their paths are as
+// they are outside the ghost (no empty file where another secret was); covers `dir` with a RAM
+// mount holding bind mounts of only the `keep` entries; places the profile's own placements
+// anew (shadows in that RAM mount); makes `dir` read-only. `proc_self` is a descriptor of the
+// caller's /proc/PID directory (its mountinfo), which the ghost's /proc may not show.
+Status build_profile_view(const ProfileView& view, RamKind kind, int proc_self);
 
 }  // namespace ghostpod::sandbox

@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <linux/userfaultfd.h>
 
 #include <cerrno>
 
@@ -33,7 +34,12 @@ Status install_seccomp_filter() {
     rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(unshare), 1, arg_masked_eq(0, CLONE_NEWUSER, CLONE_NEWUSER));
     rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1, arg_masked_eq(0, CLONE_NEWUSER, CLONE_NEWUSER));
     rc = rc ? rc : ::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    for (unsigned long request : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)})
+    // TIOCSCTTY and TIOCSETD: no command takes a terminal as its controlling one or changes its
+    // line discipline (a command on a pty of its own got it before this filter).
+    // USERFAULTFD_IOC_NEW on /dev/userfaultfd makes the userfaultfd the syscall rule denies.
+    for (unsigned long request : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX),
+                                  static_cast<unsigned long>(TIOCSCTTY), static_cast<unsigned long>(TIOCSETD),
+                                  static_cast<unsigned long>(USERFAULTFD_IOC_NEW)})
         rc = rc ? rc : ::seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, arg_masked_eq(1, 0xffffffffu, request));
     rc = rc ? rc : GP_FAULT("session.seccomp", EINVAL) ? -EINVAL : ::seccomp_load(ctx);
     ::seccomp_release(ctx);

@@ -11,6 +11,7 @@ packages=(
   age util-linux passwd coreutils        # tests: the real age binary, unshare, useradd/runuser
   python3                                # tests: the independent format reader, probes inside the ghost
   tmux                                   # tests: an interactive shell in the ghost on a real terminal
+  zsh                                    # tests: the zsh completion parses
   bubblewrap hyperfine                   # tests/bench/bench_session.sh: a peer, and the timer
   openssl ca-certificates                # tests and demo: a throwaway CA for the local Infisical server
   curl                                   # tests/bench/bench_pull.sh: the floor a pull is compared with

@@ -9,12 +9,14 @@
 namespace ghostpod {
 namespace {
 
-// Argon2's working memory is a function of the passphrase: keep it out of core dumps and,
-// where RLIMIT_MEMLOCK allows, out of swap. libargon2 wipes it before calling the free hook.
+// Argon2's working memory is a function of the passphrase: keep it out of core dumps, out of
+// any child forked meanwhile (see secret_buffer.hpp) and, where RLIMIT_MEMLOCK allows, out of
+// swap. libargon2 wipes it before calling the free hook.
 int allocate_work_memory(std::uint8_t** memory, std::size_t bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return ARGON2_MEMORY_ALLOCATION_ERROR;
     ::madvise(p, bytes, MADV_DONTDUMP);
+    ::madvise(p, bytes, MADV_WIPEONFORK);
     (void)::mlock(p, bytes);  // best effort: unprivileged limits are often 8 MiB
     *memory = static_cast<std::uint8_t*>(p);
     return ARGON2_OK;

@@ -20,6 +20,7 @@ enum class ErrorCode {
     conflict = 7,  // save: the vault was changed elsewhere since the session unlocked it
     untrusted = 8, // a file found by the upward search (a repository's) that the user has not allowed
 };
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::untrusted;  // keep it the last one
 
 struct Error {
     ErrorCode code = ErrorCode::runtime;

@@ -1,7 +1,15 @@
 // SecretBuffer: the only home for key material, passphrases, tokens and secret values.
 // Guarded, locked memory (sodium_malloc, or memfd_secret for keys where the kernel has it),
 // excluded from core dumps, wiped on free. Move-only, no conversion to std::string.
+//
+// Secrets cross processes only by explicit handoff (a pipe, a socket message), never by
+// inheritance: a fork(2) or clone(2) child sees every buffer wiped (MADV_WIPEONFORK; a
+// memfd_secret key is not mapped there at all, MADV_DONTFORK). A buffer built to be handed to a
+// child that execs (a command's environment, built before fork + exec) says so when it is
+// allocated: InChildren::inherited.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +24,8 @@ namespace ghostpod {
 class SecretBuffer {
 public:
     enum class Backing { none, sodium, secretmem };
+    // What a child process forked while the buffer lives finds in it.
+    enum class InChildren { wiped, inherited };
 
     SecretBuffer() = default;
     SecretBuffer(const SecretBuffer&) = delete;
@@ -24,8 +34,9 @@ public:
     SecretBuffer& operator=(SecretBuffer&& other) noexcept;
     ~SecretBuffer();
 
-    // `size` zeroed bytes in sodium_malloc'ed memory.
-    static Result<SecretBuffer> allocate(std::size_t size);
+    // `size` zeroed bytes in sodium_malloc'ed memory (wiped in children unless `children` says
+    // inherited; the choice holds as the buffer grows).
+    static Result<SecretBuffer> allocate(std::size_t size, InChildren children = InChildren::wiped);
     // For long-lived keys: memfd_secret(2) memory (unmapped from the kernel's direct map, so not
     // even the kernel reads it by accident), falling back to sodium_malloc where unavailable.
     static Result<SecretBuffer> allocate_key(std::size_t size);
@@ -42,6 +53,7 @@ public:
     // Only for passing to APIs that take char*; never to build a std::string.
     std::string_view view() const { return {reinterpret_cast<const char*>(data_), size_}; }
     Backing backing() const { return backing_; }
+    InChildren in_children() const { return children_; }
 
     Status append(std::span<const std::uint8_t> bytes);
     Status push_back(std::uint8_t byte) { return append({&byte, 1}); }
@@ -59,6 +71,8 @@ private:
     std::size_t capacity_ = 0;
     std::size_t mapped_ = 0;  // secretmem mapping length
     Backing backing_ = Backing::none;
+    InChildren children_ = InChildren::wiped;
+    pid_t owner_ = 0;  // the process that allocated it: a wiped buffer is not freed in a child
 };
 
 // Whether memfd_secret(2) works on this kernel (cached after the first probe).

@@ -11,10 +11,8 @@ int cmd_lock(Context& context, const ParsedArgs& args) {
     if (!vault_path) return report(vault_path.error());
     auto paths = session_paths(*vault_path);
     if (!paths) return report(paths.error());
-    auto answer = request(*paths, args.has("--discard") ? "lock\ndiscard" : "lock");
+    auto answer = request<protocol::Locked>(*paths, protocol::LockRequest{args.has("--discard")});
     if (!answer) return report(answer.error());
-    if (answer->rfind("error\n", 0) == 0) return report(error_from_reply(answer->substr(6)));
-    if (*answer != "locked") return report(make_error(ErrorCode::session, "lock", "unexpected answer from the holder"));
     note("session locked: every process in it has ended and its RAM mount is gone");
     return 0;
 }

@@ -71,26 +71,23 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
         // A session this command opened only to pull into is of no use without the pull.
         if (info.started) {
             attachment->connection.reset();
-            (void)request(info.paths, "lock");
+            (void)request<protocol::Locked>(info.paths, protocol::LockRequest{});
         }
         return report(answer.error());
     }
-    auto result = nlohmann::json::parse(*answer, nullptr, false);
-    if (result.is_object()) {
-        for (const auto& w : result.value("warnings", nlohmann::json::array()))
-            if (w.is_string()) warn(w.get<std::string>());
-        if (!quiet && ::isatty(STDERR_FILENO)) {
-            std::string from = settings->infisical ? settings->target.base_url + " (" + settings->target.environment + ")" : "";
-            if (settings->vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings->vault);
-            note("pulled " + std::to_string(result.value("secrets", 0)) + " secrets from " + from +
-                 (result.value("source", "") == "cache" ? " via the offline cache" : ""));
-        }
+    for (const auto& w : answer->warnings) warn(w);
+    if (!quiet && ::isatty(STDERR_FILENO)) {
+        std::string from = settings->infisical ? settings->target.base_url + " (" + settings->target.environment + ")" : "";
+        if (settings->vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings->vault);
+        note("pulled " + std::to_string(answer->secrets) + " secrets from " + from +
+             (answer->source == "cache" ? " via the offline cache" : ""));
     }
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).
     auto fresh = attach(info.paths);
     if (!fresh) return report(fresh.error());
     fresh->vault_path = attachment->vault_path;
+    fresh->config_path = attachment->config_path;
     *attachment = std::move(*fresh);
     warn_expiring_certificates(info.paths);
     if (no_shell) {

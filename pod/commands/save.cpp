@@ -25,15 +25,13 @@ int cmd_save(Context& context, const ParsedArgs& args) {
     if (!args.positional.empty()) return report(usage_error("save", "takes no arguments"));
     auto paths = session_paths_for(context);
     if (!paths) return report(paths.error());
-    auto answer = request(*paths, args.has("--force") ? "save\nforce" : "save");
+    auto answer = request<protocol::Saved>(*paths, protocol::SaveRequest{args.has("--force")});
     if (!answer) {
         Error e = std::move(answer).error();
         if (e.code == ErrorCode::session) e.hint = "save works on a running session; outside one, use 'ghostpod secret set'";
         return report(e);
     }
-    if (answer->rfind("error\n", 0) == 0) return report(error_from_reply(answer->substr(6)));
-    if (answer->rfind("saved\n", 0) != 0) return report(make_error(ErrorCode::session, "save", "unexpected answer from the holder"));
-    auto summary = nlohmann::json::parse(answer->substr(6), nullptr, false);
+    auto summary = nlohmann::json::parse(answer->json, nullptr, false);
     if (!summary.is_object()) return report(make_error(ErrorCode::session, "save", "unreadable answer from the holder"));
     if (args.has("--json")) {
         print_stdout(summary.dump(2) + "\n");

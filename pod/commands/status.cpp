@@ -1,4 +1,3 @@
-#include <linux/landlock.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "pod/formats/text.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/session/client.hpp"
+#include "sandbox/landlock.hpp"
 #include "sandbox/process.hpp"
 #include "vault/format.hpp"
 #include "vault/secret_buffer.hpp"
@@ -37,12 +37,6 @@ nlohmann::json swap_posture() {
         if (!name.empty()) devices.push_back({{"device", name}, {"type", type}, {"device_mapper", name.find("/dm-") != std::string::npos}});
     }
     return devices;
-}
-
-// The Landlock ABI version, 0 when unsupported or disabled.
-int landlock_abi() {
-    long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
 // /proc/sys/dev/tty/legacy_tiocsti: "1" lets TIOCSTI inject input (the seccomp filter denies it
@@ -104,6 +98,8 @@ std::string text_report(const nlohmann::json& s) {
             << " s TTL\n  attached:   " << sess["attached"].get<std::uint64_t>() << " command(s); linger " << sess["linger_seconds"].get<std::uint64_t>()
             << " s\n  RAM mount:  " << sess["ram_mount"].get<std::string>() << ", " << sess["secrets"].get<std::uint64_t>() << " secrets, "
             << human_size(sess["bytes"].get<std::uint64_t>()) << "\n";
+        if (sess.contains("profile"))
+            out << "  profile:    " << sess["profile"].get<std::string>() << " (this command sees that profile's view only)\n";
         if (sess.contains("pull")) {
             const auto& pull = sess["pull"];
             std::uint64_t now = now_seconds();
@@ -145,7 +141,10 @@ std::string text_report(const nlohmann::json& s) {
         out << d["device"].get<std::string>() << (d["device_mapper"].get<bool>() ? " (device-mapper, possibly encrypted)" : " (NOT encrypted)") << "; ";
     if (!p["swap"].empty()) out << "\n";
     out << "  RAM mount:     " << p["ram_mount"].get<std::string>() << "\n"
-        << "  landlock ABI:  " << p["landlock_abi"].get<int>() << "\n"
+        << "  landlock ABI:  " << p["landlock_abi"].get<int>()
+        << (p["landlock_abi"].get<int>() > 0 ? " (each command in the ghost has a domain of its own)"
+                                             : " (commands in the ghost can read each other's memory)")
+        << "\n"
         << "  legacy_tiocsti: " << p["legacy_tiocsti"].get<std::string>() << " (TIOCSTI is denied to ghost commands by seccomp)\n";
     return out.str();
 }
@@ -195,13 +194,13 @@ int cmd_status(Context& context, const ParsedArgs& args) {
                     {"memlock_limit", memlock == SIZE_MAX ? std::string("unlimited") : human_size(memlock)},
                     {"swap", swap_posture()},
                     {"ram_mount", ::geteuid() == 0 ? "tmpfs with noswap (real root)" : "ramfs (never swapped; no size limit of its own: ghostpod bounds what it writes)"},
-                    {"landlock_abi", landlock_abi()},
+                    {"landlock_abi", sandbox::landlock_abi()},
                     {"legacy_tiocsti", legacy_tiocsti()}};
     s["session"] = nullptr;
     if (file_exists(path)) {
         if (auto paths = session_paths(path)) {
-            if (auto answer = request(*paths, "status")) {
-                auto j = nlohmann::json::parse(*answer, nullptr, false);
+            if (auto answer = request<protocol::StatusReply>(*paths, protocol::StatusRequest{})) {
+                auto j = nlohmann::json::parse(answer->json, nullptr, false);
                 if (!j.is_discarded()) s["session"] = j;
             }
         }

@@ -4,12 +4,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <thread>
-
-#include "sandbox/fdpass.hpp"
 
 namespace ghostpod {
 
@@ -26,13 +24,11 @@ Result<UniqueFd> connect_session(const SessionPaths& paths) {
     return fd;
 }
 
-Error error_from_reply(const std::string& text) {
-    auto nl1 = text.find('\n'), nl2 = text.find('\n', nl1 + 1);
-    Error e;
-    e.code = static_cast<ErrorCode>(std::atoi(text.substr(0, nl1).c_str()));
-    e.what = text.substr(nl1 + 1, nl2 - nl1 - 1);
-    e.hint = nl2 == std::string::npos ? "" : text.substr(nl2 + 1);
-    return e;
+void Attachment::narrow(const SessionView& v) {
+    ghost_dir = v.ghost_dir;
+    secrets = v.secrets;
+    placements = v.placements;
+    env = v.env;
 }
 
 namespace {
@@ -41,95 +37,118 @@ namespace {
 // until it is done (so that no new session can start while it tears down) but serves no one:
 // the connections waiting for it are reset or closed unanswered. Then this waits (up to 30 s)
 // for the socket to go and reports what a moment later is true: no session is running.
-Result<UniqueFd> first_exchange(const SessionPaths& paths, const std::string& what, std::string& reply,
+Result<UniqueFd> first_exchange(const SessionPaths& paths, const protocol::Request& what, protocol::Reply& reply,
                                 std::vector<UniqueFd>* fds) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         auto conn = connect_session(paths);
         if (!conn) return conn;
-        Status done = sandbox::send_message(conn->get(), what);
-        if (done) done = sandbox::receive_message(conn->get(), reply, fds);
-        bool ending = done ? reply.empty() : done.error().errnum == ECONNRESET || done.error().errnum == EPIPE;
+        Status sent = protocol::send(conn->get(), what);
+        Result<std::optional<protocol::Reply>> got = std::optional<protocol::Reply>{};
+        if (sent) got = protocol::receive_reply(conn->get(), fds);
+        const Error* failed = !sent ? &sent.error() : !got ? &got.error() : nullptr;
+        bool ending = failed ? failed->errnum == ECONNRESET || failed->errnum == EPIPE : !got->has_value();
         if (!ending) {
-            if (!done) return std::move(done).error();
+            if (failed) return *failed;
+            reply = std::move(**got);
             return conn;
         }
         if (std::chrono::steady_clock::now() > deadline)
-            return make_error(ErrorCode::session, what.substr(0, what.find('\n')) + " in the session", "the holder closed the connection unanswered",
+            return make_error(ErrorCode::session, std::string(protocol::request_name(what)) + " in the session", "the holder closed the connection unanswered",
                               "the session is ending; run the command again");
         if (fds) fds->clear();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
+template <class T>
+Result<T> expect(protocol::Reply&& reply, const std::string& what) {
+    if (auto* e = std::get_if<Error>(&reply)) return std::move(*e);
+    if (auto* t = std::get_if<T>(&reply)) return std::move(*t);
+    return make_error(ErrorCode::session, what, "unexpected answer from the holder");
+}
+
 }  // namespace
 
 Result<Attachment> attach(const SessionPaths& paths) {
-    std::string reply;
+    protocol::Reply reply;
     std::vector<UniqueFd> fds;
-    auto conn = first_exchange(paths, "attach", reply, &fds);
+    auto conn = first_exchange(paths, protocol::AttachRequest{}, reply, &fds);
     if (!conn) return std::move(conn).error();
-    if (reply.rfind("attached\t", 0) != 0 || fds.size() < 3)
-        return make_error(ErrorCode::session, "attach to the session", "the holder refused");
-    std::size_t parts = std::strtoul(reply.c_str() + 9, nullptr, 10);
-    reply = "attached\n";
-    for (std::size_t i = 0; i < parts; ++i) {
-        std::string part;
-        GP_TRY(sandbox::receive_message(conn->get(), part));
-        reply += part;
-    }
+    auto attached = expect<protocol::Attached>(std::move(reply), "attach to the session");
+    if (!attached) return std::move(attached).error();
+    bool full = attached->place != protocol::Place::profile;
+    if (full && fds.size() < 3) return make_error(ErrorCode::session, "attach to the session", "the holder refused");
     Attachment a;
     a.connection = std::move(*conn);
-    a.ns_mnt = std::move(fds[0]);
-    a.ns_pid = std::move(fds[1]);
-    a.ns_ipc = std::move(fds[2]);
-    if (fds.size() > 3) a.ns_user = std::move(fds[3]);
-    std::size_t pos = reply.find('\n') + 1;
-    while (pos < reply.size()) {
-        std::size_t end = reply.find('\n', pos);
-        std::string line = reply.substr(pos, end - pos);
-        pos = end == std::string::npos ? reply.size() : end + 1;
-        std::vector<std::string> f;
-        for (std::size_t start = 0;;) {
-            std::size_t tab = line.find('\t', start);
-            f.push_back(line.substr(start, tab - start));
-            if (tab == std::string::npos) break;
-            start = tab + 1;
-        }
-        if (f[0] == "dir" && f.size() == 2) a.ghost_dir = f[1];
-        else if (f[0] == "secret" && f.size() == 2) a.secrets.push_back(f[1]);
-        else if (f[0] == "place" && f.size() == 3) a.placements.push_back({f[1], f[2]});
-        else if (f[0] == "env" && f.size() == 5) a.env.push_back({f[1], f[2], f[3], f[4] == "1"});
+    a.place = attached->place;
+    a.profile = attached->profile;
+    if (full) {
+        a.ns_mnt = std::move(fds[0]);
+        a.ns_pid = std::move(fds[1]);
+        a.ns_ipc = std::move(fds[2]);
+        if (fds.size() > 3) a.ns_user = std::move(fds[3]);
     }
+    a.narrow(attached->view);
+    for (const auto& e : a.env) a.mapped_names.push_back(e.name);
     return a;
 }
 
-Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
-                                 const std::function<void(const std::string&)>& on_progress) {
-    std::string reply;
-    auto conn = first_exchange(paths, "pull\n" + settings_json, reply, nullptr);
+template <class T>
+Result<T> request(const SessionPaths& paths, const protocol::Request& what) {
+    protocol::Reply reply;
+    auto conn = first_exchange(paths, what, reply, nullptr);
     if (!conn) return std::move(conn).error();
-    for (bool first = true;; first = false) {
-        if (!first) GP_TRY(sandbox::receive_message(conn->get(), reply));
-        if (reply.rfind("progress\t", 0) == 0) {
-            on_progress(reply.substr(9));
-        } else if (reply.rfind("pulled\n", 0) == 0) {
-            return reply.substr(7);
-        } else if (reply.rfind("error\n", 0) == 0) {
-            return error_from_reply(reply.substr(6));
+    return expect<T>(std::move(reply), std::string(protocol::request_name(what)) + " in the session");
+}
+
+template Result<protocol::StatusReply> request(const SessionPaths&, const protocol::Request&);
+template Result<protocol::Locked> request(const SessionPaths&, const protocol::Request&);
+template Result<protocol::Saved> request(const SessionPaths&, const protocol::Request&);
+template Result<protocol::CertsReply> request(const SessionPaths&, const protocol::Request&);
+
+Result<protocol::Pulled> request_pull(const SessionPaths& paths, const std::string& settings_json,
+                                      const std::function<void(const std::string&)>& on_progress) {
+    protocol::Reply reply;
+    auto conn = first_exchange(paths, protocol::PullRequest{settings_json}, reply, nullptr);
+    if (!conn) return std::move(conn).error();
+    for (;;) {
+        if (auto* p = std::get_if<protocol::Progress>(&reply)) {
+            on_progress(p->text);
         } else {
+            return expect<protocol::Pulled>(std::move(reply), "pull in the session");
+        }
+        auto next = protocol::receive_reply(conn->get());
+        if (!next) return std::move(next).error();
+        if (!*next)
             return make_error(ErrorCode::session, "pull in the session", "the holder ended the connection",
                               "the session may have ended; run 'ghostpod pull' again");
-        }
+        reply = std::move(**next);
     }
 }
 
-Result<std::string> request(const SessionPaths& paths, const std::string& what) {
-    std::string reply;
-    auto conn = first_exchange(paths, what, reply, nullptr);
-    if (!conn) return std::move(conn).error();
-    return reply;
+namespace {
+
+template <class T>
+Status ask_on_attachment(Attachment& a, const protocol::Request& what, const std::vector<int>& fds, const std::string& step) {
+    GP_TRY(protocol::send(a.connection.get(), what, fds));
+    auto reply = protocol::receive_reply(a.connection.get());
+    if (!reply) return std::move(reply).error();
+    if (!*reply) return make_error(ErrorCode::session, step, "the holder ended the connection", "the session may have ended");
+    auto answer = expect<T>(std::move(**reply), step);
+    if (!answer) return std::move(answer).error();
+    return {};
 }
 
+}  // namespace
+
+Status register_profile(Attachment& a, const std::string& name, const std::vector<std::string>& allowed, int mnt_ns) {
+    return ask_on_attachment<protocol::Registered>(a, protocol::RegisterRequest{name, allowed}, {mnt_ns}, "register profile " + name);
+}
+
+Status spawn_in_profile(Attachment& a, const std::string& name, const std::vector<std::string>& allowed,
+                        const std::vector<int>& fds) {
+    return ask_on_attachment<protocol::Spawned>(a, protocol::SpawnRequest{name, allowed}, fds, "start a command in profile " + name);
+}
 
 }  // namespace ghostpod

@@ -1,5 +1,5 @@
 // The client side of a session's control socket: joining the ghost (attach), ending it,
-// asking about it. One session per vault.
+// asking about it. One session per vault. The messages are pod/session/protocol.hpp's.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 
 #include "pod/session/ghost_files.hpp"
 #include "pod/session/paths.hpp"
+#include "pod/session/protocol.hpp"
 #include "vault/result.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -20,22 +21,35 @@ Result<UniqueFd> connect_session(const SessionPaths& paths);
 // What a client receives when it attaches.
 struct Attachment {
     UniqueFd connection;  // stays open while attached
-    UniqueFd ns_user, ns_mnt, ns_ipc, ns_pid;
+    // Where the holder found this process: outside the ghost, in it, or in a profile's view.
+    protocol::Place place = protocol::Place::outside;
+    std::string profile;                   // the profile whose view this is (place == profile)
+    UniqueFd ns_user, ns_mnt, ns_ipc, ns_pid;  // the full view's only
     std::string ghost_dir;
     std::vector<std::string> secrets;      // names in $GHOSTPOD_DIR
     std::vector<Placement> placements;     // mapped paths
     std::vector<GhostEnv> env;             // mapped variables
+    std::vector<std::string> mapped_names; // every variable this view maps, kept through narrowing
     std::string vault_path;                // the session's vault (GHOSTPOD_VAULT inside)
+    std::string config_path;               // the config this command was named (GHOSTPOD_CONFIG inside), if any
+
+    SessionView view() const { return {ghost_dir, secrets, placements, env}; }
+    void narrow(const SessionView& v);
 };
 
 Result<Attachment> attach(const SessionPaths& paths);
-// An "error\n<code>\n<what>\n<hint>" reply from the holder (after its first line) as an Error.
-Error error_from_reply(const std::string& text);
-// One request with a one-message answer: "lock", "status".
-Result<std::string> request(const SessionPaths& paths, const std::string& what);
-// Asks the holder to pull (settings as JSON); progress lines go to `on_progress`. Returns the
-// final answer's JSON, or the holder's error.
-Result<std::string> request_pull(const SessionPaths& paths, const std::string& settings_json,
-                                 const std::function<void(const std::string&)>& on_progress);
+// One request with a one-message answer (status, lock, save, certs): the answer of kind T, or
+// the holder's Error as the error.
+template <class T>
+Result<T> request(const SessionPaths& paths, const protocol::Request& what);
+// Asks the holder to pull (settings as JSON); progress lines go to `on_progress`.
+Result<protocol::Pulled> request_pull(const SessionPaths& paths, const std::string& settings_json,
+                                      const std::function<void(const std::string&)>& on_progress);
+// On an attachment's connection: "the mount namespace `mnt_ns` is profile `name`'s view".
+Status register_profile(Attachment& a, const std::string& name, const std::vector<std::string>& allowed, int mnt_ns);
+// On an attachment's connection: ghost init starts a command in profile `name`'s view with
+// `fds` (stdin, stdout, stderr, control, command; see sandbox/spawn.hpp).
+Status spawn_in_profile(Attachment& a, const std::string& name, const std::vector<std::string>& allowed,
+                        const std::vector<int>& fds);
 
 }  // namespace ghostpod

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "sandbox/mounts.hpp"
 #include "sandbox/command.hpp"
 #include "sandbox/pty.hpp"
+#include "sandbox/spawn.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -38,8 +40,9 @@ bool inherited(const std::string& name) {
 }
 
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
+// The one buffer meant to cross a fork (into the command, which execs with it): inherited.
 Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
-    auto env = SecretBuffer::allocate(0);
+    auto env = SecretBuffer::allocate(0, SecretBuffer::InChildren::inherited);
     if (!env) return env;
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
         offsets.push_back(env->size());
@@ -49,8 +52,11 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
         return env->push_back('\0');
     };
     // A mapped variable replaces an inherited one of the same name; GHOSTPOD_* are ours.
+    // Names the whole view maps count too: inside the ghost, the caller's own environment holds
+    // their values, which a profile without the mapping must not inherit.
     auto mapped = [&](const std::string& name) {
-        return std::any_of(a.env.begin(), a.env.end(), [&](const GhostEnv& e) { return e.name == name; });
+        return std::any_of(a.env.begin(), a.env.end(), [&](const GhostEnv& e) { return e.name == name; }) ||
+               std::find(a.mapped_names.begin(), a.mapped_names.end(), name) != a.mapped_names.end();
     };
     for (char** e = environ; *e; ++e) {
         std::string entry = *e;
@@ -59,8 +65,10 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     }
     GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
     GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
-    // 'ghostpod save', 'certs', 'status' and 'lock' run inside find the session through these.
+    // 'ghostpod save', 'certs', 'status', 'lock', 'run' run inside find the session (and the
+    // config with its profiles) through these.
     if (!a.vault_path.empty()) GP_TRY(add("GHOSTPOD_VAULT", text_bytes(a.vault_path)));
+    if (!a.config_path.empty()) GP_TRY(add("GHOSTPOD_CONFIG", text_bytes(a.config_path)));
     for (const auto& e : a.env) {
         if (!e.value_from_file) {
             GP_TRY(add(e.name, text_bytes(e.path)));
@@ -89,25 +97,46 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     ::_exit(failed.errnum == ENOENT ? 127 : 126);
 }
 
+sandbox::RamKind ram_kind() { return ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs; }
+
 // Narrows the attachment to a profile's secrets and gives the command a view of its own: a
-// nested mount namespace without the other secrets, and a nested pid namespace so it cannot
-// reach the full view through another process's /proc/PID/root.
-Status apply_profile(Attachment& a, const std::vector<std::string>& allowed) {
-    auto permitted = [&](const std::string& secret) { return std::find(allowed.begin(), allowed.end(), secret) != allowed.end(); };
-    std::vector<std::string> keep, hide;
-    for (const auto& s : a.secrets)
-        if (permitted(s)) keep.push_back(s);
-    std::vector<Placement> placements;
-    for (const auto& p : a.placements) {
-        if (permitted(p.secret)) placements.push_back(p);
-        else hide.push_back(p.target);
-    }
-    std::erase_if(a.env, [&](const GhostEnv& e) { return !permitted(e.secret); });
-    a.secrets = keep;
-    a.placements = placements;
+// nested mount namespace in which the other secrets' paths are as outside the ghost, registered
+// with the holder (so that its processes get only this view from the control socket), and a
+// nested pid namespace so it cannot reach the full view through another process's /proc/PID/root.
+// `proc_self` is this process's /proc/PID from before it joined the ghost.
+Status apply_profile(Attachment& a, const SessionOptions& options, int proc_self) {
+    a.narrow(narrow_view(a.view(), *options.profile));
     if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare a mount namespace for the profile");
-    return sandbox::restrict_view(a.ghost_dir, keep, hide,
-                                  ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs);
+    GP_TRY(sandbox::build_profile_view(profile_mounts(a.view()), ram_kind(), proc_self));
+    UniqueFd mnt(::openat(proc_self, "ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!mnt.valid()) return sys_error("open the profile's mount namespace");
+    return register_profile(a, options.profile_name, *options.profile, mnt.get());
+}
+
+// From inside the ghost, where this process has no privilege to build a profile's view: ghost
+// init builds it and starts the command there with our stdio; we hand it the command line and
+// environment, relay signals and pass its exit status on.
+int run_spawned(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options, const std::string& cwd) {
+    a.narrow(narrow_view(a.view(), *options.profile));
+    std::vector<std::size_t> offsets;
+    auto env = command_environment(a, offsets);
+    if (!env) return report(env.error());
+    int control[2], command[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) return report(sys_error("socketpair for the command"));
+    UniqueFd ours(control[0]), theirs(control[1]);
+    if (::pipe2(command, O_CLOEXEC) != 0) return report(sys_error("pipe for the command"));
+    UniqueFd command_read(command[0]), command_write(command[1]);
+    // The seam for a pseudo-terminal of the command's own: its slave instead of our 0, 1, 2.
+    if (auto spawned = spawn_in_profile(a, options.profile_name, *options.profile,
+                                        {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, theirs.get(), command_read.get()});
+        !spawned)
+        return report(spawned.error());
+    theirs.reset();
+    command_read.reset();
+    // A failure here shows as the command's own (it reports why it did not run).
+    (void)sandbox::send_command(std::move(command_write), argv, cwd, env->bytes());
+    *env = SecretBuffer{};
+    return sandbox::relay_spawned(ours.get(), [](const Error& e) { report(e); });
 }
 
 // Waits for `child` and passes its exit status on; the signals the client forwards go on to it.
@@ -228,10 +257,21 @@ bool g_joined_ghost = false;
 int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
     char cwd[PATH_MAX];
     std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+    // In a profile's view this process sees no more than it has, and asks for no more.
+    if (a.place == protocol::Place::profile && options.profile && options.profile_name != a.profile)
+        return report(make_error(ErrorCode::session, "open profile " + options.profile_name,
+                                 "this command runs in profile " + a.profile + "'s view, which cannot open another",
+                                 "run it from a shell of the full session, or outside the ghost"));
+    bool narrow_here = options.profile && a.place == protocol::Place::outside;
+    if (options.profile && a.place == protocol::Place::ghost) return run_spawned(a, argv, options, where);
+    // Read before joining: once in the ghost's mount namespace, its /proc does not show us.
+    UniqueFd proc_self(narrow_here ? ::open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+    if (narrow_here && !proc_self.valid()) return report(sys_error("open /proc/self"));
+    // Namespaces this process is already in (a command in the ghost) are not joined again.
     if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_ipc.get(), a.ns_pid.get()); !joined) return report(joined.error());
     g_joined_ghost = true;
-    if (options.profile)
-        if (auto narrowed = apply_profile(a, *options.profile); !narrowed) return report(narrowed.error());
+    if (narrow_here)
+        if (auto narrowed = apply_profile(a, options, proc_self.get()); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.
     std::vector<std::size_t> offsets;
     auto env = command_environment(a, offsets);
@@ -263,7 +303,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     if (child == 0) {
         ::sigprocmask(SIG_SETMASK, &previous, nullptr);
         int tty = take_slave(terminal, pty);
-        if (options.profile) start_profile_pid_namespace(tty, argv, *env, offsets, where);
+        if (narrow_here) start_profile_pid_namespace(tty, argv, *env, offsets, where);
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
         exec_in_ghost(argv, *env, offsets, where, sandbox::TerminalStep::new_session);
     }
@@ -273,7 +313,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         master = std::move(pty->master);
         pty.reset();  // the slave lives on only in the command's side
     }
-    return supervise({child, !options.profile && !terminal.any()}, previous, terminal, std::move(master));
+    return supervise({child, !narrow_here && !terminal.any()}, previous, terminal, std::move(master));
 }
 
 std::string user_shell() {

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "sandbox/beneath.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
@@ -23,21 +24,48 @@ std::string expand_home(const std::string& path, const std::string& home) {
     return path.rfind("~/", 0) == 0 ? home + path.substr(1) : path;
 }
 
+// Every path the holder opens in the RAM mount resolves beneath its root with no link and no
+// other mount on the way (sandbox/beneath.hpp): any process in the ghost may have replaced a
+// directory there with a link to a disk directory, and the holder must write nothing through it.
+Error in_the_way(Error e) {
+    if (sandbox::blocked_by_link(e)) {
+        e.why = "a symbolic link or a mount is in the way (something in the ghost replaced part of $GHOSTPOD_DIR); "
+                "nothing was written through it";
+        e.hint = "see what changed there with 'ghostpod run -- ls -la \"$GHOSTPOD_DIR\"'; 'ghostpod lock' ends the session";
+    }
+    return e;
+}
+
 Status make_parents(int root, const std::string& name) {
-    for (std::size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
-        std::string dir = name.substr(0, slash);
-        if (::mkdirat(root, dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir $GHOSTPOD_DIR/" + dir);
+    if (auto made = sandbox::make_parents_beneath(root, name); !made) {
+        Error e = made.error();
+        e.what = "mkdir the directories of $GHOSTPOD_DIR/" + name;
+        return in_the_way(e);
     }
     return {};
 }
 
-// Creates `name` below `root` exclusively and writes the value with the mode.
-Status create_file(int root, const std::string& name, std::span<const std::uint8_t> value, std::uint16_t mode) {
-    UniqueFd fd(::openat(root, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return sys_error("create $GHOSTPOD_DIR/" + name);
-    GP_TRY(write_all(fd.get(), value, "write $GHOSTPOD_DIR/" + name));
-    if (::fchmod(fd.get(), mode & 0777) != 0) return sys_error("chmod $GHOSTPOD_DIR/" + name);
+// Unlinks `name` below `root` (its directory resolved beneath the root).
+Status remove_entry(int root, const std::string& name) {
+    std::string leaf;
+    auto parent = sandbox::open_parent_beneath(root, name, leaf);
+    if (!parent) return in_the_way(sys_error("remove $GHOSTPOD_DIR/" + name, parent.error().errnum));
+    if (::unlinkat(parent->get(), leaf.c_str(), 0) != 0 && errno != ENOENT) return sys_error("remove $GHOSTPOD_DIR/" + name);
     return {};
+}
+
+// Creates `name` below `root` exclusively and writes the value with the mode; a file that could
+// not be written whole is removed again.
+Status create_file(int root, const std::string& name, std::span<const std::uint8_t> value, std::uint16_t mode) {
+    auto fd = sandbox::open_beneath(root, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (!fd) return in_the_way(sys_error("create $GHOSTPOD_DIR/" + name, fd.error().errnum));
+    Status written = write_all(fd->get(), value, "write $GHOSTPOD_DIR/" + name);
+    if (written && ::fchmod(fd->get(), mode & 0777) != 0) written = sys_error("chmod $GHOSTPOD_DIR/" + name);
+    if (!written) {
+        (void)!::ftruncate(fd->get(), 0);
+        (void)remove_entry(root, name);
+    }
+    return written;
 }
 
 }  // namespace
@@ -57,8 +85,12 @@ namespace {
 
 // Opens the file about to be replaced for writing, so its bytes can be wiped after the rename.
 UniqueFd open_for_wipe(int root, const std::string& name) {
-    (void)!::fchmodat(root, name.c_str(), 0600, 0);
-    return UniqueFd(::openat(root, name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    std::string leaf;
+    auto parent = sandbox::open_parent_beneath(root, name, leaf);
+    if (!parent) return {};
+    (void)!::fchmodat(parent->get(), leaf.c_str(), 0600, AT_SYMLINK_NOFOLLOW);
+    auto fd = sandbox::open_beneath(root, name, O_WRONLY | O_NONBLOCK);
+    return fd ? std::move(*fd) : UniqueFd{};
 }
 
 // Swaps the fresh file in under `name` in one step, then moves the old one aside instead of
@@ -66,10 +98,23 @@ UniqueFd open_for_wipe(int root, const std::string& name) {
 // kernel detaches mounts from a mount point that is unlinked.
 Status retire_and_replace(int root, const std::string& fresh, const std::string& name) {
     static std::uint64_t retired = 0;
-    if (::renameat2(root, fresh.c_str(), root, name.c_str(), RENAME_EXCHANGE) != 0) return sys_error("replace $GHOSTPOD_DIR/" + name);
-    if (::mkdirat(root, kRetiredDir, 0700) != 0 && errno != EEXIST) return sys_error(std::string("mkdir $GHOSTPOD_DIR/") + kRetiredDir);
-    std::string aside = std::string(kRetiredDir) + "/" + std::to_string(++retired);
-    if (::renameat(root, fresh.c_str(), root, aside.c_str()) != 0) return sys_error("move the old $GHOSTPOD_DIR/" + name + " aside");
+    std::string leaf, fresh_leaf = fresh.substr(fresh.rfind('/') + 1);
+    auto parent = sandbox::open_parent_beneath(root, name, leaf);
+    if (!parent) return in_the_way(sys_error("replace $GHOSTPOD_DIR/" + name, parent.error().errnum));
+    if (::renameat2(parent->get(), fresh_leaf.c_str(), parent->get(), leaf.c_str(), RENAME_EXCHANGE) != 0)
+        return sys_error("replace $GHOSTPOD_DIR/" + name);
+    // From here `fresh` names the old file: wiped and removed if it cannot be moved aside.
+    auto drop_old = [&](Error e) {
+        if (UniqueFd old = open_for_wipe(root, fresh); old.valid()) (void)!::ftruncate(old.get(), 0);
+        (void)::unlinkat(parent->get(), fresh_leaf.c_str(), 0);
+        return in_the_way(e);
+    };
+    if (::mkdirat(root, kRetiredDir, 0700) != 0 && errno != EEXIST) return drop_old(sys_error(std::string("mkdir $GHOSTPOD_DIR/") + kRetiredDir));
+    auto aside = sandbox::open_beneath(root, kRetiredDir, O_PATH | O_DIRECTORY);
+    if (!aside) return drop_old(sys_error(std::string("open $GHOSTPOD_DIR/") + kRetiredDir, aside.error().errnum));
+    std::string slot = std::to_string(++retired);
+    if (::renameat(parent->get(), fresh_leaf.c_str(), aside->get(), slot.c_str()) != 0)
+        return drop_old(sys_error("move the old $GHOSTPOD_DIR/" + name + " aside"));
     return {};
 }
 
@@ -106,14 +151,23 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
         }
         if (exists) {
             std::string fresh = f.name + kNewSuffix;
-            ::unlinkat(root, fresh.c_str(), 0);
+            GP_TRY(remove_entry(root, fresh));
             GP_TRY(create_file(root, fresh, f.value, f.mode));
             // The mapped path shows the old file through its bind: put the new one over it while
-            // the old one is still linked (the kernel refuses to mount on a deleted file).
-            for (const auto& p : layout.placements)
-                if (p.secret == f.name) GP_TRY(sandbox::place_in_ghost(w.ghost, inside + kNewSuffix, p.target));
+            // the old one is still linked (the kernel refuses to mount on a deleted file). The
+            // fresh file goes again if that fails: no temporary file outlives an error.
+            for (const auto& p : layout.placements) {
+                if (p.secret != f.name) continue;
+                if (auto placed = sandbox::place_in_ghost(w.ghost, inside + kNewSuffix, p.target); !placed) {
+                    (void)remove_entry(root, fresh);
+                    return placed;
+                }
+            }
             UniqueFd old = open_for_wipe(root, f.name);
-            GP_TRY(retire_and_replace(root, fresh, f.name));
+            if (auto replaced = retire_and_replace(root, fresh, f.name); !replaced) {
+                (void)remove_entry(root, fresh);  // still the fresh file unless the exchange happened
+                return replaced;
+            }
             if (old.valid()) (void)!::ftruncate(old.get(), 0);
             layout.bytes = layout.bytes - layout.sizes[f.name] + f.value.size();
             layout.sizes[f.name] = f.value.size();
@@ -150,7 +204,7 @@ Status remove_ghost_files(const GhostWriter& w, const std::vector<std::string>& 
             if (p.secret == name) GP_TRY(sandbox::unplace_in_ghost(w.ghost, p.target));
         UniqueFd old = open_for_wipe(root, name);
         if (old.valid()) (void)!::ftruncate(old.get(), 0);
-        if (::unlinkat(root, name.c_str(), 0) != 0 && errno != ENOENT) return sys_error("remove $GHOSTPOD_DIR/" + name);
+        GP_TRY(remove_entry(root, name));
         forget(layout, name);
     }
     return {};
@@ -193,24 +247,26 @@ Status read_ghost_tree(int dir, const std::string& prefix, int depth, const Ghos
         std::string name = prefix + n;
         struct stat st {};
         if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+        // Opened beneath `dir`: neither a link nor a mount (another file system bound in) is
+        // followed, whatever replaced the entry since fstatat looked.
         if (S_ISDIR(st.st_mode)) {
-            UniqueFd sub(::openat(dir, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!sub.valid()) {
+            auto sub = sandbox::open_beneath(dir, n, O_RDONLY | O_DIRECTORY);
+            if (!sub) {
                 unreadable.push_back(name + "/");
                 continue;
             }
-            GP_TRY(read_ghost_tree(sub.get(), name + "/", depth + 1, visit, count, unreadable));
+            GP_TRY(read_ghost_tree(sub->get(), name + "/", depth + 1, visit, count, unreadable));
             continue;
         }
         if (!S_ISREG(st.st_mode)) continue;
         if (count >= kMaxGhostFiles)
             return make_error(ErrorCode::runtime, "read $GHOSTPOD_DIR", "more than " + std::to_string(kMaxGhostFiles) + " files");
-        UniqueFd fd(::openat(dir, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-        if (!fd.valid()) {
+        auto fd = sandbox::open_beneath(dir, n, O_RDONLY | O_NONBLOCK);
+        if (!fd) {
             unreadable.push_back(name);
             continue;
         }
-        auto value = SecretBuffer::read_fd(fd.get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
+        auto value = SecretBuffer::read_fd(fd->get(), kMaxValueBytes, "read $GHOSTPOD_DIR/" + name);
         if (!value) return std::move(value).error();
         ++count;
         GP_TRY(visit({name, std::move(*value), static_cast<std::uint16_t>(st.st_mode & 0777)}));

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -24,36 +25,26 @@
 #include "pod/session/holder.hpp"
 #include "pod/session/holder_state.hpp"
 #include "pod/session/ghost_files.hpp"
-#include "sandbox/fdpass.hpp"
+#include "pod/session/protocol.hpp"
 #include "sandbox/ghost.hpp"
 #include "vault/fault.hpp"
 
 namespace ghostpod {
 namespace {
 
+constexpr std::size_t kMaxPending = 64;
+
 // ---- the holder ------------------------------------------------------------------------
 
-// The attach answer can outgrow one socket message (10,000 pulled secrets): the first message
-// says how many follow.
-std::vector<std::string> attach_messages(const Holder& h) {
-    std::string text = "dir\t" + h.paths.ghost_dir + "\n";
-    for (const auto& s : h.layout.secrets) text += "secret\t" + s + "\n";
-    for (const auto& p : h.layout.placements) text += "place\t" + p.secret + "\t" + p.target + "\n";
-    for (const auto& e : h.layout.env)
-        text += "env\t" + e.secret + "\t" + e.name + "\t" + e.path + "\t" + (e.value_from_file ? "1" : "0") + "\n";
-    std::vector<std::string> parts;
-    constexpr std::size_t kPart = sandbox::kMaxMessageBytes - 64;
-    for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t end = pos + kPart >= text.size() ? text.size() : text.rfind('\n', pos + kPart) + 1;
-        if (end <= pos) end = std::min(text.size(), pos + kPart);  // a single overlong line
-        parts.push_back(text.substr(pos, end - pos));
-        pos = end;
+nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile) {
+    std::uint64_t secrets = h.layout.secrets.size(), bytes = h.layout.bytes;
+    if (profile) {
+        auto view = narrow_view(full_view(h), profile->allowed);
+        secrets = view.secrets.size();
+        bytes = 0;
+        for (const auto& s : view.secrets)
+            if (auto it = h.layout.sizes.find(s); it != h.layout.sizes.end()) bytes += it->second;
     }
-    parts.insert(parts.begin(), "attached\t" + std::to_string(parts.size()) + "\n");
-    return parts;
-}
-
-std::string status_message(const Holder& h) {
     nlohmann::json j = {{"holder_pid", ::getpid()},
                         {"ghost_pid", h.ghost.pid},
                         {"started", h.started},
@@ -64,9 +55,14 @@ std::string status_message(const Holder& h) {
                         {"attached", h.clients.size()},
                         {"ram_mount", h.ghost.ram == sandbox::RamKind::ramfs ? "ramfs" : "tmpfs-noswap"},
                         {"ghost_dir", h.paths.ghost_dir},
-                        {"secrets", h.layout.secrets.size()},
-                        {"bytes", h.layout.bytes},
+                        {"secrets", secrets},
+                        {"bytes", bytes},
                         {"kept", h.keep}};
+    // A profile's process learns its own part only: not where the rest came from.
+    if (profile) {
+        j["profile"] = profile->name;
+        return j;
+    }
     if (h.pull.active) {
         j["pull"] = {{"host", h.pull.settings.target.base_url},
                      {"project_id", h.pull.settings.target.project_id},
@@ -92,37 +88,46 @@ std::string status_message(const Holder& h) {
         if (h.vault.have_token && h.vault.token.lease_seconds > 0)
             j["vault"]["token_expires"] = h.vault.token.obtained_at + h.vault.token.lease_seconds;
     }
-    return j.dump();
+    return j;
 }
 
-// Serves one request on a fresh connection; returns true to keep the connection (attached).
+// Serves the first request of a connection; returns true to keep it (attached).
 bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     int conn = conn_fd.get();
-    struct ucred peer {};
-    socklen_t len = sizeof peer;
-    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != ::getuid()) return false;
-    std::string req;
-    if (!sandbox::receive_message(conn, req)) return false;
-    if (req == "attach") {
-        std::vector<int> fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
-        if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
-        auto parts = attach_messages(h);
-        if (!sandbox::send_message(conn, parts[0], fds)) return false;
-        for (std::size_t i = 1; i < parts.size(); ++i)
-            if (!sandbox::send_message(conn, parts[i])) return false;
-        return true;
+    // Any other uid is served nothing, not even an error (SO_PEERCRED, checked again in /proc).
+    auto asker = identify_asker(h, conn);
+    if (!asker) return false;
+    const Asker& who = *asker;
+    auto request = protocol::receive_request(conn);
+    if (!request) return answer(conn, request.error()), false;
+    if (!*request) return false;
+    const protocol::Request& req = **request;
+    if (!authorise(req, who)) return answer(conn, refused(protocol::request_name(req), who)), false;
+    if (std::holds_alternative<protocol::AttachRequest>(req)) {
+        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h)};
+        std::vector<int> fds;
+        if (who.profile) {
+            a.view = narrow_view(a.view, who.profile->allowed);
+        } else {
+            fds = {h.ghost.ns_mnt.get(), h.ghost.ns_pid.get(), h.ghost.ns_ipc.get()};
+            if (h.ghost.ns_user.valid()) fds.push_back(h.ghost.ns_user.get());
+        }
+        return protocol::send(conn, a, fds).ok();
     }
-    if (req == "status") (void)sandbox::send_message(conn, status_message(h));
-    if (req.rfind("pull\n", 0) == 0) serve_pull(h, conn, std::string_view(req).substr(5));
-    if (req == "save" || req == "save\nforce") serve_save(h, conn, req != "save");
-    if (req == "certs") serve_certs(h, conn);
-    if (req == "lock" || req == "lock\ndiscard") {
-        if (h.settings.save_on_lock && req == "lock") {
+    if (std::holds_alternative<protocol::StatusRequest>(req))
+        answer(conn, protocol::StatusReply{status_json(h, who.profile).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    if (auto* pull = std::get_if<protocol::PullRequest>(&req)) serve_pull(h, conn, pull->settings_json);
+    if (auto* save = std::get_if<protocol::SaveRequest>(&req)) serve_save(h, conn, save->force);
+    if (std::holds_alternative<protocol::CertsRequest>(req)) serve_certs(h, conn);
+    if (std::holds_alternative<protocol::SpawnRequest>(req) || std::holds_alternative<protocol::RegisterRequest>(req))
+        answer(conn, make_error(ErrorCode::session, std::string(protocol::request_name(req)) + " in the session", "only on an attached connection"));
+    if (auto* lock = std::get_if<protocol::LockRequest>(&req)) {
+        if (h.settings.save_on_lock && !lock->discard) {
             if (auto saved = save_ghost_changes(h, false); !saved) {
                 Error e = saved.error();
                 e.what = "save the session's changes before locking: " + e.what;
                 if (e.code != ErrorCode::conflict) e.hint = "fix that and lock again, or 'ghostpod lock --discard' to end without saving";
-                (void)sandbox::send_message(conn, error_reply(e));
+                answer(conn, e);
                 return false;
             }
         }
@@ -143,7 +148,8 @@ void run_holder(Holder& h) {
                                    {h.ttl_timer.get(), POLLIN, 0}, {h.idle_timer.get(), POLLIN, 0},
                                    {h.ghost.channel.get(), POLLIN, 0}, {h.renew_timer.get(), POLLIN, 0}};
         constexpr std::size_t kFixed = 6;
-        for (auto& c : h.clients) fds.push_back({c.get(), POLLIN, 0});
+        for (auto& c : h.clients) fds.push_back({c.conn.get(), POLLIN, 0});
+        for (auto& p : h.pending) fds.push_back({p.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0) continue;
         if (fds[1].revents || fds[2].revents || fds[3].revents || fds[4].revents) break;  // signal, TTL, idle, ghost gone
         if (fds[5].revents) {
@@ -151,19 +157,37 @@ void run_holder(Holder& h) {
             (void)!::read(h.renew_timer.get(), &expirations, sizeof expirations);
             renew_token(h);
         }
-        // A client's connection closing (or any data on it) means it detached. Only the clients
-        // that were polled have an entry in fds: handle them before accepting new ones.
-        for (std::size_t i = fds.size() - kFixed; i-- > 0;) {
-            if (fds[kFixed + i].revents) {
-                h.clients.erase(h.clients.begin() + static_cast<long>(i));
-                if (h.clients.empty() && !h.keep) arm_timer(h.idle_timer.get(), h.settings.linger_seconds);
+        // A client's connection closing (or anything on it but one spawn or register request)
+        // means it detached. Only the clients and pending connections that were polled have an
+        // entry in fds: handle them (from the back) before accepting new ones.
+        const std::size_t polled_clients = h.clients.size(), polled_pending = h.pending.size();
+        for (std::size_t i = polled_pending; i-- > 0;) {
+            if (!fds[kFixed + polled_clients + i].revents) continue;
+            UniqueFd conn = std::move(h.pending[i]);
+            h.pending.erase(h.pending.begin() + static_cast<long>(i));
+            if (serve(h, conn, shutdown)) {
+                h.clients.push_back({std::move(conn), std::nullopt});
+                disarm_timer(h.idle_timer.get());
             }
+            if (shutdown) break;
         }
+        if (shutdown) break;
+        for (std::size_t i = polled_clients; i-- > 0;) {
+            if (!fds[kFixed + i].revents) continue;
+            if ((fds[kFixed + i].revents & POLLIN) && serve_attached(h, h.clients[i])) continue;
+            h.clients.erase(h.clients.begin() + static_cast<long>(i));
+            if (h.clients.empty() && !h.keep) arm_timer(h.idle_timer.get(), h.settings.linger_seconds);
+        }
+        // A request is read only once it has arrived, so a connection that says nothing cannot
+        // stall the holder; the oldest silent ones are let go past a bound.
         if (fds[0].revents & POLLIN) {
             UniqueFd conn(::accept4(h.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-            if (conn.valid() && serve(h, conn, shutdown)) {
-                h.clients.push_back(std::move(conn));
-                disarm_timer(h.idle_timer.get());
+            if (conn.valid()) {
+                // A client that stops reading an answer cannot stall the holder either.
+                struct timeval limit {5, 0};
+                ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+                h.pending.push_back(std::move(conn));
+                if (h.pending.size() > kMaxPending) h.pending.erase(h.pending.begin());
             }
         }
     }
@@ -180,12 +204,70 @@ void run_holder(Holder& h) {
     ::unlink(h.paths.socket.c_str());
     h.listener.reset();
     revoke_token(h);  // may wait on the network: after everything local is gone
-    if (h.lock_requester.valid()) (void)sandbox::send_message(h.lock_requester.get(), "locked");
+    if (h.lock_requester.valid()) answer(h.lock_requester.get(), protocol::Locked{});
 }
 
-// Everything the holder does before it can serve: listen, ghost, unlock, materialise.
-Status prepare_holder(Holder& h, const std::string& vault_path, const std::string& config_path,
-                      HeldCredential& credential) {
+// The credential message, launcher to holder: per field a 4-byte little-endian length and the
+// bytes (slot type, unlock secret, client id, client secret, token). Built and read in secret
+// memory only.
+constexpr std::size_t kMaxCredentialMessage = 64 * 1024;
+constexpr std::uint8_t kSendCredentials = 'C';  // holder to launcher: the ghost is ready
+constexpr std::uint8_t kReport = 'R';           // holder to launcher: the reply follows
+
+Status append_field(SecretBuffer& out, std::span<const std::uint8_t> field) {
+    std::uint8_t length[4];
+    for (int i = 0; i < 4; ++i) length[i] = static_cast<std::uint8_t>(field.size() >> (8 * i));
+    GP_TRY(out.append(length));
+    return out.append(field);
+}
+
+Status send_credentials(int fd, const SessionCredentials& c) {
+    auto message = SecretBuffer::allocate(0);
+    if (!message) return std::move(message).error();
+    std::uint8_t type = static_cast<std::uint8_t>(c.unlock.type);
+    GP_TRY(append_field(*message, {&type, 1}));
+    for (const SecretBuffer* field : {&c.unlock.secret, &c.client_id, &c.client_secret, &c.token})
+        GP_TRY(append_field(*message, field->bytes()));
+    // send(MSG_NOSIGNAL): a holder that died meanwhile is an error here, not a SIGPIPE.
+    for (std::span<const std::uint8_t> rest = message->bytes(); !rest.empty();) {
+        ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return sys_error("hand the credential to the session holder");
+        rest = rest.subspan(static_cast<std::size_t>(n));
+    }
+    if (::shutdown(fd, SHUT_WR) != 0) return sys_error("hand the credential to the session holder");
+    return {};
+}
+
+Result<SessionCredentials> receive_credentials(int fd) {
+    Error broken = make_error(ErrorCode::runtime, "receive the credential from the launcher", "the message is malformed");
+    if (::write(fd, &kSendCredentials, 1) != 1) return sys_error("ask the launcher for the credential");
+    auto message = SecretBuffer::read_fd(fd, kMaxCredentialMessage, "receive the credential from the launcher");
+    if (!message) return std::move(message).error();
+    std::span<const std::uint8_t> rest = message->bytes();
+    auto next = [&](SecretBuffer& into) -> Status {
+        if (rest.size() < 4) return broken;
+        std::size_t length = 0;
+        for (int i = 0; i < 4; ++i) length |= static_cast<std::size_t>(rest[i]) << (8 * i);
+        if (rest.size() - 4 < length) return broken;
+        auto copy = SecretBuffer::copy_of(rest.subspan(4, length));
+        if (!copy) return std::move(copy).error();
+        into = std::move(*copy);
+        rest = rest.subspan(4 + length);
+        return {};
+    };
+    SessionCredentials c;
+    SecretBuffer type;
+    GP_TRY(next(type));
+    if (type.size() != 1) return broken;
+    c.unlock.type = static_cast<SlotType>(type.data()[0]);
+    for (SecretBuffer* field : {&c.unlock.secret, &c.client_id, &c.client_secret, &c.token}) GP_TRY(next(*field));
+    if (!rest.empty()) return broken;
+    return c;
+}
+
+// Everything the holder does before it can serve: listen, ghost, credential, unlock, materialise.
+Status prepare_holder(Holder& h, const std::string& vault_path, const std::string& config_path, int launcher) {
     auto config = load_config(config_path);
     if (!config) return std::move(config).error();
     h.config = *config;
@@ -200,13 +282,21 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     h.listener = std::move(*listener);
     if (::mkdir(h.paths.ghost_dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + h.paths.ghost_dir);
 
+    // Ghost init is cloned from this process while it holds no secret: the launcher's buffers
+    // read as zeros in this fork (MADV_WIPEONFORK) and it took the INFISICAL_* values out of
+    // the environment before forking. Secrets arrive below, after the clone.
     sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0, h.settings.ram_limit_bytes};
     auto ghost = sandbox::start_ghost(spec);
     if (!ghost) return std::move(ghost).error();
     h.ghost = std::move(*ghost);
 
-    auto vault = open_vault(vault_path, credential);
-    credential.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
+    auto credentials = receive_credentials(launcher);
+    if (!credentials) return std::move(credentials).error();
+    h.env_client_id = std::move(credentials->client_id);
+    h.env_client_secret = std::move(credentials->client_secret);
+    h.env_token = std::move(credentials->token);
+    auto vault = open_vault(vault_path, credentials->unlock);
+    credentials->unlock.secret = SecretBuffer{};  // wiped: the holder keeps no passphrase
     if (!vault) return std::move(vault).error();
     // Kept (in memfd_secret where the kernel has it) to reread the Infisical identity and to
     // save the pull cache without asking for the passphrase again.
@@ -219,20 +309,15 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
 }
 
 void report_to_launcher(int fd, const Status& status) {
-    std::string text = "0";
-    if (!status) {
-        const Error& e = status.error();
-        text = std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
-    }
-    (void)write_all(fd, text_bytes(text), "report to launcher");
+    if (::write(fd, &kReport, 1) != 1) return;
+    (void)protocol::write_reply(fd, status ? protocol::Reply(protocol::Started{}) : protocol::Reply(status.error()));
 }
 
-[[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
-                              const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull,
-                              int ready) {
+[[noreturn]] void holder_main(const std::string& vault_path, const std::string& config_path, const SessionSettings& settings,
+                              const SessionPaths& paths, const std::string& trusted_pull, int ready) {
     ::setsid();
     ::prctl(PR_SET_NAME, "ghostpod-holder");
-    // Keep nothing of the launcher's but the ready pipe: an inherited lock or pipe would
+    // Keep nothing of the launcher's but its socket: an inherited lock or pipe would
     // otherwise stay held for the whole session.
     if (ready != 3) {
         ::dup2(ready, 3);
@@ -252,7 +337,6 @@ void report_to_launcher(int fd, const Status& status) {
     h.paths = paths;
     h.settings = settings;
     h.started = now_seconds();
-    capture_infisical_environment(h);
     if (!trusted_pull.empty()) {
         if (auto trusted = parse_pull_settings(trusted_pull)) h.trusted_pull = std::move(*trusted);
     }
@@ -260,7 +344,7 @@ void report_to_launcher(int fd, const Status& status) {
     h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
-    Status prepared = prepare_holder(h, vault_path, config_path, credential);
+    Status prepared = prepare_holder(h, vault_path, config_path, ready);
     if (!prepared) {
         // Undone before the launcher hears of it: once it exits, no ghost, socket or directory
         // of this attempt is left for the next command to find.
@@ -291,30 +375,73 @@ void disarm_timer(int timer) {
     ::timerfd_settime(timer, 0, &spec, nullptr);
 }
 
-Status start_session(const std::string& vault_path, const std::string& config_path, HeldCredential credential,
+namespace {
+
+// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
+SecretBuffer take_from_env(const char* name) {
+    char* value = std::getenv(name);
+    if (!value || !*value) return {};
+    std::size_t length = std::strlen(value);
+    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
+    sodium_memzero(value, length);
+    ::unsetenv(name);
+    return copy ? std::move(*copy) : SecretBuffer{};
+}
+
+}  // namespace
+
+void take_infisical_environment(SessionCredentials& into) {
+    into.client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
+    into.client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
+    into.token = take_from_env("INFISICAL_TOKEN");
+    if (into.token.empty()) into.token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+}
+
+Status start_session(const std::string& vault_path, const std::string& config_path, SessionCredentials credentials,
                      const SessionSettings& settings, const SessionPaths& paths, const std::string& trusted_pull) {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return sys_error("socketpair for the session holder");
+    UniqueFd ours(pair[0]), theirs(pair[1]);
     // Forked twice so the holder is nobody's child here: it outlives this command when the
-    // session should, and its end is nobody's zombie.
+    // session should, and its end is nobody's zombie. The credentials are not passed down the
+    // fork (the child sees their buffers wiped): they are sent once the holder asks.
     pid_t pid = ::fork();
     if (pid < 0) return sys_error("fork the session holder");
     if (pid == 0) {
-        read_end.reset();
+        ours.reset();
         pid_t holder = ::fork();
         if (holder != 0) ::_exit(holder < 0 ? 1 : 0);
-        holder_main(vault_path, config_path, std::move(credential), settings, paths, trusted_pull, write_end.release());
+        holder_main(vault_path, config_path, settings, paths, trusted_pull, theirs.release());
     }
-    write_end.reset();
-    credential.secret = SecretBuffer{};
+    theirs.reset();
     ::waitpid(pid, nullptr, 0);
-    std::vector<std::uint8_t> answer;
-    GP_TRY(read_to_end(read_end.get(), answer, 64 * 1024, "read the holder's answer"));
-    std::string text(answer.begin(), answer.end());
-    if (text == "0") return {};
-    if (text.empty()) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
-    return error_from_reply(text);
+    // The holder asks for the credentials once its ghost is ready ('C'), then reports ('R' and
+    // the reply); or reports at once the error that stopped it before.
+    auto marker = [&]() {
+        std::uint8_t byte = 0;
+        ssize_t got;
+        while ((got = ::read(ours.get(), &byte, 1)) < 0 && errno == EINTR) {
+        }
+        return got == 1 ? static_cast<int>(byte) : -1;
+    };
+    int first = marker();
+    Status sent;
+    if (first == kSendCredentials) {
+        sent = send_credentials(ours.get(), credentials);
+        first = marker();
+    }
+    credentials = SessionCredentials{};  // wiped: from here on only the holder has them
+    if (first != kReport) {
+        if (!sent) return sent;
+        return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    }
+    auto answer = protocol::read_reply(ours.get());
+    if (!answer) return std::move(answer).error();
+    if (!*answer) return make_error(ErrorCode::runtime, "start the session", "the holder ended without an answer");
+    if (auto* e = std::get_if<Error>(&**answer)) return std::move(*e);
+    if (!std::holds_alternative<protocol::Started>(**answer)) return make_error(ErrorCode::runtime, "start the session", "unexpected answer from the holder");
+    return {};
 }
 
 }  // namespace ghostpod

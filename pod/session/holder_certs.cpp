@@ -3,7 +3,6 @@
 
 #include "pod/formats/certs.hpp"
 #include "pod/session/holder_state.hpp"
-#include "sandbox/fdpass.hpp"
 
 namespace ghostpod {
 namespace {
@@ -32,7 +31,7 @@ void serve_certs(Holder& h, int conn) {
         return {};
     };
     if (auto read = read_ghost_tree(h.ghost.root_dir.get(), "", 0, look, count, unreadable); !read) {
-        (void)sandbox::send_message(conn, error_reply(read.error()));
+        answer(conn, read.error());
         return;
     }
     // The session's own certificates (vault.pki) are short-lived on purpose: marked, not warned about.
@@ -43,12 +42,7 @@ void serve_certs(Holder& h, int conn) {
                 c.per_session = true;
     sort_worst_first(certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
-    std::string reply = "certs\n" + certs_to_json(certs, now, kDefaultCertWarnDays);
-    if (reply.size() > sandbox::kMaxMessageBytes) {
-        (void)sandbox::send_message(conn, error_reply(make_error(ErrorCode::runtime, "list certificates", "too many to answer")));
-        return;
-    }
-    (void)sandbox::send_message(conn, reply);
+    answer(conn, protocol::CertsReply{certs_to_json(certs, now, kDefaultCertWarnDays)});
 }
 
 }  // namespace ghostpod

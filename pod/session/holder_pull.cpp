@@ -15,7 +15,6 @@
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 #include "vault/vault.hpp"
 
@@ -45,17 +44,6 @@ Result<Vault> reopen_vault(const Holder& h) {
 }
 
 namespace {
-
-// Copies a variable's value into secret memory and zeroes it where the environment keeps it.
-SecretBuffer take_from_env(const char* name) {
-    char* value = std::getenv(name);
-    if (!value || !*value) return {};
-    std::size_t length = std::strlen(value);
-    auto copy = SecretBuffer::copy_of({reinterpret_cast<const std::uint8_t*>(value), length});
-    sodium_memzero(value, length);
-    ::unsetenv(name);
-    return copy ? std::move(*copy) : SecretBuffer{};
-}
 
 // Logs in with the identity from INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET, else the vault's,
 // which goes only where its pin says (checked before connecting).
@@ -166,9 +154,7 @@ void arm_renewal(Holder& h) {
     arm_timer(h.renew_timer.get(), at > now ? at - now : 0);
 }
 
-std::string error_reply(const Error& e) {
-    return "error\n" + std::to_string(static_cast<int>(e.code)) + "\n" + e.describe() + "\n" + e.hint;
-}
+void answer(int conn, const protocol::Reply& reply) { (void)protocol::send(conn, reply); }
 
 namespace {
 
@@ -280,11 +266,11 @@ void commit_infisical_pull(Holder& h, const PullSettings& s, const InfisicalPull
 void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     auto settings = parse_pull_settings(settings_json);
     if (!settings) {
-        (void)sandbox::send_message(conn, error_reply(settings.error()));
+        answer(conn, settings.error());
         return;
     }
     if (auto refused = check_trusted(h, *settings); !refused) {
-        (void)sandbox::send_message(conn, error_reply(refused.error()));
+        answer(conn, refused.error());
         return;
     }
     // Everything else (mappings, HOME, timeouts) is the unlocking command's too: a request only
@@ -293,7 +279,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     s.offline = settings->offline;
     s.keep = settings->keep;
     std::vector<std::string> warnings;
-    auto fail = [&](const Error& e) { (void)sandbox::send_message(conn, error_reply(e)); };
+    auto fail = [&](const Error& e) { answer(conn, e); };
     // Every source is read before the ghost is touched: any failure leaves its previous contents.
     std::optional<InfisicalPull> infisical;
     if (s.infisical) {
@@ -329,17 +315,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     std::uint64_t fetched = now_seconds();
     if (infisical) fetched = std::min(fetched, infisical->fetched_at);
     if (vault) fetched = std::min(fetched, vault->fetched_at);
-    nlohmann::json reply = {{"secrets", count}, {"source", any_cache ? "cache" : "server"}, {"fetched", fetched},
-                            {"warnings", warnings}};
-    (void)sandbox::send_message(conn, "pulled\n" + reply.dump());
-}
-
-void capture_infisical_environment(Holder& h) {
-    h.env_client_id = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID");
-    h.env_client_secret = take_from_env("INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET");
-    h.env_token = take_from_env("INFISICAL_TOKEN");
-    if (h.env_token.empty()) h.env_token = take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
-    else (void)take_from_env("INFISICAL_UNIVERSAL_AUTH_ACCESS_TOKEN");
+    answer(conn, protocol::Pulled{count, any_cache ? "cache" : "server", fetched, warnings});
 }
 
 namespace {

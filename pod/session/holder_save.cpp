@@ -15,7 +15,6 @@
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/hcvault/entries.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
@@ -142,7 +141,7 @@ Status save_ghost_changes(Holder& h, bool force, std::string* summary_json) {
     if (summary_json) {
         nlohmann::json j = {{"saved", saved},   {"created", created}, {"skipped", plan->skipped},
                             {"removed_in_ghost", plan->removed}, {"generation", generation}, {"vault", h.vault_path}};
-        *summary_json = j.dump();
+        *summary_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // a file name need not be UTF-8
     }
     return {};
 }
@@ -150,7 +149,7 @@ Status save_ghost_changes(Holder& h, bool force, std::string* summary_json) {
 void serve_save(Holder& h, int conn, bool force) {
     std::string summary;
     auto saved = save_ghost_changes(h, force, &summary);
-    (void)sandbox::send_message(conn, saved ? "saved\n" + summary : error_reply(saved.error()));
+    answer(conn, saved ? protocol::Reply(protocol::Saved{summary}) : protocol::Reply(saved.error()));
 }
 
 }  // namespace ghostpod

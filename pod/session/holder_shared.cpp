@@ -7,12 +7,11 @@
 #include "pod/session/holder_state.hpp"
 #include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
 
-void send_progress(int conn, const std::string& text) { (void)sandbox::send_message(conn, "progress\t" + text); }
+void send_progress(int conn, const std::string& text) { answer(conn, protocol::Progress{text}); }
 
 HttpSettings quick_http_settings(const HttpSettings& http) {
     HttpSettings quick = http;

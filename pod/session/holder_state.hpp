@@ -14,7 +14,9 @@
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/hcvault/settings.hpp"
 #include "pod/session/client.hpp"
+#include "pod/session/protocol.hpp"
 #include "sandbox/ghost.hpp"
+#include "sandbox/peer.hpp"
 #include "vault/secret_buffer.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -62,6 +64,24 @@ struct HolderVault {
     std::vector<IssuedCertificate> certificates;  // issued at the session's first pull from Vault
 };
 
+// A profile's view whose processes the holder recognises by their mount namespace: built by
+// ghost init for a spawn, or by a client outside the ghost that registered it. Lives as long
+// as the connection that asked for it; the descriptor keeps the namespace (and so its inode
+// number) from being reused meanwhile.
+struct ProfileRegistration {
+    std::string name;
+    std::vector<std::string> allowed;
+    UniqueFd mnt_ns;
+    sandbox::NsId id;
+};
+
+// An attached client: its connection (closing it, or anything but one spawn or register
+// request on it, detaches) and the profile it registered, if any.
+struct SessionClient {
+    UniqueFd conn;
+    std::optional<ProfileRegistration> profile;
+};
+
 struct Holder {
     SessionPaths paths;
     SessionSettings settings;
@@ -75,7 +95,8 @@ struct Holder {
     sandbox::Ghost ghost;
     Materialised layout;
     UniqueFd listener, signals, ttl_timer, idle_timer, renew_timer;
-    std::vector<UniqueFd> clients;
+    std::vector<UniqueFd> pending;       // accepted, their request not yet arrived
+    std::vector<SessionClient> clients;
     UniqueFd lock_requester;  // answered once everything is gone
     std::uint64_t started = 0;
     bool keep = false;        // stays up with no client attached (pull --no-shell)
@@ -83,14 +104,13 @@ struct Holder {
     HolderVault vault;
     std::optional<PullSettings> trusted_pull;  // from the command that unlocked; see start_session
     // INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET and INFISICAL_TOKEN (or _ACCESS_TOKEN) from the
-    // environment, moved into secret memory (and zeroed in the environment) at start.
+    // launcher's environment, handed over with the vault's credential (see start_session).
     SecretBuffer env_client_id, env_client_secret, env_token;
 
     GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
 };
 
-// "pull\n<settings json>": pulls, fills the ghost, answers on `conn` (progress lines, then
-// "pulled\n<json>" or "error\n<code>\n<what>\n<hint>").
+// PullRequest: pulls, fills the ghost, answers on `conn` (Progress..., then Pulled or an Error).
 void serve_pull(Holder& h, int conn, std::string_view settings_json);
 // The renew timer fired: renew the tokens that are due (or log in again), rearm.
 void renew_token(Holder& h);
@@ -98,17 +118,30 @@ void renew_token(Holder& h);
 void revoke_token(Holder& h);
 // Arms the renew timer for the earliest token due (80% of its lease, or a retry).
 void arm_renewal(Holder& h);
-// Moves the INFISICAL_* credentials out of the environment into `h` (before ghost init is
-// cloned, so no copy of them lives on there).
-void capture_infisical_environment(Holder& h);
-// "save" or "save\nforce": writes files changed or created in $GHOSTPOD_DIR back to the vault;
-// answers "saved\n<json>" or an error reply.
+// SaveRequest: writes files changed or created in $GHOSTPOD_DIR back to the vault; answers
+// Saved or an Error.
 void serve_save(Holder& h, int conn, bool force);
 // Saves the ghost's changes as the session ends (session.save_on_lock). On a conflict or
 // failure nothing is written and the error is returned.
 Status save_ghost_changes(Holder& h, bool force, std::string* summary_json = nullptr);
-// "certs": the certificates in $GHOSTPOD_DIR as certs_to_json.
+// CertsRequest: the certificates in $GHOSTPOD_DIR as certs_to_json (CertsReply).
 void serve_certs(Holder& h, int conn);
+
+// Who asks, as far as the session goes (holder_clients.cpp): the peer's place and, in a
+// profile's view, its registration.
+struct Asker {
+    protocol::Place place = protocol::Place::outside;
+    const ProfileRegistration* profile = nullptr;
+    bool known = false;  // false: nested in namespaces no profile registered; gets nothing
+};
+Result<Asker> identify_asker(const Holder& h, int conn);
+// Whether `who` may ask `request`; else the Error that says so.
+bool authorise(const protocol::Request& request, const Asker& who);
+Error refused(const std::string& what, const Asker& who);
+// A spawn or register request on an attached connection; false detaches it.
+bool serve_attached(Holder& h, SessionClient& client);
+// The whole session as the holder keeps it.
+SessionView full_view(const Holder& h);
 
 // What one pull puts in the ghost (holder_fill.cpp).
 struct PullContents {
@@ -167,7 +200,8 @@ bool auth_refused(const Error& e);
 bool server_unreachable(const Error& e);
 
 Result<Vault> reopen_vault(const Holder& h);
-std::string error_reply(const Error& e);
+// Sends `reply` on `conn`; a client that went away meanwhile is no failure of ours.
+void answer(int conn, const protocol::Reply& reply);
 void arm_timer(int timer, std::uint64_t seconds);
 void disarm_timer(int timer);
 

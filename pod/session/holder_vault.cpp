@@ -12,7 +12,6 @@
 #include "pod/session/holder_state.hpp"
 #include "pod/unlock/identity_pin.hpp"
 #include "pod/unlock/unlock.hpp"
-#include "sandbox/fdpass.hpp"
 
 namespace ghostpod {
 namespace {

@@ -2,7 +2,10 @@
 // vault's session or starting one (unlock, ghost, materialise) when none runs.
 #include "pod/session/launcher.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_settings.hpp"
@@ -10,6 +13,7 @@
 #include "pod/session/holder.hpp"
 #include "pod/unlock/trust.hpp"
 #include "pod/unlock/unlock.hpp"
+#include "sandbox/landlock.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
@@ -18,6 +22,7 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
     SessionOptions o;
     Located where = locate_config(context.paths);
     o.config_path = where.path;
+    o.config_named = where.origin == "--config" || where.origin == "GHOSTPOD_CONFIG";
     auto config = load_trusted_config(where);  // a repository's config only once allowed (exit 8)
     if (!config) return std::move(config).error();
     o.settings = config->session;
@@ -42,18 +47,33 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
                               known.empty() ? "define profiles in the config; see ghostpod-config(5)" : "known profiles: " + known);
         }
         o.profile = it->second;
+        o.profile_name = *name;
     }
     return o;
 }
 
 Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info) {
+    // The INFISICAL_* credentials leave this process's environment before anything else: a
+    // new holder gets them by handoff, and no client (nor a command it forks) keeps a copy.
+    SessionCredentials credentials;
+    take_infisical_environment(credentials);
     auto vault_path = existing_vault_path(context);
     if (!vault_path) return std::move(vault_path).error();
     auto paths = session_paths(*vault_path);
     if (!paths) return std::move(paths).error();
     info.paths = *paths;
+    // What commands in the ghost need to find this session and config again (GHOSTPOD_*).
+    auto found = [&](Result<Attachment>& a) {
+        if (!a) return;
+        a->vault_path = *vault_path;
+        // Only a config named explicitly: one found by the search is found (and its trust checked)
+        // again by the command inside, which a name would skip.
+        std::error_code ec;
+        if (options.config_named && ::access(options.config_path.c_str(), F_OK) == 0)
+            a->config_path = std::filesystem::absolute(options.config_path, ec);
+    };
     auto joined = attach(*paths);
-    if (joined) joined->vault_path = *vault_path;
+    found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
     // Two commands starting at once must not start two holders: the second waits here and
@@ -61,16 +81,19 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");
     if (!starting) return std::move(starting).error();
     joined = attach(*paths);
-    if (joined) joined->vault_path = *vault_path;
+    found(joined);
     if (joined || joined.error().code != ErrorCode::session) return joined;
     auto credential = obtain_credential(context, *vault_path);
     if (!credential) return std::move(credential).error();
+    credentials.unlock = std::move(*credential);
     if (info.progress) info.progress("unlocking " + *vault_path + " (Argon2id)");
-    GP_TRY(start_session(*vault_path, options.config_path, std::move(*credential), options.settings, *paths, options.pull_settings));
+    GP_TRY(start_session(*vault_path, options.config_path, std::move(credentials), options.settings, *paths, options.pull_settings));
     info.started = true;
+    if (sandbox::landlock_abi() == 0)
+        warn("this kernel offers no Landlock: commands in the ghost can read and write each other's memory");
     joined = attach(*paths);
+    found(joined);
     if (joined) {
-        joined->vault_path = *vault_path;
         for (const auto& [name, mapping] : options.config.secrets)
             if (std::find(joined->secrets.begin(), joined->secrets.end(), name) == joined->secrets.end())
                 warn("the config maps '" + name + "', which is not in the vault");

@@ -17,9 +17,11 @@ struct SessionOptions {
     SessionSettings settings;
     Config config;
     std::string config_path;
+    bool config_named = false;  // by --config or GHOSTPOD_CONFIG (trusted as given), not found by search
     bool explicit_lifetime = false;  // --ttl or --linger given
     bool may_start = true;
     std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
+    std::string profile_name;
     std::string pull_settings;  // resolved Infisical settings (JSON) handed to a new session; may be empty
 };
 

@@ -18,22 +18,22 @@ Result<SessionPaths> session_paths_for(const Context& context) {
 Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& context) {
     auto paths = session_paths_for(context);
     if (!paths) return std::move(paths).error();
-    auto answer = request(*paths, "certs");
+    auto answer = request<protocol::CertsReply>(*paths, protocol::CertsRequest{});
     if (!answer) {
-        if (answer.error().code == ErrorCode::session) return std::optional<std::vector<CertInfo>>{};
+        // None running is "no session"; a refusal (a profile's view) says so.
+        if (answer.error().code == ErrorCode::session && answer.error().why.rfind("refused", 0) != 0)
+            return std::optional<std::vector<CertInfo>>{};
         return std::move(answer).error();
     }
-    if (answer->rfind("error\n", 0) == 0) return error_from_reply(answer->substr(6));
-    if (answer->rfind("certs\n", 0) != 0) return make_error(ErrorCode::session, "list certificates", "unexpected answer from the holder");
-    auto certs = certs_from_json(std::string_view(*answer).substr(6));
+    auto certs = certs_from_json(answer->json);
     if (!certs) return std::move(certs).error();
     return std::optional<std::vector<CertInfo>>(std::move(*certs));
 }
 
 void warn_expiring_certificates(const SessionPaths& paths) {
-    auto answer = request(paths, "certs");
-    if (!answer || answer->rfind("certs\n", 0) != 0) return;  // a warning, never a failure
-    auto certs = certs_from_json(std::string_view(*answer).substr(6));
+    auto answer = request<protocol::CertsReply>(paths, protocol::CertsRequest{});
+    if (!answer) return;  // a warning, never a failure
+    auto certs = certs_from_json(answer->json);
     if (!certs) return;
     std::erase_if(*certs, [](const CertInfo& c) { return c.per_session; });  // they die with the session
     if (certs->empty()) return;

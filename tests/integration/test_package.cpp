@@ -7,6 +7,7 @@
 
 #include "tests/support/completion.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace ghostpod::test;
@@ -49,9 +50,8 @@ std::string build_deb(const std::string& build_dir, const std::string& out) {
 TEST_CASE("the .deb installs a working binary, man pages and completions and declares its libraries", "[package]") {
     std::string build_dir = usable_build_tree();
     if (build_dir.empty()) {
-        WARN("skipped: needs the build tree (no writable " << GHOSTPOD_BUILD_DIR
-                                                          << "/CPackConfig.cmake; this run uses copied binaries)");
-        return;
+        GP_SKIP("needs the build tree (no writable " << GHOSTPOD_BUILD_DIR
+                                                     << "/CPackConfig.cmake; this run uses copied binaries)");
     }
     if (!installed("cpack") || !installed("dpkg-deb")) FAIL("cpack and dpkg-deb are needed (cmake, dpkg)");
     TempDir scratch;
@@ -115,8 +115,7 @@ TEST_CASE("the .deb installs a working binary, man pages and completions and dec
 
 TEST_CASE("bash completion offers commands, subcommands, options and generate's type", "[package]") {
     if (!fs::exists(source_dir() + "/completions/ghostpod.bash")) {
-        WARN("skipped: needs the source tree (" << source_dir() << "/completions is not here)");
-        return;
+        GP_SKIP("needs the source tree (" << source_dir() << "/completions is not here)");
     }
     CHECK(bash_complete("ghostpod se") == "secret\n");
     std::string secret = bash_complete("ghostpod secret ''");
@@ -136,8 +135,7 @@ TEST_CASE("bash completion offers commands, subcommands, options and generate's 
 
 TEST_CASE("the zsh completion parses", "[package]") {
     if (!installed("zsh")) {
-        WARN("skipped: zsh is not installed");
-        return;
+        GP_SKIP("zsh is not installed (scripts/install-deps.sh installs it)");
     }
     auto r = run({"zsh", "-n", source_dir() + "/completions/_ghostpod"});
     INFO(r.err);

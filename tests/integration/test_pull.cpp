@@ -562,3 +562,17 @@ TEST_CASE("a session started by run can be refreshed by pull from the configured
     CHECK(r.exit_code == 0);
     CHECK(p.in_ghost("cat ~/.kube/config").out == kKubeconfig);
 }
+
+TEST_CASE("pull from a command in the session refreshes that session", "[pull][inside]") {
+    FakeInfisical server(root_world({{"KUBECONFIG", kKubeconfig}}));
+    Puller p(&server);
+    REQUIRE(p.pull({"--no-shell"}).exit_code == 0);
+    const std::string changed = "apiVersion: v1\nkind: Config\n# changed on the server\n";
+    server.set_world(root_world({{"KUBECONFIG", changed}}));
+    // The command in the ghost has no capabilities: it joins nothing, the holder pulls.
+    auto r = p.in_ghost("'" + ghostpod_binary() + "' pull --no-shell && cat ~/.kube/config");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == changed);
+    CHECK(p.in_ghost("cat ~/.kube/config").out == changed);
+}

@@ -5,54 +5,22 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tests/support/infisical_server.hpp"
+#include "tests/support/proc_probe.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
 using json = nlohmann::json;
 
-namespace {
-
-// How many times each needle occurs in the readable memory of `pid`.
-std::vector<std::size_t> occurrences_in_memory(long pid, const std::vector<std::string>& needles) {
-    std::vector<std::size_t> counts(needles.size(), 0);
-    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-    std::ifstream mem("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);
-    REQUIRE(maps);
-    REQUIRE(mem);
-    std::string line;
-    while (std::getline(maps, line)) {
-        std::istringstream fields(line);
-        std::string range, perms;
-        fields >> range >> perms;
-        if (perms[0] != 'r' || line.find("[vvar]") != std::string::npos) continue;
-        unsigned long start = std::stoul(range.substr(0, range.find('-')), nullptr, 16);
-        unsigned long end = std::stoul(range.substr(range.find('-') + 1), nullptr, 16);
-        std::string bytes(end - start, '\0');
-        mem.clear();
-        mem.seekg(static_cast<std::streamoff>(start));
-        mem.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        bytes.resize(static_cast<std::size_t>(mem.gcount()));
-        for (std::size_t i = 0; i < needles.size(); ++i)
-            for (auto at = bytes.find(needles[i]); at != std::string::npos; at = bytes.find(needles[i], at + 1)) ++counts[i];
-    }
-    return counts;
-}
-
-}  // namespace
-
 TEST_CASE("after a pull and a refresh the holder's memory holds no pulled value and no client secret", "[pull][memory]") {
-#if defined(__SANITIZE_ADDRESS__)
-    SUCCEED("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
-    return;
+#if defined(__SANITIZE_ADDRESS__) || defined(GHOSTPOD_TESTS_SANITIZED)
+    GP_SKIP("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
 #endif
     if (::geteuid() != 0) {
-        SUCCEED("skipped: reading a non-dumpable process's memory needs root (scripts/test.sh runs this as root)");
-        return;
+        GP_SKIP("reading a non-dumpable process's memory needs root (scripts/test.sh runs this as root)");
     }
     std::string value = random_marker("VALUE-IN-MEMORY");
     std::string kube_marker = random_marker("KUBE-IN-MEMORY");

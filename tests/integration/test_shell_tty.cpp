@@ -112,6 +112,7 @@ TEST_CASE("Ctrl-Z stops a run command together with the client, fg continues it,
     std::this_thread::sleep_for(500ms);
     CHECK(read_text(ticks) != stopped_at);
     t.key("C-c");
+    CHECK(t.shell_in_foreground());  // the client has exited: what is typed next is the shell's
     t.keys("echo rc-$?-$((1+1)); stty -g >'" + modes + ".after'");
     CHECK(t.shows("rc-130-2"));
     std::string before = file_soon(modes + ".before");
@@ -136,6 +137,7 @@ TEST_CASE("a window resize reaches a command on a terminal", "[session][tty]") {
     for (int i = 0; i < 100 && read_text(sizes) == "40 150\n"; ++i) std::this_thread::sleep_for(50ms);
     CHECK(read_text(sizes) == "40 150\n25 90\n");
     t.key("C-c");
+    CHECK(t.shell_in_foreground());
     t.keys("echo rc-$?-$((1+1))");
     CHECK(t.shows("rc-130-2"));
     REQUIRE(v.gp({"lock"}).exit_code == 0);
@@ -160,6 +162,7 @@ TEST_CASE("Ctrl-C reaches a command on a terminal once, with or without --profil
         REQUIRE(t.shows("sigint-count-" + tag + "="));
         INFO(t.screen());
         CHECK(t.screen().find("sigint-count-" + tag + "=1.") != std::string::npos);  // not 2 or 3
+        CHECK(t.shell_in_foreground());  // the next run is typed to the shell, not to this one
     }
     REQUIRE(p.v.gp_with({"lock"}, p.options).exit_code == 0);
 }

@@ -12,14 +12,18 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "tests/support/infisical_server.hpp"
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/proc_probe.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/tmux.hpp"
 #include "tests/support/vault_fixture.hpp"
 
@@ -44,10 +48,11 @@ std::vector<std::string> plaintext_outside_vault(const VaultFixture& v, const st
     return hits;
 }
 
-// TIOCSTI and TIOCLINUX on stdin: "NAME allowed" or "NAME errno".
+// TIOCSTI, TIOCLINUX, TIOCSCTTY (take a terminal as the controlling one) and TIOCSETD (change
+// its line discipline) on stdin: "NAME allowed" or "NAME errno".
 const char* kInjectProbe = R"PY(
 import fcntl, termios
-for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C)):
+for name, req in (("TIOCSTI", termios.TIOCSTI), ("TIOCLINUX", 0x541C), ("TIOCSCTTY", termios.TIOCSCTTY), ("TIOCSETD", termios.TIOCSETD)):
     try:
         fcntl.ioctl(0, req, b"x")
         print(name, "allowed")
@@ -95,6 +100,59 @@ std::string shell_quote(const std::string& text) {
     for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
 }
+
+// Speaks the session protocol (sandbox/wire.hpp framing) on the control socket at argv[1], as a
+// process that wants more than its view would: for each step of argv[2] (comma-separated) one
+// line, "STEP refused" when the holder refused it, else what it answered. attach prints the
+// place, the profile and every secret, path and variable name it was told; register and spawn
+// go on the attach connection, with the descriptors they take.
+const char* kSocketProbe = R"PY(
+import os, socket, struct, sys
+path, steps = sys.argv[1], sys.argv[2].split(",")
+def frame(kind, payload=b""): return struct.pack("<BHI", 1, kind, len(payload)) + payload
+def s(v): v = v.encode() if isinstance(v, str) else v; return struct.pack("<I", len(v)) + v
+def connect():
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); c.connect(path); return c
+def ask(c, kind, payload=b"", fds=()):
+    try:
+        socket.send_fds(c, [frame(kind, payload)], list(fds)) if fds else c.send(frame(kind, payload))
+        data = c.recv(1 << 20)
+    except OSError:
+        return "closed", b""
+    if not data: return "closed", b""
+    return struct.unpack_from("<BHI", data)[1], data[7:]
+class R:
+    def __init__(self, b): self.b, self.o = b, 0
+    def u8(self): self.o += 1; return self.b[self.o - 1]
+    def u32(self): self.o += 4; return struct.unpack_from("<I", self.b, self.o - 4)[0]
+    def s(self): n = self.u32(); self.o += n; return self.b[self.o - n:self.o].decode(errors="replace")
+def said(name, kind, payload):
+    if kind == 0xFFFF:
+        r = R(payload); r.u8(); r.u32(); r.s(); why = r.s()
+        print(name, "refused" if why.startswith("refused") else "error: " + why)
+    else:
+        print(name, kind)
+conn = None
+for step in steps:
+    if step in ("lock", "save", "certs", "pull", "status"):
+        kind, payload = {"lock": (3, b"\0"), "save": (4, b"\0"), "certs": (5, b""), "pull": (6, s("{}")), "status": (2, b"")}[step]
+        said(step, *ask(connect(), kind, payload))
+    elif step == "attach":
+        conn = connect()
+        kind, payload = ask(conn, 1)
+        if kind != 101:
+            said("attach", kind, payload)
+            continue
+        r = R(payload); place = r.u8(); profile = r.s(); r.s()
+        names = [r.s() for _ in range(r.u32())]
+        for _ in range(r.u32()): names += [r.s(), r.s()]
+        for _ in range(r.u32()): names += [r.s(), r.s(), r.s()]; r.u8()
+        print("attach", place, profile, " ".join(names))
+    elif step == "register":
+        said(step, *ask(conn, 8, s("terraform") + struct.pack("<I", 0), [os.open("/proc/self/ns/mnt", os.O_RDONLY)]))
+    elif step == "spawn":
+        said(step, *ask(conn, 7, s("terraform") + struct.pack("<I", 0), [os.open("/dev/null", os.O_RDWR) for _ in range(5)]))
+)PY";
 
 // The session's control socket, next to its ghost directory in the runtime directory.
 std::string socket_of(const nlohmann::json& session) {
@@ -216,7 +274,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
     SECTION("ghostpod's processes: RLIMIT_CORE 0 and not dumpable; commands in the ghost: RLIMIT_CORE 0 they cannot raise") {
         struct rlimit own {};
         REQUIRE(::getrlimit(RLIMIT_CORE, &own) == 0);
-        if (own.rlim_max == 0) WARN("this shell's hard core limit is already 0: the RLIMIT_CORE checks cannot fail here");
+        if (own.rlim_max == 0) GP_SKIP_PART("this shell's hard core limit is already 0: the RLIMIT_CORE checks cannot fail here");
         std::string hard = own.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(own.rlim_max);
         // The launcher starts with core dumps allowed, so a 0 below is ghostpod's doing.
         std::string marker = unique_sleep();
@@ -235,7 +293,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
             if (!am_root()) CHECK(reach(pid, "/").find("environ err") != std::string::npos);
         }
         if (am_root())
-            WARN("running as root: nothing shows from outside whether a root process is dumpable (ptrace access checks pass or fail on "
+            GP_SKIP_PART("running as root: nothing shows from outside whether a root process is dumpable (ptrace access checks pass or fail on "
                  "capabilities); the unprivileged pass asserts it");
         INFO("a command in the ghost");
         CHECK(core_limit_of(command) == "0 0");
@@ -259,7 +317,7 @@ TEST_CASE("Protects: Plaintext on disk, in swap, in core dumps", "[threat]") {
             std::string maps = read_text("/proc/" + std::to_string(session["holder_pid"].get<long>()) + "/maps");
             CHECK(maps.find("secretmem") != std::string::npos);
         } else {
-            WARN("the holder's memfd_secret mapping is checked as root only (its /proc/PID/maps is closed to its own uid)");
+            GP_SKIP_PART("the holder's memfd_secret mapping is checked as root only (its /proc/PID/maps is closed to its own uid)");
         }
         REQUIRE(v.gp({"lock"}).exit_code == 0);
     }
@@ -302,7 +360,7 @@ TEST_CASE("Protects: Processes outside the session reaching secrets by path", "[
     }
     SECTION("the holder and ghost init cannot be ptraced, nor their /proc/PID/root or /proc/PID/mem opened") {
         if (am_root()) {
-            WARN("running as root: root passes every ptrace access check (README: root is not protected against); the "
+            GP_SKIP_PART("running as root: root passes every ptrace access check (README: root is not protected against); the "
                  "unprivileged pass asserts this");
         } else {
             for (long pid : {session["holder_pid"].get<long>(), session["ghost_pid"].get<long>()}) {
@@ -322,7 +380,7 @@ TEST_CASE("Protects: Processes outside the session reaching secrets by path", "[
         auto exe = fs::read_symlink("/proc/" + std::to_string(session["holder_pid"].get<long>()) + "/exe", ec);
         if (!am_root()) {
             CHECK(ec);  // closed to its own uid: one more sign it is not dumpable
-            WARN("not root: the holder's /proc/PID/exe is closed to us; the root pass checks what it runs");
+            GP_SKIP_PART("not root: the holder's /proc/PID/exe is closed to us; the root pass checks what it runs");
         } else {
             CHECK(exe == fs::canonical(ghostpod_binary()));
         }
@@ -353,7 +411,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
 try:
-    s.send(b"status")
+    s.send(b"\x01\x02\x00\x00\x00\x00\x00")  # a status request (version 1, kind 2, no payload)
     print("reply" if s.recv(65536) else "closed")
 except OSError as e:  # the holder hung up first
     print("closed")
@@ -362,7 +420,7 @@ except OSError as e:  # the holder hung up first
         INFO(own.err);
         CHECK(own.out == "reply\n");
         if (!am_root()) {
-            WARN("not root: connecting as another uid needs root (setpriv); the root pass asserts it");
+            GP_SKIP_PART("not root: connecting as another uid needs root (setpriv); the root pass asserts it");
         } else {
             // Another uid that may open any file, so only the holder's own check stands in its way.
             auto other = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+dac_override",
@@ -435,8 +493,8 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
     VaultFixture v;
     REQUIRE(v.set("a", "x").exit_code == 0);
     auto outside = run({"python3", "-c", kInjectProbe});
-    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\n");  // ENOTTY: the ioctl itself reached the kernel
-    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\n";
+    REQUIRE(outside.out == "TIOCSTI 25\nTIOCLINUX 25\nTIOCSCTTY 25\nTIOCSETD 25\n");  // ENOTTY: the ioctl itself reached the kernel
+    const std::string denied = "TIOCSTI 1\nTIOCLINUX 1\nTIOCSCTTY 1\nTIOCSETD 1\n";
     std::string probe = "python3 -c " + shell_quote(kInjectProbe);
     SECTION("a command, its children and a new session of its own") {
         auto r = v.gp({"run", "--", "sh", "-c", probe + "; sh -c " + shell_quote(probe) + "; setsid " + probe});
@@ -539,7 +597,245 @@ TEST_CASE("Protects: A --profile tool reaching other secrets", "[threat]") {
         CHECK_FALSE(contains(out, kube));
         CHECK_FALSE(contains(out, token));
     }
+    SECTION("no trace of them at their paths: those are as they are outside the ghost") {
+        auto listing = [](const std::string& out) {
+            std::set<std::string> names;
+            std::istringstream in(out);
+            for (std::string line; std::getline(in, line);) names.insert(line);
+            return names;
+        };
+        auto home = listing(in_profile("ls -a ~"));
+        auto outside = listing(run({"ls", "-a", v.dir.path()}).out);
+        outside.insert(".aws");  // the profile's own placement
+        CHECK(home == outside);
+        CHECK(in_profile("ls -a ~/.kube 2>&1; test -e ~/.kube/config || echo no-kube-config").find("no-kube-config") != std::string::npos);
+        CHECK_FALSE(fs::exists(v.dir / ".kube"));
+    }
+    SECTION("the control socket answers it with its own view and serves it nothing of the whole session") {
+        std::string socket = socket_of(status_of(v)["session"]);
+        auto out = in_profile("python3 -c " + shell_quote(kSocketProbe) + " " + shell_quote(socket) +
+                              " lock,save,certs,pull,attach,register,spawn; " + shell_quote(ghostpod_binary()) +
+                              " run -- sh -c 'env; ls -R \"$GHOSTPOD_DIR\"'");
+        INFO(out);
+        for (const char* step : {"lock", "save", "certs", "pull", "register", "spawn"})
+            CHECK(out.find(std::string(step) + " refused\n") != std::string::npos);
+        // place 3 (a profile), its own secret, path and variable only.
+        CHECK(out.find("attach 3 terraform aws/credentials aws/credentials " + (v.dir / ".aws/credentials") +
+                       " aws/credentials AWS_SHARED_CREDENTIALS_FILE " + (v.dir / ".aws/credentials") + "\n") != std::string::npos);
+        for (const char* other : {"kube/config", "api/token", "KUBECONFIG", "API_TOKEN", ".kube"}) CHECK(out.find(other) == std::string::npos);
+        CHECK_FALSE(contains(out, kube));
+        CHECK_FALSE(contains(out, token));
+        auto status = nlohmann::json::parse(in_profile(shell_quote(ghostpod_binary()) + " status --json"));
+        CHECK(status["session"]["profile"] == "terraform");
+        CHECK(status["session"]["secrets"] == 1);
+        CHECK_FALSE(status["session"].contains("pull"));
+        CHECK(status_of(v)["session"].is_object());  // the lock was refused: the session runs on
+    }
+    SECTION("ghostpod in it cannot widen its view") {
+        auto r = v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c",
+                            shell_quote(ghostpod_binary()) + " enter </dev/null; echo enter=$?; " + shell_quote(ghostpod_binary()) +
+                                " run -- sh -c 'cat ~/.kube/config \"$GHOSTPOD_DIR\"/api/token; echo \"$API_TOKEN\"'"},
+                           o);
+        INFO(r.out << r.err);
+        CHECK(r.out.find("enter=0") != std::string::npos);
+        CHECK_FALSE(contains(r.out + r.err, kube));
+        CHECK_FALSE(contains(r.out + r.err, token));
+    }
+    SECTION("a process in namespaces of its own below the ghost, and the full ghost, cannot register a view") {
+        std::string socket = socket_of(status_of(v)["session"]);
+        auto full_probe = v.gp_with({"run", "--", "python3", "-c", kSocketProbe, socket, "attach,register"}, o);
+        INFO(full_probe.err);
+        CHECK(full_probe.out.rfind("attach 2 ", 0) == 0);
+        CHECK(full_probe.out.find("register refused\n") != std::string::npos);
+        // Namespaces of its own: entered from outside with nsenter (a real user could do the same
+        // with any tool); nobody registered them, so they get nothing.
+        long tool = processes_with(marker).at(0);
+        std::vector<std::string> enter = {"nsenter", "-t", std::to_string(tool), "-m", "-p", "unshare", "-m", "-p", "-f", "--mount-proc"};
+        // Without root: the ghost's user namespace first, and one of its own below it to hold
+        // the privilege that unshare needs.
+        if (!am_root()) {
+            enter.insert(enter.begin() + 3, {"-U", "--preserve-credentials"});
+            enter.insert(enter.end(), {"-U", "-r"});
+        }
+        enter.insert(enter.end(), {"python3", "-c", kSocketProbe, socket, "attach,status,lock"});
+        auto stranger = run(enter);
+        INFO(stranger.err);
+        CHECK(stranger.out == "attach refused\nstatus refused\nlock refused\n");
+        CHECK(status_of(v)["session"].is_object());
+    }
     REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+}
+
+TEST_CASE("Protects: Secrets in the session's other processes", "[threat]") {
+#if defined(__SANITIZE_ADDRESS__)
+    GP_SKIP("sanitizer builds keep their own allocator, which does not zero freed memory; the release build is checked");
+#endif
+    if (!am_root())
+        GP_SKIP("ghost init and ghostpod's clients are not dumpable, so reading their memory needs root "
+                "(scripts/test.sh runs this as root)");
+    std::string client_secret = random_marker("CLIENT-SECRET-"), pulled = random_marker("PULLED-");
+    nlohmann::json world = {{"identities", nlohmann::json::array({{{"clientId", "the-id"}, {"clientSecret", client_secret}}})},
+                            {"projects", {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", {{"PULLED", pulled}}}}}}}}}}}}}}}};
+    FakeInfisical server(world.dump());
+    VaultFixture v;
+    std::string loose = random_marker("LOOSE-"), kube = random_marker("KUBE-"), token = random_marker("TOKEN-");
+    REQUIRE(v.set("loose", loose).exit_code == 0);
+    REQUIRE(v.set("kube/config", kube).exit_code == 0);
+    REQUIRE(v.set("api/token", token).exit_code == 0);
+    write_text(v.dir / "config.json",
+               nlohmann::json{{"version", 1},
+                              {"secrets", {{"api/token", {{"env", "API_TOKEN"}, {"env_value", true}}}}},
+                              {"infisical", {{"host", server.url()}, {"project_id", "p"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                   .dump());
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    o.env["INFISICAL_UNIVERSAL_AUTH_CLIENT_ID"] = "the-id";
+    o.env["INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET"] = client_secret;
+    std::string recovery = v.recovery_key.substr(0, 64);
+    auto start = [&](RunOptions options, std::vector<std::string> args) {
+        std::vector<std::string> argv = {ghostpod_binary(), "--vault", v.vault};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return std::make_unique<Spawned>(argv, options);
+    };
+    std::string first = unique_sleep(), second = unique_sleep();
+    std::unique_ptr<Spawned> starter;
+    SECTION("a session unlocked with the passphrase") {
+        starter = start(o, {"--passphrase-fd", "3", "pull", "--", "sleep", first});
+    }
+    SECTION("a session unlocked with the recovery key") {
+        RunOptions by_recovery = o;
+        by_recovery.fd_data = {{4, v.recovery_key}};
+        starter = start(by_recovery, {"--recovery-key-fd", "4", "pull", "--", "sleep", first});
+    }
+    for (int i = 0; i < 500 && processes_with(first).empty(); ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(processes_with(first).size() == 1);
+    // A client joining the running session, with the same variables in its environment.
+    auto joiner = start(o, {"run", "--", "sleep", second});
+    for (int i = 0; i < 500 && processes_with(second).empty(); ++i) std::this_thread::sleep_for(20ms);
+    REQUIRE(processes_with(second).size() == 1);
+    auto session = status_of(v)["session"];
+    const std::vector<std::string> needles = {v.passphrase, recovery, client_secret, loose, kube, pulled, token, v.dir.path()};
+    const std::vector<std::string> names = {"the passphrase", "the recovery key", "the client secret", "a vault value",
+                                            "a mapped vault value", "a pulled value", "a value mapped into the environment"};
+    std::map<std::string, long> processes = {{"ghost init", session["ghost_pid"].get<long>()},
+                                             {"the client that started the session", starter->pid()},
+                                             {"a client that joined it", joiner->pid()},
+                                             {"the first command", processes_with(first).at(0)},
+                                             {"the second command", processes_with(second).at(0)}};
+    for (const auto& [what, pid] : processes) {
+        auto counts = occurrences_in_memory(pid, needles);
+        bool command = what.find("command") != std::string::npos;
+        INFO(what << " (pid " << pid << ")");
+        CHECK(counts[7] > 0);  // the scan reads this process: the fixture's directory is named in it
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            INFO(names[i]);
+            // A command's environment holds the value mapped into it, by design.
+            if (command && i == 6) CHECK(counts[i] > 0);
+            else CHECK(counts[i] == 0);
+        }
+    }
+    // The holder keeps the client secret (to log in again): the needle is the right one.
+    CHECK(occurrences_in_memory(session["holder_pid"].get<long>(), {client_secret})[0] > 0);
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+    starter->wait();
+    joiner->wait();
+}
+
+TEST_CASE("Protects: Links planted in the ghost", "[threat]") {
+    std::string old_value = random_marker("OLD-"), new_value = random_marker("NEW-"), added = random_marker("ADDED-");
+    auto world = [](const nlohmann::json& secrets) {
+        return nlohmann::json{{"identities", nlohmann::json::array({{{"clientId", "id"}, {"clientSecret", "secret"}}})},
+                              {"projects", {{"p", {{"slug", "p"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets", secrets}}}}}}}}}}}}}}
+            .dump();
+    };
+    FakeInfisical server(world({{"KEY", old_value}}));
+    VaultFixture v;
+    write_text(v.dir / "config.json",
+               nlohmann::json{{"version", 1},
+                              {"infisical", {{"host", server.url()}, {"project_id", "p"}, {"environment", "dev"}, {"cacert", server.ca_path()}}}}
+                   .dump());
+    RunOptions o = v.options();
+    o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
+    REQUIRE(v.gp_with({"identity", "set"}, [&] {
+                 RunOptions with_identity = o;
+                 with_identity.stdin_data = "id\nsecret\n";
+                 return with_identity;
+             }()).exit_code == 0);
+    auto first = v.gp_with({"pull", "--no-shell"}, o);
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    std::string disk = v.dir / "disk";
+    fs::create_directories(disk);
+    auto in_ghost = [&](const std::string& script) {
+        auto r = v.gp_with({"run", "--", "sh", "-c", script}, o);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    SECTION("$GHOSTPOD_DIR/infisical replaced by a link to a disk directory") {
+        in_ghost("mv \"$GHOSTPOD_DIR/infisical\" \"$GHOSTPOD_DIR/moved\" && ln -s " + shell_quote(disk) + " \"$GHOSTPOD_DIR/infisical\"");
+    }
+    SECTION("the directory replaced files are moved aside to, replaced by a link") {
+        in_ghost("ln -s " + shell_quote(disk) + " \"$GHOSTPOD_DIR/.ghostpod-retired\"");
+    }
+    server.set_world(world({{"KEY", new_value}, {"ADDED", added}}));
+    auto refresh = v.gp_with({"pull", "--no-shell"}, o);
+    INFO(refresh.err);
+    CHECK(refresh.exit_code == 1);
+    CHECK(refresh.err.find("a symbolic link or a mount is in the way") != std::string::npos);
+    CHECK(refresh.err.find("nothing was written through it") != std::string::npos);
+    CHECK(fs::is_empty(disk));
+    CHECK(plaintext_outside_vault(v, {new_value, added, old_value}).empty());
+    CHECK(in_ghost("find \"$GHOSTPOD_DIR\"/ -name '*.ghostpod-new'") == "");
+    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+    CHECK(fs::is_empty(disk));
+}
+
+TEST_CASE("Protects: Commands reaching each other's memory", "[threat]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    std::string marker = unique_sleep();
+    start_lingering_session(v, marker);  // its sleep is another command's process
+    // Opens /proc/PID/mem of the other command's sleep for reading and writing, signals it, and
+    // does the same to a child of its own (the same domain: the probe itself is sound).
+    const char* probe = R"PY(
+import os, signal, subprocess, sys
+def reach(pid):
+    for name, flags in (("read", os.O_RDONLY), ("write", os.O_RDWR)):
+        try:
+            os.close(os.open("/proc/%d/mem" % pid, flags))
+            print(name, "open")
+        except OSError as e:
+            print(name, "err%d" % e.errno)
+    try:
+        os.kill(pid, 0)
+        print("signal sent")
+    except OSError as e:
+        print("signal err%d" % e.errno)
+other = [int(p) for p in os.listdir("/proc") if p.isdigit() and open("/proc/%s/cmdline" % p, "rb").read() == b"sleep\0" + sys.argv[1].encode() + b"\0"]
+reach(other[0])
+own = subprocess.Popen(["sleep", "30"])
+reach(own.pid)
+own.kill()
+)PY";
+    auto r = v.gp({"run", "--", "python3", "-c", probe, marker});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    auto landlock = status_of(v)["posture"]["landlock_abi"].get<int>();
+    if (landlock == 0) WARN("this kernel has no Landlock: commands are not isolated from each other here (README says so)");
+    std::string denied = "read err13\nwrite err13\n";
+    std::string own = "read open\nwrite open\nsignal sent\n";
+    CHECK(r.out.rfind(denied, 0) == 0);
+    CHECK(r.out.ends_with(own));
+    if (landlock >= 6) CHECK(r.out.find("signal err1\n") != std::string::npos);
+    SECTION("an interactive shell's programs share its domain, and another command cannot reach them") {
+        RunOptions shell = v.options("sleep " + marker + "1 & python3 -c " + shell_quote(probe) + " " + marker + "1; kill $!\n");
+        shell.env["SHELL"] = "/bin/sh";
+        auto inside = v.gp_with({"shell"}, shell);
+        INFO(inside.out << inside.err);
+        CHECK(inside.out.rfind(own, 0) == 0);  // the shell's own background job: same domain
+    }
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
 
 TEST_CASE("threat model: README's Protects list and the [threat] tests name the same items", "[threat-list]") {

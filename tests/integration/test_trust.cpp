@@ -13,6 +13,7 @@
 #include "tests/support/infisical_server.hpp"
 #include "tests/support/leak_scan.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/vault_fixture.hpp"
 #include "tests/support/vault_server.hpp"
 
@@ -332,8 +333,7 @@ TEST_CASE("Protects: A config turned into code", "[threat]") {
 
 TEST_CASE("Protects: A squatted runtime directory", "[threat]") {
     if (::geteuid() != 0) {
-        WARN("skipped: needs root to act as a second, unused uid and to make its /tmp/ghostpod-UID another user's");
-        return;
+        GP_SKIP("needs root to act as a second, unused uid and to make its /tmp/ghostpod-UID another user's");
     }
     // A uid no one else on this machine uses, so that squatting its /tmp/ghostpod-UID disturbs nobody.
     uid_t uid = 0;

@@ -82,4 +82,29 @@ bool mount_namespace_in_use(const std::string& ns) {
     return false;
 }
 
+std::vector<std::size_t> occurrences_in_memory(long pid, const std::vector<std::string>& needles) {
+    std::vector<std::size_t> counts(needles.size(), 0);
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::ifstream mem("/proc/" + std::to_string(pid) + "/mem", std::ios::binary);
+    REQUIRE(maps);
+    REQUIRE(mem);
+    std::string line;
+    while (std::getline(maps, line)) {
+        std::istringstream fields(line);
+        std::string range, perms;
+        fields >> range >> perms;
+        if (perms[0] != 'r' || line.find("[vvar]") != std::string::npos) continue;
+        unsigned long start = std::stoul(range.substr(0, range.find('-')), nullptr, 16);
+        unsigned long end = std::stoul(range.substr(range.find('-') + 1), nullptr, 16);
+        std::string bytes(end - start, '\0');
+        mem.clear();
+        mem.seekg(static_cast<std::streamoff>(start));
+        mem.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        bytes.resize(static_cast<std::size_t>(mem.gcount()));
+        for (std::size_t i = 0; i < needles.size(); ++i)
+            for (auto at = bytes.find(needles[i]); at != std::string::npos; at = bytes.find(needles[i], at + 1)) ++counts[i];
+    }
+    return counts;
+}
+
 }  // namespace ghostpod::test

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace ghostpod::test {
 
@@ -18,5 +19,8 @@ std::string reach(long pid, const std::string& path_inside);
 int connect_errno(const std::string& socket_path);
 // Whether any process we can see is still in the mount namespace `ns` ("mnt:[N]").
 bool mount_namespace_in_use(const std::string& ns);
+// How many times each needle occurs in the readable memory of `pid` (/proc/PID/maps and
+// /proc/PID/mem; a non-dumpable process needs root).
+std::vector<std::size_t> occurrences_in_memory(long pid, const std::vector<std::string>& needles);
 
 }  // namespace ghostpod::test

@@ -4,6 +4,23 @@
 
 #include <cstdio>
 
+#include "tests/support/skip_report.hpp"
+
+namespace {
+
+// Tells tests/support/skip.cpp when each test case ends, with its assertion counts.
+struct SkipListener : Catch::TestEventListenerBase {
+    using TestEventListenerBase::TestEventListenerBase;
+    void testCaseEnded(const Catch::TestCaseStats& stats) override {
+        ghostpod::test::test_case_ended(stats.testInfo.name, stats.totals.assertions.passed,
+                                        stats.totals.assertions.failed);
+    }
+};
+
+}  // namespace
+
+CATCH_REGISTER_LISTENER(SkipListener)
+
 // libsodium must be initialised before any test that allocates secret memory, whichever test
 // ctest runs alone.
 int main(int argc, char** argv) {
@@ -11,5 +28,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sodium_init failed\n");
         return 1;
     }
-    return Catch::Session().run(argc, argv);
+    int result = Catch::Session().run(argc, argv);
+    return ghostpod::test::finish_with_skips(result);
 }

@@ -31,6 +31,15 @@ bool Tmux::shows(const std::string& text) const {
     return false;
 }
 
+bool Tmux::shell_in_foreground() const {
+    for (int i = 0; i < 200; ++i) {
+        auto current = cmd({"display-message", "-p", "-t", "gp", "#{pane_current_command}"});
+        if (current.exit_code == 0 && current.out == "bash\n") return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
 Tmux::~Tmux() { cmd({"kill-server"}); }
 
 void start_shell(Tmux& t, const VaultFixture& v, const std::string& extra_env) {

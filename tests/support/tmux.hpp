@@ -20,6 +20,9 @@ struct Tmux {
     void key(const std::string& name) const;  // a tmux key name: C-c, C-z, Enter
     // Waits up to 5 s for `text` to appear on the screen.
     bool shows(const std::string& text) const;
+    // Waits up to 10 s until the pane's shell has its terminal back (no command in the
+    // foreground): keys typed before then would go to the command still running.
+    bool shell_in_foreground() const;
     ~Tmux();
 };
 

@@ -17,8 +17,11 @@ RunOptions VaultFixture::options(const std::string& stdin_data, const std::strin
     o.stdin_data = stdin_data;
     o.close_stdin = true;
     o.fd_data[3] = (passphrase_line.empty() ? passphrase : passphrase_line) + "\n";
+    // Nothing of the caller's environment picks files or sockets: sessions live in the
+    // fallback runtime directory whether or not the caller has an XDG_RUNTIME_DIR, so a test
+    // that clears the environment (env -i) still finds the session it started.
     o.env = {{"HOME", dir.path()}, {"XDG_CONFIG_HOME", ""}, {"XDG_DATA_HOME", ""}, {"XDG_STATE_HOME", ""},
-             {"GHOSTPOD_VAULT", ""}, {"GHOSTPOD_CONFIG", ""}};
+             {"XDG_RUNTIME_DIR", ""}, {"GHOSTPOD_VAULT", ""}, {"GHOSTPOD_CONFIG", ""}};
     o.cwd = dir.path();
     return o;
 }

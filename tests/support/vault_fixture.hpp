@@ -1,5 +1,5 @@
 // A throwaway vault made by the real binary, and a way to run ghostpod against it with the
-// passphrase on fd 3 and HOME/XDG pointing into the scratch directory.
+// passphrase on fd 3, HOME in the scratch directory and the XDG variables unset.
 #pragma once
 
 #include <string>
