@@ -28,6 +28,7 @@ Status take_terminal_step(TerminalStep step) {
         for (int fd = 0; fd <= 2; ++fd)
             if (::isatty(fd)) return become_foreground_job(fd);
         return make_error(ErrorCode::runtime, "make the command the pty's foreground group", "none of fds 0-2 is a terminal");
+    case TerminalStep::same_group: return {};
     }
     return {};
 }

@@ -18,6 +18,8 @@ enum class TerminalStep {
     new_group,       // setpgid: a group of its own in its parent's session (which has left the user's)
     foreground_job,  // setpgid + tcsetpgrp: the foreground group of the pty its parent's session
                      // controls (that pty is on one of fds 0-2)
+    same_group,      // none: the caller's group and terminal (a command run from inside the
+                     // ghost, whose terminal is already one of the ghost's ptys)
 };
 
 struct CommandSpec {

@@ -283,9 +283,9 @@ Status build_profile_view(const ProfileView& view, RamKind kind, int proc_self) 
     }
     std::string shadow = dir + "/" + kShadowArea;
     if (::mkdir(shadow.c_str(), 0700) != 0) return sys_error("mkdir " + shadow);
-    UniqueFd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root.valid()) return sys_error("open " + dir);
-    RamArea area{root.get(), dir, shadow};
+    // A placement's source is resolved beneath the full RAM mount it was bound from: in the view
+    // each kept entry is a mount of its own, which resolving beneath the view would refuse.
+    RamArea area{full.get(), dir, shadow};
     for (const auto& p : view.placements) GP_TRY(place_file(area, dir + "/" + p.entry, p.target));
     // Read-only like the files in it: a profile's view is not a place to leave things.
     if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)

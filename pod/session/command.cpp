@@ -277,7 +277,11 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     auto env = command_environment(a, offsets);
     if (!env) return report(env.error());
     // The pty comes from the ghost's /dev/ptmx (after joining), before the fork that needs it.
-    UserTerminal terminal = find_user_terminal();
+    // From inside the ghost the terminal is already one of its ptys, which the command shares
+    // with its caller as any program run from a shell does (the filter denies a pty of its own
+    // the TIOCSCTTY it would need): it stays in our process group.
+    bool inside = a.place == protocol::Place::ghost && !narrow_here;
+    UserTerminal terminal = inside ? UserTerminal{} : find_user_terminal();
     std::optional<sandbox::Pty> pty;
     if (terminal.any()) {
         auto opened = sandbox::open_pty();
@@ -305,7 +309,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         int tty = take_slave(terminal, pty);
         if (narrow_here) start_profile_pid_namespace(tty, argv, *env, offsets, where);
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
-        exec_in_ghost(argv, *env, offsets, where, sandbox::TerminalStep::new_session);
+        exec_in_ghost(argv, *env, offsets, where, inside ? sandbox::TerminalStep::same_group : sandbox::TerminalStep::new_session);
     }
     *env = SecretBuffer{};  // the command's copy is its own; none stays here while it runs
     UniqueFd master;
@@ -313,7 +317,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         master = std::move(pty->master);
         pty.reset();  // the slave lives on only in the command's side
     }
-    return supervise({child, !narrow_here && !terminal.any()}, previous, terminal, std::move(master));
+    return supervise({child, !narrow_here && !terminal.any() && !inside, inside}, previous, terminal, std::move(master));
 }
 
 std::string user_shell() {

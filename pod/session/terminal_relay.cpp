@@ -182,6 +182,9 @@ private:
         struct signalfd_siginfo info;
         while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
             int sig = static_cast<int>(info.ssi_signo);
+            // A key on the terminal signalled our whole group, the command with us: not twice.
+            bool from_terminal = info.ssi_code == SI_KERNEL;
+            if (child_.shares_group && from_terminal && sig != SIGCHLD && sig != SIGWINCH && sig != SIGCONT) continue;
             if (sig == SIGCHLD) reap();
             else if (sig == SIGWINCH) {
                 if (master_.valid()) (void)sandbox::copy_window_size(terminal_.modes_fd, master_.get());

@@ -37,6 +37,7 @@ sigset_t supervised_signals();
 struct CommandChild {
     pid_t pid = -1;
     bool is_command = false;
+    bool shares_group = false;  // in our process group: a terminal's signals reach it by themselves
 };
 
 // Waits for `child` to exit and returns its status (128+N for signal N). Meanwhile: SIGINT,

@@ -154,12 +154,20 @@ TEST_CASE("on a terminal in a ghost shell: run and run --profile work, and Ctrl-
     REQUIRE(t.shows("in-ghost-42"));
     std::string gp = "'" + ghostpod_binary() + "'";
     t.keys(gp + " run -- sh -c 'echo full-$((1+1)); cat ~/.kube/config; echo'");
-    CHECK(t.shows("full-2"));
+    bool full = t.shows("full-2");
+    INFO(t.screen());
+    CHECK(full);
     CHECK(t.shows(p.kube));
     t.keys(gp + " run --profile terraform -- sh -c 'echo prof-$((1+2)); cat ~/.aws/credentials ~/.kube/config; echo'");
     CHECK(t.shows("prof-3"));
     CHECK(t.shows(p.aws));
     CHECK(t.shows(".kube/config: No such file"));  // not in the profile's view
+    // A plain run from inside shares the shell's terminal: Ctrl-C reaches its command.
+    t.keys(gp + " run -- sleep 301");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    t.key("C-c");
+    t.keys("echo rc-$?-$((2+3))");
+    CHECK(t.shows("rc-130-5"));
     t.keys(gp + " run --profile terraform -- sleep 300");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     t.key("C-c");

@@ -81,8 +81,13 @@ TEST_CASE("kill -9 at any instant of a save leaves a vault that opens with the o
     REQUIRE(sodium_init() >= 0);
     ghostpod::test::TempDir dir;
     std::string path = dir / "vault";
-    auto recovery = generate_recovery_key();
+    auto generated = generate_recovery_key();
+    REQUIRE(generated);
+    // The forked writers need the key: secret memory reads as zeros in a fork unless allocated
+    // to be inherited (MADV_WIPEONFORK), as a buffer meant for a child is.
+    auto recovery = SecretBuffer::allocate(generated->size(), SecretBuffer::InChildren::inherited);
     REQUIRE(recovery);
+    std::copy(generated->bytes().begin(), generated->bytes().end(), recovery->data());
     auto vault = Vault::create(as_bytes("crash test"), KdfProfile::interactive, recovery->bytes(), 1'700'000'000);
     REQUIRE(vault);
     auto first = vault->serialise(1'700'000'000);
