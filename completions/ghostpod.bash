@@ -17,8 +17,9 @@ _ghostpod_options() {
         run | shell) echo "--profile --ttl --linger" ;;
         enter) echo "--profile" ;;
         pull) echo "--no-shell --offline --cacert --env --quiet -q --json --ttl --linger --profile" ;;
-        "identity set") echo "--from-fd --host --cacert" ;;
-        "identity show") echo "--json" ;;
+        "identity set") echo "--backend --from-fd --host --cacert" ;;
+        "identity show") echo "--backend --json" ;;
+        "identity rm") echo "--backend" ;;
         allow) echo "--list" ;;
         lock) echo "--discard --json" ;;
         export) echo "--format --profile" ;;
@@ -62,6 +63,7 @@ _ghostpod() {
             return 0 ;;
         --kdf) COMPREPLY=($(compgen -W "interactive moderate sensitive" -- "$cur")); return 0 ;;
         --kind) COMPREPLY=($(compgen -W "file env identity token-cache" -- "$cur")); return 0 ;;
+        --backend) COMPREPLY=($(compgen -W "infisical vault" -- "$cur")); return 0 ;;
         --mode) COMPREPLY=($(compgen -W "0400 0600 0440 0644" -- "$cur")); return 0 ;;
         --format) COMPREPLY=($(compgen -W "dotenv dotenv-export json yaml" -- "$cur")); return 0 ;;
         --passphrase-fd | --recovery-key-fd | --new-passphrase-fd | --from-fd | --tazpod-passphrase-fd | \

@@ -7,7 +7,10 @@
 #      here), a throwaway vault holding only a machine identity -> `ghostpod pull -- <script>`: an
 #      age key, a talosconfig and a kubeconfig appear at their default paths inside the ghost (and
 #      age decrypts with that key), absent outside -> a session left running, then `ghostpod lock`,
-#      the token revoked, and the proof that nothing remains. Everything it made is removed on exit.
+#      the token revoked, and the proof that nothing remains; then a local Vault-compatible server
+#      (tests/support/fake_vault.py): an AppRole, a KV secret, and a kube client certificate that
+#      Vault's PKI signs for this session only (kubectl reads it, openssl verifies it; it dies with
+#      the session and the token is revoked at lock). Everything it made is removed on exit.
 # It ends by saying where the binary is and how to install it or put it on PATH.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,11 +43,12 @@ else
   echo "  built $gp"
 fi
 
-phase "3/3 the demo: a local Infisical-compatible server, a throwaway vault, a ghost"
+phase "3/3 the demo: local Infisical- and Vault-compatible servers, a throwaway vault, a ghost"
 work=$(mktemp -d /tmp/ghostpod-demo-XXXXXX)
-server_pid=
+server_pid= vault_pid=
 cleanup() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [[ -n $vault_pid ]] && kill "$vault_pid" 2>/dev/null && wait "$vault_pid" 2>/dev/null
   "$gp" --vault "$work/project/.ghostpod/vault" lock >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -168,6 +172,70 @@ for needle in "${needles[@]}"; do
   if grep -aqF -e "$needle" .ghostpod/vault .ghostpod/vault.bak; then echo "  PLAINTEXT IN THE VAULT" >&2; exit 1; fi
 done
 echo "  the vault (identity + encrypted offline cache of the pull) holds only ciphertext"
+
+step "HashiCorp Vault / OpenBao: a KV secret, and a kube client certificate that lives as long as the session"
+# A local Vault-compatible server (tests/support/fake_vault.py, the same TLS certificate): an
+# AppRole, a KV v2 secret and a PKI mount with a real CA of its own (made by the server).
+vault_secret_id=$(head -c 18 /dev/urandom | base64)
+deploy_token="deploy-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+vault_world=$(printf '%s\0%s' "$vault_secret_id" "$deploy_token" | python3 -c '
+import json, sys
+secret_id, deploy_token = sys.stdin.read().split("\0")
+print(json.dumps({
+  "approles": [{"role_name": "demo", "role_id": "demo-approle", "secret_id": secret_id, "token_ttl": "1h"}],
+  "mounts": {"secret": {"type": "kv", "version": 2, "secrets": {"demo/ops": {"DEPLOY_TOKEN": deploy_token, "REPLICAS": 3}}},
+             "pki-k8s": {"type": "pki", "common_name": "demo cluster client CA",
+                         "roles": {"operator": {"allowed_common_names": ["alice"], "organization": ["system:masters"],
+                                                "max_ttl": "24h"}}}}}))
+')
+python3 "$root/tests/support/fake_vault.py" --world <(printf '%s' "$vault_world") --ready-file "$work/vault-ready" \
+  --tls-cert "$work/server.pem" --tls-key "$work/server.key" --log "$work/vault-log.jsonl" --tmp-dir "$work" &
+vault_pid=$!
+for _ in $(seq 100); do [[ -s $work/vault-ready ]] && break; sleep 0.1; done
+vport=$(cat "$work/vault-ready")
+echo "listening on https://127.0.0.1:$vport (pid $vault_pid)"
+curl -s --cacert "$work/ca.pem" "https://127.0.0.1:$vport/v1/pki-k8s/ca/pem" > "$work/pki-ca.pem"  # public, as in Vault
+printf '%s\n%s\n' demo-approle "$vault_secret_id" | gpp identity set --backend vault
+echo "ghostpod identity show (both identities, never a secret):"
+gpp identity show | sed 's/^/  /'
+# The kubeconfig is stored without credentials: user alice is "{}". The session adds them.
+printf 'apiVersion: v1\nkind: Config\ncurrent-context: demo\nclusters:\n- name: demo\n  cluster: {server: "https://10.0.0.2:6443"}\ncontexts:\n- name: demo\n  context: {cluster: demo, user: alice}\nusers:\n- name: alice\n  user: {}\n' |
+  gpp secret set kube/config
+cat > vault-config.json <<JSON
+{
+  "version": 1,
+  "vault": {
+    "address": "https://127.0.0.1:$vport",
+    "cacert": "$work/ca.pem",
+    "kv": ["secret/demo/ops"],
+    "pki": [{"mount": "pki-k8s", "role": "operator", "common_name": "alice", "for": "kube/config", "user": "alice"}]
+  }
+}
+JSON
+echo "vault-config.json:"
+sed 's/^/  /' vault-config.json
+gpp --config vault-config.json pull --no-shell --ttl 1h
+"$gp" --config vault-config.json run -- sh -c '
+  echo "inside the ghost:"
+  echo "  \$GHOSTPOD_DIR/vault/secret/demo/ops: $(ls "$GHOSTPOD_DIR/vault/secret/demo/ops" | tr "\n" " ")  REPLICAS=$(cat "$GHOSTPOD_DIR/vault/secret/demo/ops/REPLICAS")"
+  cert() { kubectl config view --raw -o jsonpath="{.users[0].user.client-certificate-data}" | base64 -d; }
+  echo "  kubectl sees a client certificate for user alice, made for this session:"
+  cert | openssl x509 -noout -subject -issuer -enddate | sed "s/^/    /"
+  echo "  openssl verify against the PKI CA: $(cert | openssl verify -CAfile '"$work"'/pki-ca.pem | sed "s/.*: //")"'
+"$gp" --config vault-config.json certs | sed 's/^/  /'
+"$gp" --config vault-config.json lock
+echo "the Vault server saw (the key pair was made here; only its certificate request was sent):"
+python3 - "$work/vault-log.jsonl" <<'PY'
+import json, sys
+for e in (json.loads(line) for line in open(sys.argv[1])):
+    print(f"  {e['method']:4} {e['path']:44} -> {e['status']}  token {e.get('token') or '-'}")
+PY
+echo "  tokens: $(curl -s --cacert "$work/ca.pem" "https://127.0.0.1:$vport/__admin/tokens")"
+if grep -rlsF -e "$vault_secret_id" -e "$deploy_token" "$HOME" "$work/project" /tmp /var/tmp /dev/shm 2>/dev/null; then
+  echo "PLAINTEXT FOUND" >&2; exit 1
+fi
+echo "  no secret_id or KV value in HOME, the project, /tmp, /var/tmp or /dev/shm; the certificate and its key died with the session"
+if grep -aqF -e "$vault_secret_id" -e "$deploy_token" .ghostpod/vault .ghostpod/vault.bak; then echo "  PLAINTEXT IN THE VAULT" >&2; exit 1; fi
 echo
 echo "demo finished; $work (server, CA, vault, HOME) is removed on exit"
 

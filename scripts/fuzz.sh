@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 shift || true
-all=(vault config infisical tazpod dotenv certs protocol)
+all=(vault config infisical tazpod dotenv certs protocol hcvault)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2; }

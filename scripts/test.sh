@@ -219,7 +219,7 @@ fi
 if [[ ${GHOSTPOD_SKIP_FUZZ:-0} != 1 ]]; then
   fuzz_two_at_a_time() {
     scripts/build.sh fuzz >/dev/null || return
-    local half_a=(vault config infisical protocol) half_b=(tazpod dotenv certs) rc_a=0 rc_b=0
+    local half_a=(vault config infisical protocol) half_b=(tazpod dotenv certs hcvault) rc_a=0 rc_b=0
     GHOSTPOD_FUZZ_SKIP_BUILD=1 scripts/fuzz.sh "$fuzz_seconds" "${half_a[@]}" >"$work/fuzz-a.log" 2>&1 &
     local pid_a=$!
     GHOSTPOD_FUZZ_SKIP_BUILD=1 scripts/fuzz.sh "$fuzz_seconds" "${half_b[@]}" >"$work/fuzz-b.log" 2>&1 || rc_b=$?
@@ -227,6 +227,6 @@ if [[ ${GHOSTPOD_SKIP_FUZZ:-0} != 1 ]]; then
     cat "$work/fuzz-a.log" "$work/fuzz-b.log"
     ((rc_a == 0 && rc_b == 0))
   }
-  phase "fuzz: build, then 7 targets x ${fuzz_seconds}s, two at a time" fuzz_two_at_a_time
+  phase "fuzz: build, then 8 targets x ${fuzz_seconds}s, two at a time" fuzz_two_at_a_time
 fi
 finish

@@ -16,6 +16,7 @@ const OptionSpec kTtl{"--ttl", true, "D", "a new session ends after D at the lat
 const OptionSpec kLinger{"--linger", true, "D", "a new session stays D after its last command ends (default 0)"};
 const OptionSpec kJson{"--json", false, "", "JSON instead of text"};
 const OptionSpec kOverwrite{"--overwrite", false, "", "replace secrets of the same name"};
+const OptionSpec kBackend{"--backend", true, "B", "infisical (default) or vault (HashiCorp Vault and OpenBao)"};
 
 std::vector<Command> make_table() {
     return {
@@ -93,7 +94,7 @@ session or starts one that ends when the last attached shell or command ends (pl
          "Another interactive shell in the running session. Exit 5 when no session is running.\n", cmd_enter},
 
         {"pull", "[--no-shell] [--offline] [--cacert FILE] [--env ENV] [-q] [--json] [--ttl D] [--linger D] [--profile P] [-- CMD [ARGS]]",
-         "pull Infisical secrets into the ghost, then a shell or CMD",
+         "pull Infisical and Vault secrets into the ghost, then a shell or CMD",
          {{"--no-shell", false, "", "leave the session running (until 'ghostpod lock' or its TTL) and return"},
           {"--offline", false, "", "use the offline cache of the last pull; the server is not contacted"},
           {"--cacert", true, "FILE", "trust this PEM CA bundle for the server's certificate (a private CA)"},
@@ -101,35 +102,41 @@ session or starts one that ends when the last attached shell or command ends (pl
           {"--quiet", false, "", "no status line and no summary (errors and warnings are still printed)", "-q"},
           {"--json", false, "", "the pull's summary as JSON on stdout (secrets, source, host, environment, warnings)"},
           kTtl, kLinger, kProfile},
-         R"(Unlocks the vault, opens the ghost (or joins the running session), logs in to Infisical with the
-machine identity in the vault, pulls the configured folders into the ghost ($GHOSTPOD_DIR/
-infisical/KEY; built in: SOPS_AGE_KEY, TALOSCONFIG, KUBECONFIG at the tools' paths), then opens
-a shell or runs CMD. In a running session it refreshes the pull; a failed refresh keeps the old
-contents. Exit 4 when the server cannot be reached or refuses. See ghostpod-config(5).
+         R"(Unlocks the vault, opens the ghost (or joins the running session), logs in to each configured
+source with its identity in the vault and pulls into the ghost: Infisical's folders
+($GHOSTPOD_DIR/infisical/KEY), Vault's or OpenBao's KV paths ($GHOSTPOD_DIR/vault/MOUNT/PATH/KEY)
+and the session's client certificates (vault.pki); built in: SOPS_AGE_KEY, TALOSCONFIG,
+KUBECONFIG at the tools' paths. Then opens a shell or runs CMD. In a running session it refreshes
+the pull; a failed refresh keeps the old contents. Exit 4 when a server cannot be reached or
+refuses. See ghostpod-config(5).
 )",
          cmd_pull, "[--no-shell] [--offline] [-- CMD [ARGS]]"},
 
-        {"identity", "set|show|rm", "the Infisical machine identity in the vault", {},
-         R"(The Infisical machine identity (a Universal Auth client id and secret) that 'pull' logs in
-with, kept in the vault and never written anywhere else.
+        {"identity", "set|show|rm", "the machine identities in the vault (Infisical, Vault)", {},
+         R"(The machine identities that 'pull' logs in with, kept in the vault and never written anywhere
+else: Infisical's (a Universal Auth client id and secret) and Vault's or OpenBao's (an AppRole
+role_id and secret_id, --backend vault).
 )",
          nullptr},
-        {"identity set", "[--from-fd N] [--host URL [--cacert FILE]]", "store the Infisical machine identity (client id and secret)",
-         {{"--from-fd", true, "N", "read the two lines from descriptor N instead of stdin"},
+        {"identity set", "[--backend infisical|vault] [--from-fd N] [--host URL [--cacert FILE]]",
+         "store a machine identity (id, then secret) and its pin",
+         {kBackend, {"--from-fd", true, "N", "read the two lines from descriptor N instead of stdin"},
           {"--host", true, "URL", "pin the identity to this server: it is sent nowhere else"},
           {"--cacert", true, "FILE", "with --host: pin the private CA (PEM) that the server's certificate must chain to"}},
-         R"(Reads the client id and then the client secret, one line each, from stdin (asked for on a
-terminal, the secret with echo off) or from descriptor N, and stores them in the vault.
+         R"(Reads the id and then the secret, one line each, from stdin (asked for on a terminal, the
+secret with echo off) or from descriptor N, and stores them in the vault: Infisical's client id
+and client secret, or with --backend vault an AppRole's role_id and secret_id.
 The identity is pinned to one server (and CA): --host pins it now; without --host an existing
 pin is kept, and an identity with none is pinned by its first successful pull. A pull to any
 other server or CA is refused before connecting (exit 2).
 )",
-         cmd_identity_set},
-        {"identity show", "[--json]", "print the stored client id and pin (never the secret)", {kJson},
-         "Prints the stored client id, whether a client secret is stored, and the server and CA it is\npinned to. The secret is never printed.\n",
-         cmd_identity_show},
-        {"identity rm", "", "remove the machine identity from the vault", {},
-         "Removes the machine identity from the vault.\n", cmd_identity_rm},
+         cmd_identity_set, "[--backend B] [--from-fd N] [--host URL]"},
+        {"identity show", "[--backend infisical|vault] [--json]", "print the stored ids and pins (never the secrets)", {kBackend, kJson},
+         "Prints each stored identity's id (client id, role_id), whether its secret is stored, and the\nserver and CA it is pinned to. Secrets are never printed.\n",
+         cmd_identity_show, "[--backend B] [--json]"},
+        {"identity rm", "[--backend infisical|vault]", "remove a machine identity from the vault", {kBackend},
+         "Removes the Infisical machine identity, or with --backend vault the AppRole, from the vault,\nwith its pin.\n",
+         cmd_identity_rm, "[--backend B]"},
 
         {"certs", "[--warn-days N] [--json]", "certificates in the vault or the ghost, worst first",
          {{"--warn-days", true, "N", "the warning window in days, 0 to 36500 (default 30)"},

@@ -10,6 +10,8 @@
 #include "pod/formats/text.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_cache.hpp"
+#include "pod/hcvault/entries.hpp"
+#include "pod/hcvault/pull_cache.hpp"
 #include "pod/session/requests.hpp"
 #include "pod/unlock/unlock.hpp"
 
@@ -47,6 +49,15 @@ void scan_pull_cache(const Entry& entry, CertScan& scan) {
     for (const PulledSecret& secret : cache->pulled.secrets) add_found(scan, "cache:" + secret.key, cache->pulled.value(secret));
 }
 
+void scan_vault_cache(const Entry& entry, CertScan& scan) {
+    auto cache = decode_vault_cache(entry.value());
+    if (!cache) {
+        scan.problems.push_back("vault:" + entry.name + ": " + cache.error().describe());
+        return;
+    }
+    for (const KvSecret& secret : cache->pulled.secrets) add_found(scan, "cache:" + secret.ghost_name(), cache->pulled.value(secret));
+}
+
 Result<CertScan> scan_vault(const Context& context) {
     CertScan scan;
     auto vault = read_only_vault(context, scan.where);
@@ -54,6 +65,7 @@ Result<CertScan> scan_vault(const Context& context) {
     for (const Entry& entry : vault->entries()) {
         if (entry.kind == EntryKind::identity) continue;
         if (entry.kind == EntryKind::token_cache && entry.name == kPullCacheEntry) scan_pull_cache(entry, scan);
+        else if (entry.kind == EntryKind::token_cache && entry.name == kVaultCacheEntry) scan_vault_cache(entry, scan);
         else add_found(scan, "vault:" + entry.name, entry.value());
     }
     return scan;
@@ -109,8 +121,14 @@ int cmd_certs(Context& context, const ParsedArgs& args) {
         return 0;
     }
     if (!json) print_stdout(table(scan.certs, now, warn_days));
-    auto failing = std::count_if(scan.certs.begin(), scan.certs.end(),
-                                 [&](const CertInfo& c) { return cert_status(c, now, warn_days) != CertStatus::ok; });
+    auto per_session = std::count_if(scan.certs.begin(), scan.certs.end(),
+                                     [&](const CertInfo& c) { return cert_status(c, now, warn_days) == CertStatus::session; });
+    if (per_session > 0 && !json)
+        note(std::to_string(per_session) + " certificate(s) were issued for this session (vault.pki) and expire with it");
+    auto failing = std::count_if(scan.certs.begin(), scan.certs.end(), [&](const CertInfo& c) {
+        CertStatus status = cert_status(c, now, warn_days);
+        return status != CertStatus::ok && status != CertStatus::session;
+    });
     if (failing == 0) return 0;
     note(std::to_string(failing) + " of " + std::to_string(scan.certs.size()) +
          " certificates have expired or expire within " + std::to_string(warn_days) + " days");

@@ -1,5 +1,5 @@
-// pull: unlock, open the ghost, pull from Infisical into it, then a shell or one command (or
-// leave the session running). In a running session it refreshes the pulled secrets.
+// pull: unlock, open the ghost, pull from Infisical and Vault into it, then a shell or one
+// command (or leave the session running). In a running session it refreshes the pulled secrets.
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -76,19 +76,24 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
         return report(answer.error());
     }
     for (const auto& w : answer->warnings) warn(w);
+    std::string from = settings->infisical ? settings->target.base_url + " (" + settings->target.environment + ")" : "";
+    if (settings->vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings->vault);
     if (args.has("--json")) {
         // The holder's summary (names and counts, never values), with where from.
         nlohmann::json result = {{"secrets", answer->secrets},
                                  {"source", answer->source},
                                  {"fetched", answer->fetched},
                                  {"warnings", answer->warnings},
-                                 {"host", settings->target.base_url},
-                                 {"environment", settings->target.environment},
+                                 {"from", from},
                                  {"session_started", info.started}};
+        if (settings->infisical) {
+            result["host"] = settings->target.base_url;
+            result["environment"] = settings->target.environment;
+        }
         print_stdout(result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } else if (!quiet && ::isatty(STDERR_FILENO)) {
-        note("pulled " + std::to_string(answer->secrets) + " secrets from " + settings->target.base_url + " (" +
-             settings->target.environment + ")" + (answer->source == "cache" ? " via the offline cache" : ""));
+        note("pulled " + std::to_string(answer->secrets) + " secrets from " + from +
+             (answer->source == "cache" ? " via the offline cache" : ""));
     }
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).

@@ -11,6 +11,7 @@
 #include "pod/unlock/unlock.hpp"
 #include "pod/unlock/config.hpp"
 #include "pod/unlock/trust.hpp"
+#include "pod/formats/certs.hpp"
 #include "pod/formats/text.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/session/client.hpp"
@@ -110,6 +111,22 @@ std::string text_report(const nlohmann::json& s) {
                 out << "  token:      renewed " << pull["renewals"].get<std::uint64_t>() << " time(s); expires in "
                     << pull["token_expires"].get<std::uint64_t>() - std::min(now, pull["token_expires"].get<std::uint64_t>())
                     << " s; revoked when the session ends\n";
+        }
+        if (sess.contains("vault")) {
+            const auto& hv = sess["vault"];
+            std::uint64_t now = now_seconds();
+            std::string ns = hv["namespace"].get<std::string>();
+            out << "  vault:      " << hv["secrets"].get<std::uint64_t>() << " files from " << hv["address"].get<std::string>()
+                << (ns.empty() ? "" : " (namespace " + ns + ")") << ", fetched " << now - std::min(now, hv["fetched"].get<std::uint64_t>())
+                << " s ago" << (hv["source"] == "cache" ? " (offline cache)" : "") << "\n";
+            if (hv.contains("token_expires"))
+                out << "  token:      renewed " << hv["renewals"].get<std::uint64_t>() << " time(s); expires in "
+                    << hv["token_expires"].get<std::uint64_t>() - std::min(now, hv["token_expires"].get<std::uint64_t>())
+                    << " s; revoked when the session ends\n";
+            for (const auto& cert : hv["certificates"])
+                out << "  client cert: " << cert["for"].get<std::string>() << " (" << cert["in"].get<std::string>() << "), "
+                    << cert["subject"].get<std::string>() << ", expires " << utc_time(cert["not_after"].get<std::int64_t>())
+                    << " with the session\n";
         }
     } else {
         out << "session:    none running\n";

@@ -313,6 +313,7 @@ void sort_worst_first(std::vector<CertInfo>& certs) {
 
 CertStatus cert_status(const CertInfo& cert, std::int64_t now, std::int64_t warn_days) {
     std::int64_t days = days_left(cert, now);
+    if (cert.per_session) return cert.not_after > now ? CertStatus::session : CertStatus::expired;
     if (days < 0) return CertStatus::expired;
     return days < warn_days ? CertStatus::expiring : CertStatus::ok;
 }
@@ -321,6 +322,7 @@ const char* cert_status_name(CertStatus status) {
     switch (status) {
         case CertStatus::expired: return "expired";
         case CertStatus::expiring: return "expiring";
+        case CertStatus::session: return "session";
         case CertStatus::ok: break;
     }
     return "ok";
@@ -345,7 +347,8 @@ std::string certs_to_json(const std::vector<CertInfo>& certs, std::int64_t now, 
                         {"not_before", utc_time(c.not_before)},
                         {"not_after", utc_time(c.not_after)},
                         {"days_left", days_left(c, now)},
-                        {"status", cert_status_name(cert_status(c, now, warn_days))}});
+                        {"status", cert_status_name(cert_status(c, now, warn_days))},
+                        {"per_session", c.per_session}});
     // A ghost file name need not be UTF-8; replacing beats throwing.
     return list.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -371,6 +374,7 @@ Result<std::vector<CertInfo>> certs_from_json(std::string_view text) {
             return malformed("an entry lacks a text field or has one over " + std::to_string(kMaxJsonField) + " bytes");
         if (!parse_utc_time(not_before, c.not_before) || !parse_utc_time(not_after, c.not_after))
             return malformed("an entry has a time not in the form 2026-11-23T15:20:00Z");
+        if (auto p = item.find("per_session"); p != item.end() && p->is_boolean()) c.per_session = p->get<bool>();
         certs.push_back(std::move(c));
     }
     return certs;

@@ -21,6 +21,7 @@ struct CertInfo {
     std::string issuer;
     std::int64_t not_before = 0;  // seconds since the epoch, UTC
     std::int64_t not_after = 0;
+    bool per_session = false;  // issued for the running session (vault.pki): it expires with it
 };
 
 // Every certificate in `bytes`, labelled with `label` plus the place inside (YAML field or
@@ -34,10 +35,11 @@ std::int64_t days_left(const CertInfo& cert, std::int64_t now);
 // Worst first: earliest notAfter, then source.
 void sort_worst_first(std::vector<CertInfo>& certs);
 
-// expired: notAfter has passed; expiring: it falls within the next `warn_days` days.
-enum class CertStatus { ok, expiring, expired };
+// expired: notAfter has passed; expiring: it falls within the next `warn_days` days; session:
+// a per-session certificate that has not expired (short-lived by design, so never "expiring").
+enum class CertStatus { ok, expiring, expired, session };
 CertStatus cert_status(const CertInfo& cert, std::int64_t now, std::int64_t warn_days);
-const char* cert_status_name(CertStatus status);  // "ok", "expiring", "expired"
+const char* cert_status_name(CertStatus status);  // "ok", "expiring", "expired", "session"
 // "2026-11-23T15:20:00Z"; works for times before 1970 too.
 std::string utc_time(std::int64_t unix_seconds);
 

@@ -3,11 +3,11 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "pod/formats/text.hpp"
+#include "pod/net/json_secret.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
@@ -16,62 +16,6 @@ namespace ghostpod {
 namespace {
 
 using nlohmann::json;
-
-// Zeroes every string in a parsed document before it is freed: values were copied to secret
-// memory, and the heap copies the parser made must not linger.
-void wipe_strings(json& j) {
-    if (j.is_string()) {
-        auto& s = j.get_ref<std::string&>();
-        sodium_memzero(s.data(), s.size());
-    } else if (j.is_structured()) {
-        for (auto& item : j) wipe_strings(item);
-    }
-}
-
-// Whether JSON text nests deeper than `limit`: a hostile server's answer must not exhaust the
-// stack of the recursive walks below (or of nlohmann's dump()).
-bool nests_deeper_than(std::string_view text, int limit) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit) return true;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return false;
-}
-
-constexpr int kMaxNesting = 32;
-
-struct WipedJson {
-    json doc;
-    ~WipedJson() { wipe_strings(doc); }
-};
-
-Status append_json_string(SecretBuffer& out, std::span<const std::uint8_t> text) {
-    GP_TRY(out.push_back('"'));
-    for (std::uint8_t c : text) {
-        if (c == '"' || c == '\\') {
-            GP_TRY(out.push_back('\\'));
-            GP_TRY(out.push_back(c));
-        } else if (c < 0x20) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", c);
-            GP_TRY(out.append(text_bytes(esc)));
-        } else {
-            GP_TRY(out.push_back(c));
-        }
-    }
-    return out.push_back('"');
-}
 
 // {"accessToken": "<token>"} for renew and revoke.
 Result<SecretBuffer> token_body(const AccessToken& token) {
@@ -86,7 +30,7 @@ Result<SecretBuffer> token_body(const AccessToken& token) {
 
 std::string describe_server_error(long status, std::string_view body, unsigned attempts, std::string& message_out) {
     std::string why = std::to_string(status);
-    json j = nests_deeper_than(body, kMaxNesting) ? json(nullptr) : json::parse(body.begin(), body.end(), nullptr, false);
+    json j = nests_deeper_than(body, kMaxJsonNesting) ? json(nullptr) : json::parse(body.begin(), body.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         std::string text = printable(body, 200);
         message_out = text;
@@ -138,7 +82,7 @@ std::string hint_for(long status, const std::string& step, const std::string& me
 }
 
 Result<json> parse_answer(std::string_view body, const std::string& step) {
-    if (nests_deeper_than(body, kMaxNesting))
+    if (nests_deeper_than(body, kMaxJsonNesting))
         return make_error(ErrorCode::network, step, "the server's answer nests absurdly deep",
                           "the server, or a proxy in front of it, misbehaves; check infisical.host");
     json j = json::parse(body.begin(), body.end(), nullptr, false);

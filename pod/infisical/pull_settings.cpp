@@ -158,10 +158,18 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
         s.target.project_id = dotfile->workspace_id;
         from_dotfile.push_back("pull the project " + s.target.project_id);
     }
-    if (s.target.project_id.empty())
-        return make_error(ErrorCode::usage, "pull", "no Infisical project is configured",
-                          "set infisical.project_id in " + config_path +
-                              " (or workspaceId in .infisical.json, or INFISICAL_PROJECT_ID); see ghostpod-config(5)");
+    auto vault = resolve_vault_settings(config, config_path, s.notes);
+    if (!vault) return std::move(vault).error();
+    s.vault = std::move(*vault);
+    if (s.target.project_id.empty()) {
+        // A project pulling from Vault alone: Infisical is no source, unless its section is there.
+        if (s.vault && !c.present) s.infisical = false;
+        else
+            return make_error(ErrorCode::usage, "pull", "no Infisical project is configured",
+                              "set infisical.project_id in " + config_path +
+                                  " (or workspaceId in .infisical.json, or INFISICAL_PROJECT_ID), or configure a "
+                                  "\"vault\" source; see ghostpod-config(5)");
+    }
 
     if (o.environment) s.target.environment = *o.environment;
     if (s.target.environment.empty()) s.target.environment = c.environment;
@@ -234,7 +242,9 @@ std::string pull_settings_json(const PullSettings& s) {
               {"tfvars", s.tfvars},
               {"home", s.home},
               {"offline", s.offline},
-              {"keep", s.keep}};
+              {"keep", s.keep},
+              {"infisical", s.infisical},
+              {"vault", s.vault ? vault_settings_to_json(*s.vault) : json(nullptr)}};
     return j.dump();
 }
 
@@ -264,6 +274,12 @@ Result<PullSettings> parse_pull_settings(std::string_view text) {
         s.home = j.at("home").get<std::string>();
         s.offline = j.at("offline").get<bool>();
         s.keep = j.at("keep").get<bool>();
+        s.infisical = j.at("infisical").get<bool>();
+        if (const json& v = j.at("vault"); !v.is_null()) {
+            auto vault = vault_settings_from_json(v);
+            if (!vault) return std::move(vault).error();
+            s.vault = std::move(*vault);
+        }
     } catch (const json::exception& e) {
         return make_error(ErrorCode::runtime, "read pull settings", e.what());
     }
@@ -275,13 +291,7 @@ std::optional<SecretMapping> pulled_mapping_for(const PullSettings& s, const std
         if (it->second.path.empty() && it->second.env.empty()) return std::nullopt;  // {} turns a built-in off
         return it->second;
     }
-    static const std::map<std::string, SecretMapping> kBuiltIn = {
-        {"SOPS_AGE_KEY", {"~/.config/sops/age/keys.txt", "SOPS_AGE_KEY_FILE", false}},
-        {"TALOSCONFIG", {"~/.talos/config", "TALOSCONFIG", false}},
-        {"KUBECONFIG", {"~/.kube/config", "KUBECONFIG", false}},
-    };
-    if (auto it = kBuiltIn.find(key); it != kBuiltIn.end()) return it->second;
-    return std::nullopt;
+    return builtin_pulled_mapping(key);
 }
 
 }  // namespace ghostpod

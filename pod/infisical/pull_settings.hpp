@@ -1,6 +1,7 @@
 // What 'pull' needs to know, resolved once in the command from (highest first) its options,
-// INFISICAL_* variables, the ghostpod config, .infisical.json and defaults; then handed to the
-// session's holder as JSON. Holds no secret.
+// INFISICAL_* variables, the ghostpod config, .infisical.json and defaults (and VAULT_*
+// variables and the config's "vault" section for a Vault source: pod/hcvault/settings.hpp);
+// then handed to the session's holder as JSON. Holds no secret.
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 #include "pod/unlock/config.hpp"
 #include "pod/net/http.hpp"
 #include "pod/infisical/client.hpp"
+#include "pod/hcvault/settings.hpp"
 
 namespace ghostpod {
 
@@ -18,6 +20,10 @@ inline constexpr const char* kDefaultInfisicalHost = "https://app.infisical.com"
 inline constexpr const char* kPulledPrefix = "infisical/";
 
 struct PullSettings {
+    // Infisical is a source when its section, .infisical.json or INFISICAL_* name a project, or
+    // when nothing names a Vault source either; the members below up to `home` are its.
+    bool infisical = true;
+    std::optional<VaultPullSettings> vault;  // the config's "vault" section, resolved
     InfisicalTarget target;
     HttpSettings http;
     std::map<std::string, SecretMapping> mappings;  // the config's infisical.secrets

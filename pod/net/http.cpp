@@ -173,14 +173,18 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     // The header line holds the token: built in secret memory; libcurl's own copy is freed
     // (and, in release builds, wiped) with the list.
     SecretBuffer auth;
-    if (request.bearer) {
-        auto line = SecretBuffer::copy_of(text_bytes("Authorization: Bearer "));
+    auto secret_line = [&](const std::string& prefix, const SecretBuffer& value) -> Status {
+        auto line = SecretBuffer::copy_of(text_bytes(prefix));
         if (!line) return std::move(line).error();
-        GP_TRY(line->append(request.bearer->bytes()));
+        GP_TRY(line->append(value.bytes()));
         GP_TRY(line->push_back('\0'));
         auth = std::move(*line);
         headers = curl_slist_append(headers, reinterpret_cast<const char*>(auth.data()));
-    }
+        return {};
+    };
+    if (request.bearer) GP_TRY(secret_line("Authorization: Bearer ", *request.bearer));
+    else if (request.secret_header && request.secret_header_name)
+        GP_TRY(secret_line(std::string(request.secret_header_name) + ": ", *request.secret_header));
     if (request.post) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -196,16 +200,15 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
 
     if (x.too_large)
         return make_error(ErrorCode::network, "read the answer of " + request.url,
-                          "it is larger than " + std::to_string(s.max_response_bytes >> 20) + " MiB",
-                          "the server misbehaves, or the folder is huge: raise infisical.max_response_mib");
+                          "it is larger than " + std::to_string(s.max_response_bytes >> 20) + " MiB", s.hints.too_large);
     if (rc != CURLE_OK) {
         std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
         Error e = make_error(ErrorCode::network, "reach " + request.url, why);
         e.errnum = -static_cast<int>(rc);  // marks the transport error kind for the retry policy
         if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR)
-            e.hint = "the server's TLS certificate is not trusted; for a private CA pass --cacert FILE (or infisical.cacert)";
+            e.hint = s.hints.untrusted_tls;
         else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT)
-            e.hint = "check the network and infisical.host; 'ghostpod pull --offline' uses the last pull";
+            e.hint = s.hints.unreachable;
         return e;
     }
     HttpResponse response;

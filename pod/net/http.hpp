@@ -1,7 +1,7 @@
-// HTTPS requests over libcurl for the Infisical client: TLS always verified, connect and total
-// timeouts, a cap on response size, and retries with exponential backoff and jitter on 429, 5xx
-// and connection failures, honouring retry-after and bounded in total time. Bodies in both
-// directions live in secret memory.
+// HTTPS requests over libcurl for the Infisical and Vault clients: TLS always verified, connect
+// and total timeouts, a cap on response size, and retries with exponential backoff and jitter on
+// 429, 5xx and connection failures, honouring retry-after and bounded in total time. Bodies in
+// both directions, and the header carrying a token, live in secret memory.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,13 @@ struct HttpSettings {
     std::uint64_t request_timeout_ms = 60'000;  // one attempt, connect included
     std::uint64_t retry_budget_ms = 20'000;     // all attempts and waits together
     std::size_t max_response_bytes = 256u << 20;
-    std::vector<std::string> extra_headers;    // "Name: value" (INFISICAL_CUSTOM_HEADERS)
+    std::vector<std::string> extra_headers;    // "Name: value" (INFISICAL_CUSTOM_HEADERS, X-Vault-Namespace)
+    // What to do about a failure, in the words of the backend's settings.
+    struct Hints {
+        std::string untrusted_tls = "the server's TLS certificate is not trusted; for a private CA pass --cacert FILE (or infisical.cacert)";
+        std::string unreachable = "check the network and infisical.host; 'ghostpod pull --offline' uses the last pull";
+        std::string too_large = "the server misbehaves, or the folder is huge: raise infisical.max_response_mib";
+    } hints;
 };
 
 struct HttpRequest {
@@ -28,6 +34,9 @@ struct HttpRequest {
     std::string url;
     const SecretBuffer* bearer = nullptr;  // Authorization: Bearer <token> when set
     const SecretBuffer* json_body = nullptr;
+    // "<secret_header_name>: <value>" when set (X-Vault-Token), built in secret memory too.
+    const char* secret_header_name = nullptr;
+    const SecretBuffer* secret_header = nullptr;
 };
 
 struct HttpResponse {

@@ -74,6 +74,20 @@ nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile) 
         if (h.pull.have_token && h.pull.token.expires_in > 0)
             j["pull"]["token_expires"] = h.pull.token.obtained_at + h.pull.token.expires_in;
     }
+    if (h.vault.active) {
+        nlohmann::json certificates = nlohmann::json::array();
+        for (const auto& c : h.vault.certificates)
+            certificates.push_back({{"for", c.target}, {"in", c.chosen}, {"subject", c.subject}, {"not_after", c.not_after}});
+        j["vault"] = {{"address", h.vault.settings.target.address},
+                      {"namespace", h.vault.settings.name_space},
+                      {"secrets", h.vault.files.size()},
+                      {"fetched", h.vault.last_pull},
+                      {"source", h.vault.source},
+                      {"renewals", h.vault.renewals},
+                      {"certificates", certificates}};
+        if (h.vault.have_token && h.vault.token.lease_seconds > 0)
+            j["vault"]["token_expires"] = h.vault.token.obtained_at + h.vault.token.lease_seconds;
+    }
     return j;
 }
 

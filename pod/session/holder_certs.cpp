@@ -34,6 +34,12 @@ void serve_certs(Holder& h, int conn) {
         answer(conn, read.error());
         return;
     }
+    // The session's own certificates (vault.pki) are short-lived on purpose: marked, not warned about.
+    for (CertInfo& c : certs)
+        for (const IssuedCertificate& issued : h.vault.certificates)
+            if (c.subject == issued.subject && c.issuer == issued.issuer && c.not_before == issued.not_before &&
+                c.not_after == issued.not_after)
+                c.per_session = true;
     sort_worst_first(certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
     answer(conn, protocol::CertsReply{certs_to_json(certs, now, kDefaultCertWarnDays)});

@@ -13,14 +13,19 @@
 #include "pod/session/holder_state.hpp"
 #include "pod/infisical/pull_cache.hpp"
 #include "pod/infisical/pull_settings.hpp"
+#include "pod/hcvault/entries.hpp"
 #include "pod/unlock/unlock.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
 namespace {
 
-bool reserved_name(const std::string& name) {
-    return name.rfind("infisical.", 0) == 0 || name.rfind(kPulledPrefix, 0) == 0;
+// Names ghostpod owns in the vault (identities, caches, pins), and the folders pulls write to
+// (a new file there would clash with the next pull; an existing vault entry there saves as usual).
+bool reserved_name(const std::string& name, bool created) {
+    if (name.rfind("infisical.", 0) == 0 || name.rfind(kVaultReservedPrefix, 0) == 0 || name.rfind(kPulledPrefix, 0) == 0)
+        return true;
+    return created && name.rfind(kVaultPulledPrefix, 0) == 0;
 }
 
 struct SavePlan {
@@ -43,7 +48,14 @@ Result<SavePlan> plan_save(Holder& h) {
     SavePlan plan;
     for (const auto& name : unreadable) plan.skipped.push_back({{"name", name}, {"why", "not readable by the session"}});
     auto pulled = [&](const std::string& name) {
-        return std::find(h.pull.files.begin(), h.pull.files.end(), name) != h.pull.files.end();
+        return std::find(h.pull.files.begin(), h.pull.files.end(), name) != h.pull.files.end() ||
+               std::find(h.vault.files.begin(), h.vault.files.end(), name) != h.vault.files.end();
+    };
+    // A file holding this session's client certificate: the certificate and its key die with the
+    // session, so the file is never written back (its stored version stays as it was).
+    auto holds_session_certificate = [&](const std::string& name) {
+        return std::any_of(h.vault.certificates.begin(), h.vault.certificates.end(),
+                           [&](const IssuedCertificate& c) { return c.target == name; });
     };
     // Before the loop below moves the files (and their names) into the plan.
     for (const auto& name : h.layout.secrets) {
@@ -51,12 +63,16 @@ Result<SavePlan> plan_save(Holder& h) {
         if (!present && !pulled(name)) plan.removed.push_back(name);
     }
     for (auto& f : files) {
-        if (pulled(f.name)) continue;  // Infisical's: a pull brings them, the vault keeps only its cache
+        if (pulled(f.name)) continue;  // a pull brings them, the vault keeps only its cache
         auto known = h.layout.digests.find(f.name);
         bool created = known == h.layout.digests.end();
         if (!created && known->second == ghost_digest(f.value.bytes())) continue;
-        if (reserved_name(f.name)) {
-            plan.skipped.push_back({{"name", f.name}, {"why", "names starting with infisical are ghostpod's own"}});
+        if (holds_session_certificate(f.name)) {
+            plan.skipped.push_back({{"name", f.name}, {"why", "it holds this session's client certificate (vault.pki)"}});
+            continue;
+        }
+        if (reserved_name(f.name, created)) {
+            plan.skipped.push_back({{"name", f.name}, {"why", "names starting with infisical, vault. or vault/ are ghostpod's own"}});
             continue;
         }
         if (auto valid = validate_entry_name(f.name); !valid) {

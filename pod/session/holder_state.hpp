@@ -1,5 +1,5 @@
-// The session holder's state, shared by its event loop (session.cpp) and its Infisical work
-// (holder_pull.cpp). Only the holder process uses these.
+// The session holder's state, shared by its event loop (holder.cpp) and its pulls from Infisical
+// (holder_pull.cpp) and Vault (holder_vault.cpp). Only the holder process uses these.
 #pragma once
 
 #include <array>
@@ -12,6 +12,7 @@
 #include "pod/infisical/client.hpp"
 #include "pod/session/ghost_files.hpp"
 #include "pod/infisical/pull_settings.hpp"
+#include "pod/hcvault/settings.hpp"
 #include "pod/session/client.hpp"
 #include "pod/session/protocol.hpp"
 #include "sandbox/ghost.hpp"
@@ -33,6 +34,34 @@ struct HolderPull {
     std::uint64_t renewals = 0;
     std::array<std::uint8_t, 32> cached_digest{};  // of the contents last saved as the offline cache
     std::uint64_t cached_at = 0;                    // when they were saved
+    std::uint64_t retry_at = 0;                     // a failed renewal is tried again then
+};
+
+// A client certificate issued for this session (vault.pki): it and its key live here, in the
+// ghost file it was written into, and nowhere else; it expires with the session.
+struct IssuedCertificate {
+    std::size_t pki_index = 0;     // in vault.pki
+    std::string target;            // the file below $GHOSTPOD_DIR
+    std::string chosen;            // the kubeconfig user / talosconfig context it went to
+    std::string certificate_pem;
+    SecretBuffer private_key_pem;
+    std::string subject, issuer;   // as `certs` shows them
+    std::int64_t not_before = 0, not_after = 0;
+};
+
+struct HolderVault {
+    bool active = false;             // a pull has filled the ghost from Vault at least once
+    VaultPullSettings settings;      // of the last pull
+    VaultToken token;
+    bool have_token = false;
+    std::uint64_t retry_at = 0;      // a failed renewal is tried again then
+    std::vector<std::string> files;  // KV files now in the ghost
+    std::uint64_t last_pull = 0;
+    std::string source;              // "server" or "cache"
+    std::uint64_t renewals = 0;
+    std::array<std::uint8_t, 32> cached_digest{};
+    std::uint64_t cached_at = 0;
+    std::vector<IssuedCertificate> certificates;  // issued at the session's first pull from Vault
 };
 
 // A profile's view whose processes the holder recognises by their mount namespace: built by
@@ -72,6 +101,7 @@ struct Holder {
     std::uint64_t started = 0;
     bool keep = false;        // stays up with no client attached (pull --no-shell)
     HolderPull pull;
+    HolderVault vault;
     std::optional<PullSettings> trusted_pull;  // from the command that unlocked; see start_session
     // INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET and INFISICAL_TOKEN (or _ACCESS_TOKEN) from the
     // launcher's environment, handed over with the vault's credential (see start_session).
@@ -82,10 +112,12 @@ struct Holder {
 
 // PullRequest: pulls, fills the ghost, answers on `conn` (Progress..., then Pulled or an Error).
 void serve_pull(Holder& h, int conn, std::string_view settings_json);
-// The renew timer fired: renew the token (or log in again), rearm.
+// The renew timer fired: renew the tokens that are due (or log in again), rearm.
 void renew_token(Holder& h);
-// The session ends: revoke our token, bounded in time.
+// The session ends: revoke our tokens, bounded in time.
 void revoke_token(Holder& h);
+// Arms the renew timer for the earliest token due (80% of its lease, or a retry).
+void arm_renewal(Holder& h);
 // SaveRequest: writes files changed or created in $GHOSTPOD_DIR back to the vault; answers
 // Saved or an Error.
 void serve_save(Holder& h, int conn, bool force);
@@ -113,6 +145,62 @@ void serve_export(Holder& h, int conn, const protocol::ExportRequest& request, c
 bool serve_attached(Holder& h, SessionClient& client);
 // The whole session as the holder keeps it.
 SessionView full_view(const Holder& h);
+
+// What one pull puts in the ghost (holder_fill.cpp).
+struct PullContents {
+    const PullSettings* settings = nullptr;
+    const PulledSecrets* infisical = nullptr;  // null: Infisical is no source
+    const KvPulled* vault = nullptr;           // null: Vault is no source
+    std::vector<IssuedCertificate>* certificates = nullptr;  // written into their files (`chosen` is set)
+    bool new_certificates = false;             // issued just now: stored files get them too
+};
+// Writes every source's files into the ghost (removing pulled ones no longer there) and keeps
+// h.pull.files and h.vault.files. Checks the RAM limit first: a refresh that cannot fit leaves
+// the ghost as it was.
+Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings);
+
+// ---- Vault (holder_vault.cpp) ----
+struct VaultPullResult {
+    KvPulled pulled;
+    std::string source;                    // "server" or "cache"
+    std::uint64_t fetched_at = 0;
+    bool pulled_from_server = false;
+    std::vector<IssuedCertificate> issued;  // on the session's first pull from Vault
+};
+// Logs in (or uses the session's token), reads every KV path and, on the session's first pull,
+// issues the vault.pki certificates; or reads the offline cache (--offline, or an unreachable
+// server on a first pull that issues no certificate). Nothing in the ghost changes here.
+Result<VaultPullResult> pull_vault(Holder& h, const VaultPullSettings& s, bool offline, int conn,
+                                   std::vector<std::string>& warnings);
+// Once the ghost holds the pull: keeps its certificates and state, saves the cache if it changed.
+void commit_vault_pull(Holder& h, const VaultPullSettings& s, VaultPullResult& result, std::vector<std::string>& warnings);
+// When the Vault token is due for renewal (unix time), 0 when never.
+std::uint64_t vault_renewal_due(const Holder& h);
+void renew_vault_token(Holder& h);
+void revoke_vault_token(Holder& h);
+
+// ---- shared by the pulls (holder_shared.cpp) ----
+// A progress line for the pulling command's status line.
+void send_progress(int conn, const std::string& text);
+// The holder serves nobody while it waits on the network: its own calls get a short budget.
+HttpSettings quick_http_settings(const HttpSettings& http);
+std::string age_text(std::uint64_t seconds);  // "42 s", "5 min", "3 h", "9 days"
+// A keyed BLAKE2b of length-framed fields (the key random per holder): whether what a pull
+// returned differs from what the offline cache holds, without keeping a copy of it.
+std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields);
+// Stores `encoded` as the offline cache entry `name` (kind token-cache) in the vault.
+Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded);
+// Pins the vault's identity of `backend` (whose secret is `secret_entry`) to `base_url` and
+// `cacert` when it has none yet (pod/unlock/identity_pin); returns the notice for the user, or ""
+// when nothing was pinned. `what` names the identity, `repin` the command that changes the pin.
+Result<std::string> pin_on_first_pull(Holder& h, const char* backend, const char* secret_entry, const std::string& base_url,
+                                      const std::string& cacert, const std::string& what, const std::string& repin);
+// The server refused the token or the identity (401, 403; 403 is also Vault's answer to a token
+// it no longer knows).
+bool auth_refused(const Error& e);
+// Network trouble rather than a refusal (no connection, a timeout, 429, 5xx): what the offline
+// cache is for. A TLS failure is not: that may be an impostor.
+bool server_unreachable(const Error& e);
 
 Result<Vault> reopen_vault(const Holder& h);
 // Sends `reply` on `conn`; a client that went away meanwhile is no failure of ours.

@@ -34,7 +34,9 @@ void warn_expiring_certificates(const SessionPaths& paths) {
     auto answer = request<protocol::CertsReply>(paths, protocol::CertsRequest{});
     if (!answer) return;  // a warning, never a failure
     auto certs = certs_from_json(answer->json);
-    if (!certs || certs->empty()) return;
+    if (!certs) return;
+    std::erase_if(*certs, [](const CertInfo& c) { return c.per_session; });  // they die with the session
+    if (certs->empty()) return;
     sort_worst_first(*certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
     std::size_t soon = 0;

@@ -1,4 +1,5 @@
 #include "pod/unlock/config.hpp"
+#include "pod/unlock/config_readers.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -230,6 +231,16 @@ Status read_profiles(const nlohmann::json& j, Config& config, const std::string&
 
 }  // namespace
 
+std::optional<SecretMapping> builtin_pulled_mapping(const std::string& key) {
+    static const std::map<std::string, SecretMapping> table = {
+        {"SOPS_AGE_KEY", {"~/.config/sops/age/keys.txt", "SOPS_AGE_KEY_FILE", false}},
+        {"TALOSCONFIG", {"~/.talos/config", "TALOSCONFIG", false}},
+        {"KUBECONFIG", {"~/.kube/config", "KUBECONFIG", false}},
+    };
+    if (auto it = table.find(key); it != table.end()) return it->second;
+    return std::nullopt;
+}
+
 std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name) {
     if (auto it = config.secrets.find(name); it != config.secrets.end()) return it->second;
     if (auto it = well_known().find(name); it != well_known().end()) return it->second;
@@ -303,6 +314,7 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
     if (auto p = json.find("profiles"); p != json.end()) GP_TRY(read_profiles(*p, config, path));
     if (auto s = json.find("session"); s != json.end()) GP_TRY(read_session(*s, config.session, path));
     if (auto i = json.find("infisical"); i != json.end()) GP_TRY(read_infisical(*i, config.infisical, path));
+    if (auto v = json.find("vault"); v != json.end()) GP_TRY(read_vault_section(*v, config.vault, path));
     return config;
 }
 
@@ -317,5 +329,19 @@ Result<bool> write_project_scaffold(const std::string& dir) {
     if (!ignore) return std::move(ignore).error();
     return *config;
 }
+
+// The readers other sections' files (config_vault.cpp) share with this one.
+namespace config_readers {
+Error bad_key(const std::string& path, const std::string& key, const std::string& why) {
+    return ghostpod::bad_key(path, key, why);
+}
+Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& key, const std::string& path) {
+    return ghostpod::read_mapping(m, key, path);
+}
+Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path,
+                     const std::string& prefix) {
+    return ghostpod::read_duration(j, key, out, path, prefix);
+}
+}  // namespace config_readers
 
 }  // namespace ghostpod

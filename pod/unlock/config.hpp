@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pod/unlock/config_rules.hpp"
+#include "pod/formats/client_cert.hpp"
 #include "vault/result.hpp"
 
 namespace ghostpod {
@@ -43,6 +44,31 @@ struct InfisicalConfig {
     std::uint64_t max_response_mib = 256;
 };
 
+// One client certificate issued per session by a Vault PKI mount (vault.pki): the key pair is
+// made in the holder, Vault signs its CSR, and both go into a kubeconfig user or a talosconfig
+// context of a file in the ghost.
+struct VaultPkiConfig {
+    std::string mount, role, common_name;
+    std::string target;   // "for": the file below $GHOSTPOD_DIR that gets the certificate
+    ClientCertFormat format = ClientCertFormat::kubeconfig;
+    std::string user;     // kubeconfig: users[user]; empty: the current context's user
+    std::string context;  // talosconfig: contexts[context]; empty: the current context
+    std::string key_type = "ec";  // "ec" (P-256) or "ed25519"
+};
+
+// The "vault" section: a HashiCorp Vault or OpenBao server, its KV paths, the key mappings and
+// the per-session client certificates (config_vault.cpp reads it).
+struct VaultConfig {
+    bool present = false;
+    std::string address, cacert, name_space;
+    std::string auth_mount = "approle";  // auth.method is "approle", the only one spoken
+    std::vector<std::string> kv;         // "MOUNT/PATH", slashes trimmed
+    std::map<std::string, SecretMapping> secrets;  // KEY or MOUNT/PATH/KEY → where it appears
+    std::vector<VaultPkiConfig> pki;
+    std::uint64_t timeout_seconds = 60, connect_timeout_seconds = 10, retry_seconds = 20;
+    std::uint64_t max_response_mib = 256;
+};
+
 struct Config {
     bool found = false;  // false: no file, defaults apply
     int version = kConfigVersion;
@@ -50,6 +76,7 @@ struct Config {
     std::map<std::string, std::vector<std::string>> profiles;
     SessionSettings session;
     InfisicalConfig infisical;
+    VaultConfig vault;
 };
 
 // A missing file is not an error (defaults apply); malformed JSON, an unknown version or a
@@ -66,5 +93,8 @@ Result<bool> write_project_scaffold(const std::string& ghostpod_dir);
 // The mapping a secret gets: the config's, else the built-in one for well-known names
 // (kube/config, talos/config, sops/age/keys.txt, aws/credentials, terraform.d/credentials.tfrc.json).
 std::optional<SecretMapping> mapping_for(const Config& config, const std::string& name);
+// The built-in place of a pulled key, whatever the backend: SOPS_AGE_KEY, TALOSCONFIG and
+// KUBECONFIG at the tools' default paths, with their variables.
+std::optional<SecretMapping> builtin_pulled_mapping(const std::string& key);
 
 }  // namespace ghostpod

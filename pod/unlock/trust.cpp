@@ -202,9 +202,19 @@ std::string describe_config(const Config& config) {
         if (!i.project_id.empty()) out += " (project " + i.project_id + (i.environment.empty() ? "" : ", " + i.environment) + ")";
         if (!i.cacert.empty()) out += " trusting the CA " + i.cacert;
     }
+    const VaultConfig& v = config.vault;
+    if (v.present) {
+        std::string kv;
+        for (const auto& p : v.kv) kv += (kv.empty() ? "" : ", ") + p;
+        out += std::string(out.empty() ? "" : "; ") + "pull from Vault at " + (v.address.empty() ? std::string("VAULT_ADDR") : v.address);
+        if (!kv.empty()) out += " (" + kv + ")";
+        if (!v.cacert.empty()) out += " trusting the CA " + v.cacert;
+        for (const auto& p : v.pki) out += "; have " + p.mount + "/sign/" + p.role + " sign a certificate for " + p.common_name;
+    }
     std::string rest;
     append_mappings(rest, "map", config.secrets);
     append_mappings(rest, "map pulled", i.secrets);
+    append_mappings(rest, "map pulled", v.secrets);
     if (!i.tfvars_path.empty()) rest += "; write " + i.tfvars_path;
     out += out.empty() && !rest.empty() ? rest.substr(2) : rest;
     if (!config.profiles.empty()) out += std::string(out.empty() ? "" : "; ") + std::to_string(config.profiles.size()) + " profile(s)";

@@ -199,10 +199,13 @@ TEST_CASE("lock, identity show and pull answer --json", "[usability]") {
     INFO(identity.err);
     REQUIRE(identity.exit_code == 0);
     auto shown = json::parse(identity.out);
-    CHECK(shown["client_id"] == "id");
-    CHECK(shown["client_secret"] == "stored");
     CHECK(shown["vault"] == v.vault);
-    CHECK(shown["pin"].is_null());  // pinned by the first pull, below
+    REQUIRE(shown["identities"].size() == 1);  // no Vault AppRole in this vault
+    auto infisical = shown["identities"][0];
+    CHECK(infisical["backend"] == "infisical");
+    CHECK(infisical["id"] == "id");
+    CHECK(infisical["secret"] == "stored");
+    CHECK(infisical["pin"].is_null());  // pinned by the first pull, below
     CHECK_FALSE(contains(identity.out, "\"secret\""));  // the client secret ("secret") is never shown
 
     auto pull = v.gp_with({"pull", "--no-shell", "--json"}, o);
@@ -222,8 +225,8 @@ TEST_CASE("lock, identity show and pull answer --json", "[usability]") {
     CHECK(locked["locked"] == true);
     CHECK(locked["vault"] == v.vault);
     auto pinned = json::parse(v.gp_with({"identity", "show", "--json"}, o).out);
-    CHECK(pinned["pin"]["host"].get<std::string>().rfind(server.url(), 0) == 0);
-    CHECK(pinned["pin"]["ca_sha256"].size() == 1);
+    CHECK(pinned["identities"][0]["pin"]["host"].get<std::string>().rfind(server.url(), 0) == 0);
+    CHECK(pinned["identities"][0]["pin"]["ca_sha256"].size() == 1);
     auto again = v.gp_with({"lock", "--json"}, o);
     CHECK(again.exit_code == 5);
     CHECK(again.out.empty());

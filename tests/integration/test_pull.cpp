@@ -450,23 +450,6 @@ TEST_CASE("the session renews a short-lived token before it expires", "[pull]") 
 
 // ---- j. leaks ---------------------------------------------------------------------------
 
-namespace {
-// /proc/*/cmdline and /proc/*/environ we may read that hold any needle.
-std::vector<std::string> processes_holding(const std::vector<std::string>& needles) {
-    std::vector<std::string> hits;
-    for (auto& entry : fs::directory_iterator("/proc")) {
-        std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        for (const char* file : {"cmdline", "environ"}) {
-            std::string content = read_bytes(entry.path() / file);
-            for (const auto& n : needles)
-                if (contains(content, n)) hits.push_back(name + "/" + file);
-        }
-    }
-    return hits;
-}
-}  // namespace
-
 TEST_CASE("pulled values, the client secret and the access token never reach disk, argv, environ or output", "[pull]") {
     std::string value = random_marker("value-"), kube = random_marker("kube-"), client_secret = random_marker("client-");
     std::string token_marker = random_marker("tokenmark");

@@ -15,6 +15,7 @@
 #include "tests/support/session.hpp"
 #include "tests/support/skip.hpp"
 #include "tests/support/vault_fixture.hpp"
+#include "tests/support/vault_server.hpp"
 
 using namespace ghostpod::test;
 namespace fs = std::filesystem;
@@ -459,4 +460,20 @@ TEST_CASE("identity set checks --host before reading the secret, and --cacert ne
     CHECK(contains(plain.err, "plain http://"));
     CHECK(repo.gp({"identity", "set", "--cacert", "/nonexistent"}, "id\nsecret\n").exit_code == 2);
     CHECK(repo.gp({"identity", "show"}).exit_code == 1);  // nothing was stored
+}
+
+TEST_CASE("a repository's config with a vault section is refused naming the Vault server, its paths and certificates", "[trust][vault]") {
+    FakeVault server(json{{"approles", json::array()}, {"mounts", json::object()}}.dump());
+    Repo repo;
+    json pki = {{"mount", "pki-k8s"}, {"role", "operator"}, {"common_name", "alice"}, {"for", "kube/config"}};
+    repo.write_config({{"version", 1},
+                       {"vault", {{"address", server.url()}, {"cacert", server.ca_path()}, {"kv", {"secret/talos", "kv/shared"}},
+                                  {"pki", json::array({pki})}, {"secrets", {{"TOKEN", {{"env", "TALOS_TOKEN"}}}}}}}});
+    auto refused = repo.v.gp_with({"pull", "--", "true"}, repo.options("not-the-passphrase"));
+    INFO(refused.err);
+    CHECK(refused.exit_code == 8);
+    CHECK(contains(refused.err, "pull from Vault at " + server.url() + " (secret/talos, kv/shared) trusting the CA " + server.ca_path()));
+    CHECK(contains(refused.err, "have pki-k8s/sign/operator sign a certificate for alice"));
+    CHECK(contains(refused.err, "map pulled TOKEN"));
+    CHECK(server.log().empty());
 }

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace ghostpod::test {
 
 namespace fs = std::filesystem;
@@ -23,6 +25,20 @@ std::vector<std::string> files_containing(const fs::path& root, const std::vecto
         std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         for (const auto& needle : needles)
             if (!needle.empty() && content.find(needle) != std::string::npos) hits.push_back(it->path().string());
+    }
+    return hits;
+}
+
+std::vector<std::string> processes_holding(const std::vector<std::string>& needles) {
+    std::vector<std::string> hits;
+    for (auto& entry : fs::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        for (const char* file : {"cmdline", "environ"}) {
+            std::string content = read_bytes(entry.path() / file);
+            for (const auto& n : needles)
+                if (!n.empty() && content.find(n) != std::string::npos) hits.push_back(name + "/" + file);
+        }
     }
     return hits;
 }

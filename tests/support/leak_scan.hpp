@@ -12,4 +12,7 @@ namespace ghostpod::test {
 std::vector<std::string> files_containing(const std::filesystem::path& root, const std::vector<std::string>& needles,
                                           const std::vector<std::filesystem::path>& excluded = {});
 
+// The /proc/PID/cmdline and /proc/PID/environ files this process may read that hold any needle.
+std::vector<std::string> processes_holding(const std::vector<std::string>& needles);
+
 }  // namespace ghostpod::test
