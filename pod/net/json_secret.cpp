@@ -46,21 +46,4 @@ nlohmann::json parse_json_object(std::string_view text) {
     return j;
 }
 
-Status append_json_string(SecretBuffer& out, std::span<const std::uint8_t> text) {
-    GP_TRY(out.push_back('"'));
-    for (std::uint8_t c : text) {
-        if (c == '"' || c == '\\') {
-            GP_TRY(out.push_back('\\'));
-            GP_TRY(out.push_back(c));
-        } else if (c < 0x20) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", c);
-            GP_TRY(out.append(text_bytes(esc)));
-        } else {
-            GP_TRY(out.push_back(c));
-        }
-    }
-    return out.push_back('"');
-}
-
 }  // namespace ghostpod

@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "pod/formats/env_export.hpp"  // append_json_string: request bodies' string literals
 #include "vault/result.hpp"
 #include "vault/secret_buffer.hpp"
 
@@ -34,8 +35,5 @@ struct WipedJson {
 
 // `text` as a JSON object, or a discarded value when it is not one (or nests too deep).
 nlohmann::json parse_json_object(std::string_view text);
-
-// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped).
-Status append_json_string(SecretBuffer& out, std::span<const std::uint8_t> text);
 
 }  // namespace ghostpod
