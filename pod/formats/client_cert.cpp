@@ -129,6 +129,28 @@ Result<YAML::Node> talos_context(YAML::Node& root, const std::string& wanted, st
                    "name one of them in vault.pki");
 }
 
+// Whether a document marker ("---" starting one, "..." ending one) follows content: a second
+// document, or the end of the first with more after it. Comments, blank lines and directives
+// before the first "---" are not content.
+bool later_document_marker(std::string_view text) {
+    bool content = false;
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(start, end - start);
+        start = end + 1;
+        bool marker = line.substr(0, 3) == "---" || line.substr(0, 3) == "...";
+        if (marker && content) return true;
+        if (marker) {
+            content = line.size() > 3 && line.find_first_not_of(" \t\r", 3) != std::string_view::npos;  // "--- {a: 1}"
+            continue;
+        }
+        std::size_t first = line.find_first_not_of(" \t\r");
+        if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') content = true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Result<SecretBuffer> set_client_certificate(std::span<const std::uint8_t> file, const ClientCertPlace& place,
@@ -144,10 +166,13 @@ Result<SecretBuffer> set_client_certificate(std::span<const std::uint8_t> file, 
     auto key = base64_of(key_pem);
     if (!key) return std::move(key).error();
     try {
-        std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-        if (documents.size() != 1 || !documents[0].IsMap())
+        // One document: yaml-cpp's LoadAll never returns on some inputs (0.7: ",:}" loops in
+        // its parser), so the first document is loaded alone and a second is looked for by its
+        // marker, a line starting "---" or "..." after the first line.
+        if (later_document_marker(text))
             return refused(std::string("the file is not a ") + kind + " (one YAML document holding a map)");
-        YAML::Node root = documents[0];
+        YAML::Node root = YAML::Load(std::string(text));
+        if (!root.IsMap()) return refused(std::string("the file is not a ") + kind + " (one YAML document holding a map)");
         std::string name;
         auto target = kube ? kube_user(root, place.name, name) : talos_context(root, place.name, name);
         if (!target) return std::move(target).error();

@@ -145,11 +145,29 @@ TEST_CASE("a talosconfig context gets crt and key; its other contexts and fields
 }
 
 TEST_CASE("what is not one YAML document holding a map is refused without quoting it", "[client_cert]") {
+    // ",:}" and "\"\",:}" made yaml-cpp's LoadAll loop for ever (found by fuzz_hcvault).
     for (const std::string& file : {std::string("- a\n- b\n"), std::string("a: [unclosed\n"), std::string("a: 1\n---\nb: 2\n"),
+                                    std::string(",:}"), std::string("\"\",:}"), std::string("a: 1\n...\n"),
                                     std::string("SECRET-VALUE"), std::string("a: b\0c: d\n", 10)}) {
         auto r = put(file, ClientCertFormat::kubeconfig, "alice");
         REQUIRE_FALSE(r);
         CHECK(r.error().code == ErrorCode::usage);
         CHECK(r.error().describe().find("SECRET") == std::string::npos);
     }
+}
+
+TEST_CASE("a kubeconfig with comments, a directive and a leading --- is one document", "[client_cert]") {
+    std::string file = "# managed by hand\n%YAML 1.2\n---\n" + std::string(R"(apiVersion: v1
+kind: Config
+current-context: c
+contexts:
+- name: c
+  context: {cluster: k, user: alice}
+users:
+- name: alice
+  user: {}
+)");
+    auto r = put(file, ClientCertFormat::kubeconfig, "alice");
+    INFO((r ? std::string() : r.error().describe()));
+    CHECK(r);
 }
