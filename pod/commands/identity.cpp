@@ -153,7 +153,7 @@ int cmd_identity_show(Context& context, const ParsedArgs& args) {
         if (json) {
             add(std::string(any ? "," : "") + "\n    {\"backend\": \"" + kind->backend + "\", \"id\": ");
             if (built) built = append_json_string(*out, id->value());
-            add(std::string(", \"secret\": ") + (secret ? "\"stored\"" : "\"missing\""));
+            add(std::string(", \"secret_stored\": ") + (secret ? "true" : "false"));
             nlohmann::json pinned = nullptr;  // where the identity may be sent; no secret in it
             if (*pin) pinned = {{"host", (*pin)->base_url}, {"pinned_by", (*pin)->pinned_by}, {"ca_sha256", (*pin)->ca_sha256}};
             add(", \"pin\": " + pinned.dump() + "}");

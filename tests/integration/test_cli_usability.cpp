@@ -204,7 +204,7 @@ TEST_CASE("lock, identity show and pull answer --json", "[usability]") {
     auto infisical = shown["identities"][0];
     CHECK(infisical["backend"] == "infisical");
     CHECK(infisical["id"] == "id");
-    CHECK(infisical["secret"] == "stored");
+    CHECK(infisical["secret_stored"] == true);
     CHECK(infisical["pin"].is_null());  // pinned by the first pull, below
     CHECK_FALSE(contains(identity.out, "\"secret\""));  // the client secret ("secret") is never shown
 

@@ -78,7 +78,7 @@ TEST_CASE("save from inside the ghost writes an edited mapped file and a new fil
     CHECK(v.gp({"run", "--", "cat", v.dir / ".kube/config"}).out == "rotated\nkubeconfig\n");
 }
 
-TEST_CASE("save with nothing changed writes nothing; removed files stay in the vault", "[save]") {
+TEST_CASE("save with nothing changed writes nothing, removed files stay in the vault", "[save]") {
     VaultFixture v;
     REQUIRE(v.set("keep/me", "kept").exit_code == 0);
     REQUIRE(v.set("other", "x").exit_code == 0);
@@ -137,7 +137,7 @@ TEST_CASE("save leaves pulled-secret names and ghostpod's own names out", "[save
     CHECK(v.get("infisical.client-secret").exit_code != 0);
 }
 
-TEST_CASE("lock with save_on_lock saves; a conflict keeps the session up; --discard ends it unsaved", "[save]") {
+TEST_CASE("lock with save_on_lock saves, a conflict keeps the session up, --discard ends it unsaved", "[save]") {
     VaultFixture v;
     write_config(v, R"({"version": 1, "session": {"save_on_lock": true}})");
     REQUIRE(v.set("talos/config", "before\n").exit_code == 0);

@@ -165,7 +165,7 @@ TEST_CASE("secret edit holds the writer lock until it saves: a concurrent set wa
     CHECK(f.v.get("other").out == "other-value");
 }
 
-TEST_CASE("the editor is $EDITOR, else $VISUAL, else vi from PATH; a wrong passphrase starts none", "[edit]") {
+TEST_CASE("the editor is $EDITOR, else $VISUAL, else vi from PATH, a wrong passphrase starts none", "[edit]") {
     EditFixture f;
     fs::path bin = f.v.dir / "bin";
     fs::create_directory(bin);

@@ -272,7 +272,7 @@ TEST_CASE("the real age binary inside decrypts with the identity that exists onl
     CHECK(outside.exit_code != 0);
 }
 
-TEST_CASE("kubectl inside reads the ghost's kubeconfig; outside it keeps the user's own", "[session]") {
+TEST_CASE("kubectl inside reads the ghost's kubeconfig, outside it keeps the user's own", "[session]") {
     if (::access("/usr/bin/kubectl", X_OK) != 0) FAIL("kubectl is not installed (Debian package kubernetes-client; scripts/install-deps.sh installs it)");
     VaultFixture v;
     REQUIRE(v.set("kube/config", kKubeconfig).exit_code == 0);

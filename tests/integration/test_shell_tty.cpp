@@ -167,7 +167,7 @@ TEST_CASE("Ctrl-C reaches a command on a terminal once, with or without --profil
     REQUIRE(p.v.gp_with({"lock"}, p.options).exit_code == 0);
 }
 
-TEST_CASE("a command's children holding the pty do not keep run waiting; the pty hangs up on them", "[session][tty]") {
+TEST_CASE("a command's children holding the pty do not keep run waiting, the pty hangs up on them", "[session][tty]") {
     VaultFixture v;
     REQUIRE(v.set("a", "x").exit_code == 0);
     REQUIRE(v.gp({"run", "--linger", "5m", "--", "true"}).exit_code == 0);

@@ -381,7 +381,7 @@ TEST_CASE("Protects: A squatted runtime directory", "[threat]") {
 
 // ---- around the claims -----------------------------------------------------------------------
 
-TEST_CASE("allow --list shows each allowed file and whether it changed; deny withdraws it", "[trust]") {
+TEST_CASE("allow --list shows each allowed file and whether it changed, deny withdraws it", "[trust]") {
     Repo repo;
     repo.write_config({{"version", 1}});
     REQUIRE(repo.gp({"allow"}).exit_code == 0);

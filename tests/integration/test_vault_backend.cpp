@@ -187,7 +187,7 @@ TEST_CASE("a server certificate from an untrusted CA is refused before any reque
     CHECK(r.out == "t-1");
 }
 
-TEST_CASE("plain http to another machine is refused before connecting; VAULT_ADDR names the server", "[vault]") {
+TEST_CASE("plain http to another machine is refused before connecting, VAULT_ADDR names the server", "[vault]") {
     FakeVault server(world("rid", "sid", kv_mounts()));
     VaultPuller p(&server, "rid", "sid", {{"kv", {"secret/talos"}}, {"address", "http://192.0.2.1:8200"}});
     auto start = std::chrono::steady_clock::now();
@@ -307,7 +307,7 @@ TEST_CASE("a failed Vault refresh keeps the old contents and a later one swaps i
     CHECK(p.in_ghost("cd \"$GHOSTPOD_DIR/vault/secret/talos\" && ls && cat TOKEN").out == "TOKEN\nt-2");
 }
 
-TEST_CASE("with the Vault server gone, pull uses the offline cache and says so; --offline never contacts it", "[vault]") {
+TEST_CASE("with the Vault server gone, pull uses the offline cache and says so, --offline never contacts it", "[vault]") {
     auto server = std::make_unique<FakeVault>(world("rid", "sid", kv_mounts()));
     VaultPuller p(server.get(), "rid", "sid", {{"kv", {"secret/talos"}}, {"retry_for", "1s"}});
     REQUIRE(p.pull({}, "true").exit_code == 0);
@@ -341,7 +341,7 @@ TEST_CASE("a refresh asking for another Vault server or KV path is refused and s
 
 // ---- both sources ---------------------------------------------------------------------------
 
-TEST_CASE("a project with Infisical and Vault fills the ghost from both; Vault's key wins a shared path", "[vault]") {
+TEST_CASE("a project with Infisical and Vault fills the ghost from both, Vault's key wins a shared path", "[vault]") {
     FakeVault vault_server(world("rid", "sid", kv_mounts({{"KUBECONFIG", "from-vault"}})));
     FakeInfisical infisical(json{{"identities", json::array({{{"clientId", "id"}, {"clientSecret", "secret"}}})},
                                  {"projects", {{"proj-1", {{"slug", "demo"}, {"environments", {{"dev", {{"folders", {{"/", {{"secrets",

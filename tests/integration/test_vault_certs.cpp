@@ -179,7 +179,7 @@ TEST_CASE("a signing failure names the mount and role, exits 4 and starts no ses
     CHECK(server.tokens()["active"].empty());  // the session's token went with it
 }
 
-TEST_CASE("with the server unreachable a session wanting a certificate does not start; --offline starts it without one",
+TEST_CASE("with the server unreachable a session wanting a certificate does not start, --offline starts it without one",
           "[vault][pki]") {
     auto server = std::make_unique<FakeVault>(world());
     CertPuller p(*server, kube_section());

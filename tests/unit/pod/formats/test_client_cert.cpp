@@ -129,7 +129,7 @@ TEST_CASE("a missing user, context or current context is an error naming what is
     CHECK(no_context.error().why == "the talosconfig has no context prod (contexts: dev)");
 }
 
-TEST_CASE("a talosconfig context gets crt and key; its other contexts and fields stay", "[client_cert]") {
+TEST_CASE("a talosconfig context gets crt and key, its other contexts and fields stay", "[client_cert]") {
     std::string file = "context: prod\ncontexts:\n  prod:\n    endpoints:\n    - 10.0.0.1\n    ca: Q0E=\n    crt: T0xE\n    key: T0xE\n"
                        "  dev:\n    endpoints: [10.0.0.2]\n    crt: REVW\n";
     std::string chosen;

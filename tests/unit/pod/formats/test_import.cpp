@@ -369,7 +369,7 @@ TEST_CASE("gunzip refuses data that is not gzip, gzip cut short, and output beyo
     CHECK(capped.error().why.find("inflates to more than") != std::string::npos);
 }
 
-TEST_CASE("a TazPod archive decrypts, inflates and lists in memory; a wrong passphrase is exit 3", "[import]") {
+TEST_CASE("a TazPod archive decrypts, inflates and lists in memory, a wrong passphrase is exit 3", "[import]") {
     std::string tar = tar_of({{"./.vault_pass", '0', "correct horse"}, {"kube/config", '0', "apiVersion: v1\n", 0600}});
     std::string archive = tazpod_archive("correct horse", gzip_of(tar));
     auto contents = open_tazpod(bytes_of(archive), bytes_of("correct horse"));

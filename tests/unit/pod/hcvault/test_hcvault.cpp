@@ -111,7 +111,7 @@ TEST_CASE("the errors list is shown with the status, multi-line errors on one li
     CHECK(describe_vault_error(400, many, 1) == "400 e1; e2; e3; e4; e5; and 2 more");
 }
 
-TEST_CASE("the mount preflight gives the mount path and KV version; other engines are refused", "[hcvault]") {
+TEST_CASE("the mount preflight gives the mount path and KV version, other engines are refused", "[hcvault]") {
     auto v2 = read_mount_answer(R"({"data":{"type":"kv","path":"secret/","options":{"version":"2"}}})", "s");
     REQUIRE(v2);
     CHECK(v2->mount == "secret");
@@ -139,7 +139,7 @@ TEST_CASE("a mount path is found in the KV path, also when it names the namespac
     CHECK_FALSE(path_below_mount("secret/x", mount));  // a prefix of a segment is not the mount
 }
 
-TEST_CASE("KV v2 and v1 answers give every key; non-strings become their JSON text", "[hcvault]") {
+TEST_CASE("KV v2 and v1 answers give every key, non-strings become their JSON text", "[hcvault]") {
     KvPulled p;
     REQUIRE(read_kv_answer(R"({"data":{"data":{"STR":"v-1\nline 2","NUM":42,"BOOL":true,"NULL":null,"OBJ":{"a":[1,2]},
         "bad/key":"x","..":"y"},"metadata":{"version":3}}})",
@@ -281,7 +281,7 @@ TEST_CASE("VAULT_SKIP_VERIFY is never honoured and says so", "[hcvault][config]"
     CHECK(notes[0] == "VAULT_SKIP_VERIFY is ignored: the Vault server's TLS certificate is always verified");
 }
 
-TEST_CASE("a project with only a vault section pulls from Vault alone; the settings survive the trip to the holder",
+TEST_CASE("a project with only a vault section pulls from Vault alone, the settings survive the trip to the holder",
           "[hcvault][config]") {
     auto clean = no_vault_env();
     EnvScope no_infisical{{"INFISICAL_PROJECT_ID", nullptr}, {"INFISICAL_DOMAIN", nullptr}, {"INFISICAL_API_URL", nullptr}};
@@ -305,7 +305,7 @@ TEST_CASE("a project with only a vault section pulls from Vault alone; the setti
     CHECK_FALSE(same_vault_source(*back->vault, *s->vault));
 }
 
-TEST_CASE("a pulled key maps by MOUNT/PATH/KEY, then by KEY, then to a built-in place; {} turns one off", "[hcvault]") {
+TEST_CASE("a pulled key maps by MOUNT/PATH/KEY, then by KEY, then to a built-in place, {} turns one off", "[hcvault]") {
     VaultPullSettings s;
     s.mappings["secret/a/K"] = {"~/exact", "", false};
     s.mappings["K"] = {"~/any", "", false};

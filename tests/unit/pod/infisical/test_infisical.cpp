@@ -102,7 +102,7 @@ TEST_CASE("keys that cannot be file names are skipped and reported", "[infisical
     CHECK(merged->skipped.size() == 2);
 }
 
-TEST_CASE("server errors show status, error, message and reqId; a 422 lists its problems", "[infisical]") {
+TEST_CASE("server errors show status, error, message and reqId, a 422 lists its problems", "[infisical]") {
     std::string message;
     auto text = describe_server_error(401, R"({"reqId":"req-42","statusCode":401,"message":"Invalid credentials","error":"UnauthorizedError"})", 1, message);
     CHECK(text == "401 UnauthorizedError: Invalid credentials (reqId req-42)");

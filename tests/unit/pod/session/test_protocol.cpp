@@ -194,7 +194,7 @@ TEST_CASE("the holder reads a request from one message only: one sent short is r
     REQUIRE(send(a.get(), Request(PullRequest{std::string(kMaxRequestBytes + 1, 'x')})).ok() == false);
 }
 
-TEST_CASE("a frame on a pipe is read whole; one cut short is an error, an empty pipe is none", "[protocol]") {
+TEST_CASE("a frame on a pipe is read whole, one cut short is an error, an empty pipe is none", "[protocol]") {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     UniqueFd r(p[0]), w(p[1]);
