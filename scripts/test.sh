@@ -218,7 +218,10 @@ fi
 
 if [[ ${GHOSTPOD_SKIP_FUZZ:-0} != 1 ]]; then
   fuzz_two_at_a_time() {
-    scripts/build.sh fuzz >/dev/null || return
+    if ! scripts/build.sh fuzz >"$work/fuzz-build.log" 2>&1; then
+      tail -n 30 "$work/fuzz-build.log"
+      return 1
+    fi
     local half_a=(vault config infisical protocol) half_b=(tazpod dotenv certs hcvault) rc_a=0 rc_b=0
     GHOSTPOD_FUZZ_SKIP_BUILD=1 scripts/fuzz.sh "$fuzz_seconds" "${half_a[@]}" >"$work/fuzz-a.log" 2>&1 &
     local pid_a=$!
