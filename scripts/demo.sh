@@ -121,6 +121,9 @@ sed 's/^/  /' .ghostpod/config.json
 # The ghost works on HOME's standard paths; give the demo a throwaway HOME of its own.
 export HOME="$work/home"
 mkdir -p "$HOME"
+unset XDG_STATE_HOME XDG_CONFIG_HOME  # the trust store and user config then live in that HOME too
+echo "a config found in a project is used only once you allow it (its path and SHA-256, in your state directory):"
+"$gp" allow .ghostpod/config.json 2>&1 | sed 's/^/  /'
 printf 'the launch code is 0000\n' | age -r "$recipient" -o "$work/message.age"
 echo "encrypted $work/message.age to $recipient (outside the ghost: only the public recipient is needed)"
 
