@@ -61,4 +61,9 @@ std::string printable(std::string_view text, std::size_t max, bool hex) {
     return out;
 }
 
+std::string dir_of(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace ghostpod

@@ -10,6 +10,7 @@ namespace ghostpod {
 std::string iso_time(std::uint64_t unix_seconds);  // "2026-11-23T15:20:00Z"
 std::string octal_mode(std::uint16_t mode);        // "0400"
 std::string human_size(std::uint64_t bytes);       // "1.5 KiB"
+std::string dir_of(const std::string& path);       // "/a/b" of "/a/b/c", "." of "c", "/" of "/c"
 
 // Text that came from outside (a server, a file name, an archive) made safe for a terminal:
 // bytes outside printable ASCII become '?' (or "\xNN" with hex = true); more than `max`

@@ -1,4 +1,5 @@
 #include "pod/hcvault/settings.hpp"
+#include "pod/formats/text.hpp"
 
 #include "pod/unlock/identity_pin.hpp"
 
@@ -17,11 +18,6 @@ using nlohmann::json;
 std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
-}
-
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
 std::string trim_namespace(std::string ns) {
@@ -73,13 +69,10 @@ Result<std::optional<VaultPullSettings>> resolve_vault_settings(const Config& co
     if (!from_env) cacert = c.cacert;
     if (!cacert.empty()) {
         const char* home = std::getenv("HOME");
-        if (cacert.rfind("~/", 0) == 0 && home) cacert = std::string(home) + cacert.substr(1);
-        if (cacert[0] != '/') cacert = (from_env ? std::string(".") : dir_of(config_path)) + "/" + cacert;
-        char resolved[PATH_MAX];
-        if (!::realpath(cacert.c_str(), resolved))
-            return make_error(ErrorCode::usage, "use CA file " + cacert, std::strerror(errno),
-                              std::string(from_env ? "VAULT_CACERT" : "vault.cacert") + " must name a PEM file");
-        s.http.cacert = resolved;
+        auto resolved = resolve_ca_file(cacert, home ? home : "", from_env ? "." : dir_of(config_path),
+                                        from_env ? "VAULT_CACERT" : "vault.cacert");
+        if (!resolved) return std::move(resolved).error();
+        s.http.cacert = *resolved;
     }
     if (!env("VAULT_CAPATH").empty() && env("VAULT_CACERT").empty() && c.cacert.empty())
         notes.push_back("VAULT_CAPATH is not read: set VAULT_CACERT (or vault.cacert) to a PEM file for a private CA");

@@ -1,4 +1,5 @@
 #include "pod/infisical/pull_settings.hpp"
+#include "pod/formats/text.hpp"
 
 #include <unistd.h>
 
@@ -21,11 +22,6 @@ using nlohmann::json;
 std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
-}
-
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // .infisical.json, searched from the working directory upward like the official CLI does.
@@ -198,14 +194,10 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
 
     std::string cacert = o.cacert ? *o.cacert : c.cacert;
     if (!cacert.empty()) {
-        cacert = expand_home(cacert, s.home);
         // Relative to the config file when it came from there; to the working directory for --cacert.
-        if (cacert[0] != '/') cacert = (o.cacert ? std::string(".") : dir_of(config_path)) + "/" + cacert;
-        char resolved[PATH_MAX];
-        if (!::realpath(cacert.c_str(), resolved))
-            return make_error(ErrorCode::usage, "use CA file " + cacert, std::strerror(errno),
-                              "--cacert (or infisical.cacert) must name a PEM file");
-        s.http.cacert = resolved;
+        auto resolved = resolve_ca_file(cacert, s.home, o.cacert ? "." : dir_of(config_path), "--cacert (or infisical.cacert)");
+        if (!resolved) return std::move(resolved).error();
+        s.http.cacert = *resolved;
     }
     s.http.connect_timeout_ms = c.connect_timeout_seconds * 1000;
     s.http.request_timeout_ms = c.timeout_seconds * 1000;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <climits>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -18,6 +20,16 @@
 #endif
 
 namespace ghostpod {
+
+Result<std::string> resolve_ca_file(std::string path, const std::string& home, const std::string& base_dir,
+                                    const std::string& setting) {
+    if (path.rfind("~/", 0) == 0 && !home.empty()) path = home + path.substr(1);
+    if (!path.empty() && path[0] != '/') path = base_dir + "/" + path;
+    char resolved[PATH_MAX];
+    if (path.empty() || !::realpath(path.c_str(), resolved))
+        return make_error(ErrorCode::usage, "use CA file " + path, std::strerror(errno), setting + " must name a PEM file");
+    return std::string(resolved);
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;

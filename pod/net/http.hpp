@@ -14,6 +14,12 @@
 
 namespace ghostpod {
 
+// The CA bundle a setting names, as a real path: "~/" is `home`, a relative path is taken from
+// `base_dir` (the config's directory, or "." for a flag or variable). Exit-2 error naming
+// `setting` when it does not resolve.
+Result<std::string> resolve_ca_file(std::string path, const std::string& home, const std::string& base_dir,
+                                    const std::string& setting);
+
 struct HttpSettings {
     std::string cacert;                        // PEM bundle for a private CA; empty: the system store
     std::uint64_t connect_timeout_ms = 10'000;

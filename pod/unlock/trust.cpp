@@ -1,4 +1,5 @@
 #include "pod/unlock/trust.hpp"
+#include "pod/formats/text.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,11 +21,6 @@ std::optional<std::string> real_path(const std::string& path) {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) == nullptr) return std::nullopt;
     return std::string(resolved);
-}
-
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
 std::string base_of(const std::string& path) {
