@@ -48,7 +48,7 @@ int cmd_export(Context& context, const ParsedArgs& args) {
     if (exported) {
         for (const auto& v : exported->variables) variables.push_back({v.name, exported->value(v)});
         skipped = exported->skipped;
-    } else if (exported.error().code == ErrorCode::session) {
+    } else if (no_session_running(exported.error())) {
         std::string path;
         auto opened = read_only_vault(context, path);
         if (!opened) return report(opened.error());

@@ -11,13 +11,19 @@
 
 namespace ghostpod {
 
+namespace {
+constexpr const char* kNoSession = "no session is running for this vault";
+}  // namespace
+
+bool no_session_running(const Error& e) { return e.code == ErrorCode::session && e.what == kNoSession; }
+
 Result<UniqueFd> connect_session(const SessionPaths& paths) {
     auto fd = make_session_socket();
     if (!fd) return fd;
     auto addr = session_address(paths.socket);
     if (::connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         if (errno == ENOENT || errno == ECONNREFUSED)
-            return make_error(ErrorCode::session, "no session is running for this vault", "",
+            return make_error(ErrorCode::session, kNoSession, "",
                               "start one with 'ghostpod shell' or 'ghostpod run -- CMD'");
         return sys_error("connect to " + paths.socket);
     }

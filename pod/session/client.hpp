@@ -18,6 +18,11 @@ namespace ghostpod {
 // Connects to the session's control socket. ErrorCode::session when none is running.
 Result<UniqueFd> connect_session(const SessionPaths& paths);
 
+// True for connect_session's "no session is running" only: not for the other session errors
+// (a refusal of a profile's view, a session that is ending), which must not lead a command to
+// start a second session or to fall back to the vault.
+bool no_session_running(const Error& e);
+
 // What a client receives when it attaches.
 struct Attachment {
     UniqueFd connection;  // stays open while attached

@@ -76,14 +76,14 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     auto joined = attach(*paths);
     found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
-    if (joined || joined.error().code != ErrorCode::session || !options.may_start) return joined;
+    if (joined || !no_session_running(joined.error()) || !options.may_start) return joined;
     // Two commands starting at once must not start two holders: the second waits here and
     // then joins the first one's session.
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");
     if (!starting) return std::move(starting).error();
     joined = attach(*paths);
     found(joined);
-    if (joined || joined.error().code != ErrorCode::session) return joined;
+    if (joined || !no_session_running(joined.error())) return joined;
     // The holder unlocks: a wrong passphrase typed on the terminal is asked again (a new
     // holder each try). Each try hands its holder its own copy of the INFISICAL_* values.
     GP_TRY(with_credential(context, *vault_path, [&](HeldCredential& credential) -> Status {

@@ -21,7 +21,7 @@ Result<std::optional<std::vector<CertInfo>>> certs_from_session(const Context& c
     auto answer = request<protocol::CertsReply>(*paths, protocol::CertsRequest{});
     if (!answer) {
         // None running is "no session"; a refusal (a profile's view) says so.
-        if (answer.error().code == ErrorCode::session && answer.error().why.rfind("refused", 0) != 0)
+        if (no_session_running(answer.error()))
             return std::optional<std::vector<CertInfo>>{};
         return std::move(answer).error();
     }
