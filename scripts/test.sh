@@ -183,6 +183,19 @@ phase "build release" scripts/build.sh release || finish
 skip_logs+=("$work/release-as-$(id -un).skips")
 phase "tests: release, as $(id -un)" run_ctest build "${skip_logs[-1]}"
 
+# README's first command, as a user runs it (packages and build are done by now, so this is the
+# demo itself): its output goes to a log, shown when it fails.
+run_demo() {
+  local rc=0
+  scripts/demo.sh </dev/null >"$work/demo.log" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    echo "test.sh: scripts/demo.sh failed (exit $rc); its last lines:" >&2
+    tail -n 40 "$work/demo.log" >&2
+  fi
+  return "$rc"
+}
+phase "demo: scripts/demo.sh, README's first command" run_demo
+
 # The copies go to the test user's home by default, not /tmp: the leak tests read every file
 # under /tmp, /var/tmp and /dev/shm, and would read the copied binaries on every check.
 scratch=${GHOSTPOD_TEST_SCRATCH:-/home/$user}
