@@ -180,6 +180,21 @@ run_ctest() {
 phase "install packages (scripts/install-deps.sh)" scripts/install-deps.sh || finish
 phase "build release" scripts/build.sh release || finish
 
+# ctest splits a test name at ';' (catch_discover_tests makes a list of it): such a case turns
+# into two entries that run nothing and pass. Names must also differ, or ctest keeps one.
+check_test_names() {
+  local bin names bad=0
+  for bin in build/tests/ghostpod_unit_tests build/tests/ghostpod_integration_tests; do
+    # Catch2 v2 exits with the number of names listed, so the list itself is the check.
+    names=$("$bin" --list-test-names-only || true)
+    [[ -n $names ]] || { echo "test.sh: $bin listed no tests" >&2; return 1; }
+    if grep -n ';' <<<"$names" >&2; then echo "test.sh: test names in $bin contain ';' (above): rename them" >&2; bad=1; fi
+    if sort <<<"$names" | uniq -d | grep . >&2; then echo "test.sh: test names in $bin repeat (above)" >&2; bad=1; fi
+  done
+  return "$bad"
+}
+phase "test names: no ';', no repeats" check_test_names
+
 skip_logs+=("$work/release-as-$(id -un).skips")
 phase "tests: release, as $(id -un)" run_ctest build "${skip_logs[-1]}"
 
