@@ -140,10 +140,10 @@ read -r ghost found_by < <(ghost_init_of "$VW") || die "no ghost init found for 
 holder=$(pid_field "$ghost" 1) || die "ghost init $ghost vanished"
 
 if (( EUID == 0 )); then
-    ns_flags="-m -p"                        # the ghost has no user namespace as root
+    ns_flags="-m -p -i"                     # the ghost has no user namespace as root
     unshare -m -p -i --fork --kill-child sleep 3600 2>"$work/standin.err" &
 else
-    ns_flags="-U -m -p --preserve-credentials"
+    ns_flags="-U -m -p -i --preserve-credentials"
     unshare -U -r -m -p -i --fork --kill-child sleep 3600 2>"$work/standin.err" &
 fi
 standin=$!
