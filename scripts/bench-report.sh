@@ -141,12 +141,15 @@ swap=$(awk '/^SwapTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo
     echo "| figure | user | ghostpod | floor / peer in the same run | ratio | goal | mark |"
     echo "|---|---|---|---|---|---|---|"
+    # each figure's row as root, then as the user (paste interleaves the two files' lines)
+    present=()
+    for f in "${summaries[@]}"; do [[ -s $f ]] && present+=("$f"); done
+    if ((${#present[@]})); then
+        paste -d '\n' "${present[@]}" | grep -v '^$' |
+            awk -F'\t' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", ($i == "fail" ? "**fail**" : $i); print "" }'
+    fi
     for f in "${summaries[@]}"; do
-        if [[ -s $f ]]; then
-            awk -F'\t' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", ($i == "fail" ? "**fail**" : $i); print "" }' "$f"
-        else
-            echo "| every figure | $([[ $f == "$work/summary.root.tsv" ]] && id -un || echo "$user") | n/a | n/a | n/a | | benchmark failed |"
-        fi
+        [[ -s $f ]] || echo "| every figure | $([[ $f == "$work/summary.root.tsv" ]] && id -un || echo "$user") | n/a | n/a | n/a | | benchmark failed |"
     done
     echo
     cat <<'EOF'
