@@ -15,7 +15,7 @@ packages=(
   zsh                                    # tests: the zsh completion parses
   bubblewrap hyperfine                   # tests/bench/bench_session.sh: a peer, and the timer
   openssl ca-certificates                # tests and demo: a throwaway CA for the local Infisical server
-  curl                                   # tests/bench/bench_pull.sh: the floor a pull is compared with
+  curl time                              # tests/bench: the floor a pull is compared with; curl's peak RSS
   libyaml-cpp-dev zlib1g-dev             # certs: talosconfig/kubeconfig YAML; import tazpod: gzip
   python3-cryptography                   # tests: an independent TazPod archive writer
   dpkg-dev fakeroot file                 # tests: the CPack .deb is built and inspected

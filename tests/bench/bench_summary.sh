@@ -14,7 +14,8 @@
 #                 (`secret ls` on the same vault), at 10,000 secrets, vs the same curl
 #   holder peak   the holder's peak RSS over one 10,000-secret refresh (VmHWM after a reset
 #                 through /proc/PID/clear_refs; where the user may not reset it, the largest
-#                 VmRSS sampled every millisecond) vs curl's peak RSS (/usr/bin/time) for the GET
+#                 VmRSS sampled every millisecond) vs curl's peak RSS (/usr/bin/time) for the
+#                 GET alone
 #
 #   GHOSTPOD=build/ghostpod SUMMARY_TSV=/tmp/s.tsv tests/bench/bench_summary.sh
 #
@@ -47,10 +48,10 @@ die() { echo "bench_summary: $*" >&2; exit 1; }
 [[ -x $G ]] || die "no ghostpod binary at $G (set GHOSTPOD)"
 G=$(realpath "$G")
 [[ -f $FAKE ]] || die "no fake server at $FAKE (set FAKE_INFISICAL)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is needed (scripts/install-deps.sh installs it: Debian's time)"
 for tool in hyperfine curl openssl python3 nsenter unshare cc c++; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
-[[ -x /usr/bin/time ]] || die "/usr/bin/time is needed (apt-get install time)"
 
 work=$(mktemp -d)
 vaults=() server_pids=() standin="" standin_init=""
@@ -328,6 +329,9 @@ peak = max(peak, rss(pid))
 print(peak)
 sys.exit(p.returncode)
 EOF
+# peak_kib CMD...: the peak RSS (KiB) of CMD from its rusage (a forking wrapper in Python or
+# bash would add its own pages, touched before the exec, to the child's peak)
+peak_kib() { /usr/bin/time -f %M -o "$work/time.out" "$@" >/dev/null && tail -n 1 "$work/time.out"; }
 VS=$work/n$N_FIRST/session/vault
 peak_method="VmHWM after a reset through /proc/PID/clear_refs"
 if [[ ! -e $work/failed/refresh_$N_FIRST ]]; then
@@ -344,9 +348,8 @@ if [[ ! -e $work/failed/refresh_$N_FIRST ]]; then
             python3 sample_rss.py "$hpid" bash "${cmd[refresh_$N_FIRST]#bash }" >>"$work/times/peak_holder" 2>"$work/peak.err" ||
                 { fail peak_holder "refresh: $(tail -n 1 "$work/peak.err")"; break; }
         fi
-        /usr/bin/time -f %M -o "$work/time.out" ${get_cmd[$N_FIRST]} 2>"$work/peak.err" ||
+        peak_kib ${get_cmd[$N_FIRST]} >>"$work/times/peak_curl" 2>"$work/peak.err" ||
             { fail peak_curl "curl GET: $(tail -n 1 "$work/peak.err")"; break; }
-        tail -n 1 "$work/time.out" >>"$work/times/peak_curl"
     done
 else
     fail peak_holder "no session at $N_FIRST secrets"
