@@ -80,9 +80,8 @@ section() {
     return 0
 }
 
-as_user() {  # CMD...: runs CMD as the user, with a clean environment
-    runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$user" TMPDIR=/tmp LANG=C.UTF-8 "$@"
-}
+# runs what follows as the user, with a clean environment
+as_user=(runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$user" TMPDIR=/tmp LANG=C.UTF-8)
 if [[ $(id -u) -eq 0 ]]; then
     if ! id "$user" >/dev/null 2>&1; then
         useradd --system --create-home --home-dir "/home/$user" --shell /bin/bash "$user"
@@ -97,7 +96,7 @@ if [[ $(id -u) -eq 0 ]]; then
     chmod 755 "$work"
     chown -R "$user:" "$u"
     chmod -R go+rX "$u"
-    as_user "$u/ghostpod" --version >/dev/null || { echo "bench-report: $user cannot run $u/ghostpod" >&2; exit 1; }
+    "${as_user[@]}" "$u/ghostpod" --version >/dev/null || { echo "bench-report: $user cannot run $u/ghostpod" >&2; exit 1; }
 fi
 
 if ((quick)); then
@@ -119,13 +118,13 @@ section "Summary figures, as $(id -un): every command's median" \
 if [[ $(id -u) -eq 0 ]]; then
     summaries+=("$u/summary.tsv")
     section "Summary figures, as unprivileged $user (rootless ghost): every command's median" \
-        as_user "${summary_env[@]}" GHOSTPOD="$u/ghostpod" SUMMARY_TSV="$u/summary.tsv" bash "$u/bench/bench_summary.sh"
+        "${as_user[@]}" "${summary_env[@]}" GHOSTPOD="$u/ghostpod" SUMMARY_TSV="$u/summary.tsv" bash "$u/bench/bench_summary.sh"
 fi
 section "Vault: unlock per KDF profile, load and save of 10,000 entries" build/tests/bench/bench_vault "${vault_args[@]}"
 section "Session: joining a running session, as $(id -un)" env "${session_env[@]}" GHOSTPOD="$G" tests/bench/bench_session.sh
 if [[ $(id -u) -eq 0 ]]; then
     section "Session: joining a running session, as unprivileged $user (rootless ghost)" \
-        as_user "${session_env[@]}" GHOSTPOD="$u/ghostpod" bash "$u/bench/bench_session.sh"
+        "${as_user[@]}" "${session_env[@]}" GHOSTPOD="$u/ghostpod" bash "$u/bench/bench_session.sh"
 fi
 section "Pull from Infisical: refresh and cold pull against curl" env "${pull_env[@]}" GHOSTPOD="$G" tests/bench/bench_pull.sh
 
@@ -137,7 +136,7 @@ swap=$(awk '/^SwapTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 {
     echo "# ghostpod benchmark report"
     echo
-    echo "Written by \`scripts/bench-report.sh\`$( ((quick)) && echo " with QUICK=1 (fewer runs: a pipeline check, not figures to quote)") on $(date -u '+%F %H:%M') UTC, commit $commit, $cpu, $(uname -r), load before $load_before. Rerun it to regenerate this file."
+    echo "Written by \`scripts/bench-report.sh\`$( ((quick)) && echo " with QUICK=1 (fewer runs: a pipeline check, not figures to quote)") on $(date -u '+%F %H:%M') UTC, commit $commit, $cpu, kernel $(uname -r), load before $load_before. Rerun it to regenerate this file."
     echo
     echo "| figure | user | ghostpod | floor / peer in the same run | ratio | goal | mark |"
     echo "|---|---|---|---|---|---|---|"
