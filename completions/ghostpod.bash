@@ -14,7 +14,8 @@ _ghostpod_options() {
         "secret ls") echo "--json" ;;
         "secret generate") echo "--force" ;;
         passwd) echo "--new-passphrase-fd --kdf" ;;
-        run | shell) echo "--profile --ttl --linger" ;;
+        run) echo "--profile --ttl --linger --mask" ;;
+        shell) echo "--profile --ttl --linger" ;;
         enter) echo "--profile" ;;
         pull) echo "--no-shell --offline --cacert --env --quiet -q --json --ttl --linger --profile" ;;
         "identity set") echo "--backend --from-fd --host --cacert" ;;

@@ -101,6 +101,31 @@ Status shadow_directory(const std::string& dir, const std::string& shadow_area) 
     return result;
 }
 
+// A link at a mapped path (a dotfiles manager's ~/.kube/config -> ~/dotfiles/kube/config) is
+// replaced in the ghost's view, never followed: its directory is shadowed (unless it is a RAM
+// directory already), the link's copy there is removed and an empty file made in its place,
+// the mount point returned. Where the link points (a file elsewhere, /etc/shadow, /proc, itself,
+// nowhere) plays no part, and on disk the link and what it points to stay as they are.
+Result<UniqueFd> replace_link(const RamArea& ram, const std::string& target) {
+    std::string dir = parent_of(target), leaf = target.substr(target.rfind('/') + 1);
+    struct stat area {}, st {};
+    if (::stat(ram.shadow_area.c_str(), &area) != 0) return sys_error("stat " + ram.shadow_area);
+    if (::stat(dir.c_str(), &st) != 0) return sys_error("stat " + dir);
+    if (st.st_dev != area.st_dev) GP_TRY(shadow_directory(dir, ram.shadow_area));
+    UniqueFd current(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!current.valid()) return sys_error("open " + dir);
+    if (::fstat(current.get(), &st) != 0 || st.st_dev != area.st_dev)
+        return make_error(ErrorCode::runtime, "place " + target, dir + " is not in the RAM mount after shadowing it");
+    // Only the shadow's copy of the link goes; anything else there now is not ours to remove.
+    if (::fstatat(current.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISLNK(st.st_mode)) return make_error(ErrorCode::runtime, "place " + target, "changed while it was placed");
+        if (::unlinkat(current.get(), leaf.c_str(), 0) != 0) return sys_error("remove the ghost's copy of the link " + target);
+    }
+    UniqueFd at(::openat(current.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!at.valid()) return sys_error("create mount point " + target);
+    return at;
+}
+
 }  // namespace
 
 Status make_mounts_private() {
@@ -310,7 +335,11 @@ Status place_file(const RamArea& ram, const std::string& source, const std::stri
     // are the user's own (a ~/.config kept elsewhere); what ghostpod creates is created relative
     // to descriptors, never through a path something in the ghost could swap meanwhile.
     UniqueFd at;
-    if (exists_nofollow(target, st)) {
+    if (exists_nofollow(target, st) && S_ISLNK(st.st_mode)) {
+        auto replaced = replace_link(ram, target);
+        if (!replaced) return std::move(replaced).error();
+        at = std::move(*replaced);
+    } else if (exists_nofollow(target, st)) {
         if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::runtime, "place " + target, "exists and is not a regular file");
         at.reset(::open(target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     } else {

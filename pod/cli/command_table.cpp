@@ -75,13 +75,16 @@ current passphrase or, when it is lost, with the recovery key (--recovery-key-fd
 )",
          cmd_passwd, "[--new-passphrase-fd N]"},
 
-        {"run", "[--profile P] [--ttl D] [--linger D] -- CMD [ARGS]", "run one command in the ghost",
-         {kProfile, kTtl, kLinger},
+        {"run", "[--profile P] [--ttl D] [--linger D] [--mask] -- CMD [ARGS]", "run one command in the ghost",
+         {kProfile, kTtl, kLinger,
+          {"--mask", false, "", "replace the session's secret values in CMD's output by <concealed by ghostpod>"}},
          R"(Runs CMD inside the ghost, whose RAM mount holds the vault's secrets ($GHOSTPOD_DIR/<name>,
 mapped paths such as ~/.kube/config, variables such as KUBECONFIG). Joins the running session,
 or unlocks the vault and starts one that ends with CMD (unless --linger keeps it). CMD runs
 without capabilities, with no_new_privs, a seccomp filter and an allowlisted environment.
-Exits with CMD's exit code (128+N when killed by signal N).
+Exits with CMD's exit code (128+N when killed by signal N). With --mask, CMD's stdout and
+stderr pass through ghostpod, which replaces each secret value of its view (4 bytes or more)
+by <concealed by ghostpod>, also when a value is split across writes.
 )",
          cmd_run},
         {"shell", "[--profile P] [--ttl D] [--linger D]", "an interactive shell in the ghost (joins or starts)",

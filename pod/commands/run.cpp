@@ -10,6 +10,7 @@ int cmd_run(Context& context, const ParsedArgs& args) {
     if (args.positional.empty()) return report(usage_error("run", "expects a command after --"));
     auto options = session_options(context, args, "run");
     if (!options) return report(options.error());
+    options->mask = args.has("--mask");
     JoinInfo info;
     auto attachment = join_or_start(context, *options, info);
     if (!attachment) return report(attachment.error());

@@ -16,9 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "pod/cli/messages.hpp"
+#include "pod/session/output_mask.hpp"
 #include "pod/session/terminal_relay.hpp"
+#include "pod/unlock/config_rules.hpp"
 #include "sandbox/ghost.hpp"
 #include "sandbox/mounts.hpp"
 #include "sandbox/command.hpp"
@@ -39,9 +42,22 @@ bool inherited(const std::string& name) {
     return name.rfind("LC_", 0) == 0;
 }
 
+// What else passes from the caller: the proxy variables and AWS's profile and region, which
+// tools need as they are and which hold no code; and the config's session.pass_env (names and
+// "PREFIX_*" patterns, each match checked against refused_variable).
+bool passed_through(const std::string& name, const std::vector<std::string>& pass_env) {
+    static const char* const kPassedByDefault[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
+                                                   "no_proxy", "ALL_PROXY", "all_proxy", "AWS_PROFILE", "AWS_REGION",
+                                                   "AWS_DEFAULT_REGION"};
+    for (const char* passed : kPassedByDefault)
+        if (name == passed) return true;
+    return std::any_of(pass_env.begin(), pass_env.end(), [&](const std::string& entry) { return pass_env_allows(entry, name); });
+}
+
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
 // The one buffer meant to cross a fork (into the command, which execs with it): inherited.
-Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::size_t>& offsets) {
+Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<std::string>& pass_env,
+                                         std::vector<std::size_t>& offsets) {
     auto env = SecretBuffer::allocate(0, SecretBuffer::InChildren::inherited);
     if (!env) return env;
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
@@ -61,7 +77,7 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     for (char** e = environ; *e; ++e) {
         std::string entry = *e;
         std::string name = entry.substr(0, entry.find('='));
-        if (inherited(name) && !mapped(name)) GP_TRY(add(name, text_bytes(entry.substr(name.size() + 1))));
+        if ((inherited(name) || passed_through(name, pass_env)) && !mapped(name)) GP_TRY(add(name, text_bytes(entry.substr(name.size() + 1))));
     }
     GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
     GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
@@ -97,6 +113,43 @@ Result<SecretBuffer> command_environment(const Attachment& a, std::vector<std::s
     ::_exit(failed.errnum == ENOENT ? 127 : 126);
 }
 
+// run --mask: the values of the secrets in the command's view, and the streams its output
+// takes through this client: the pty's output (`pty`), and a pipe for each of stdout and
+// stderr that is not the user's terminal. Read after joining (the files exist only inside)
+// and after narrowing (a profile's command is masked for what it can see).
+Status prepare_mask(const Attachment& a, const UserTerminal& terminal, bool pty, MaskValues& values, MaskedOutput& out) {
+    auto loaded = MaskValues::read(a.ghost_dir, a.secrets);
+    if (!loaded) return std::move(loaded).error();
+    values = std::move(*loaded);
+    if (pty) {
+        auto stream = MaskedStream::make(values, terminal.output_fd);
+        if (!stream) return std::move(stream).error();
+        out.terminal.emplace(std::move(*stream));
+    }
+    for (int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+        if (pty && terminal.is_terminal[fd]) continue;
+        auto piped = make_masked_pipe(values, fd);
+        if (!piped) return std::move(piped).error();
+        out.pipes.push_back(std::move(*piped));
+    }
+    return {};
+}
+
+// The command's side of the fork: its masked stdout and stderr become the pipes' write ends.
+void take_masked_pipes(MaskedOutput& out) {
+    for (auto& p : out.pipes) {
+        p.read_end.reset();
+        // A caller started with that descriptor closed got the pipe on it: it stays, made inheritable.
+        if (p.write_end.get() == p.target) {
+            if (::fcntl(p.target, F_SETFD, 0) != 0) ::_exit(126);
+            (void)p.write_end.release();
+            continue;
+        }
+        if (::dup2(p.write_end.get(), p.target) < 0) ::_exit(126);
+        p.write_end.reset();
+    }
+}
+
 sandbox::RamKind ram_kind() { return ::geteuid() == 0 ? sandbox::RamKind::tmpfs_noswap : sandbox::RamKind::ramfs; }
 
 // Narrows the attachment to a profile's secrets and gives the command a view of its own: a
@@ -113,26 +166,55 @@ Status apply_profile(Attachment& a, const SessionOptions& options, int proc_self
     return register_profile(a, options.profile_name, *options.profile, mnt.get());
 }
 
+// run --mask in a profile from inside the ghost: ghost init's command writes to our pipes; a
+// thread of ours (with every signal blocked: they are relay_spawned's) masks them on their way
+// to our stdout and stderr while relay_spawned waits for the command.
+int relay_spawned_masked(int control, UniqueFd command_write, const std::vector<std::string>& argv, const std::string& cwd,
+                         SecretBuffer& env, MaskedOutput& masked) {
+    for (auto& p : masked.pipes) p.write_end.reset();
+    (void)sandbox::send_command(std::move(command_write), argv, cwd, env.bytes());
+    env = SecretBuffer{};
+    int stop[2];
+    if (::pipe2(stop, O_CLOEXEC) != 0) return report(sys_error("pipe for the masked output"));
+    UniqueFd stop_read(stop[0]), stop_write(stop[1]);
+    sigset_t all, previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+    std::thread pump([&] { pump_masked_pipes(masked.pipes, stop_read.get()); });
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    int status = sandbox::relay_spawned(control, [](const Error& e) { report(e); });
+    stop_write.reset();  // the command has exited: the pump takes what is left and ends
+    pump.join();
+    return status;
+}
+
 // From inside the ghost, where this process has no privilege to build a profile's view: ghost
 // init builds it and starts the command there with our stdio; we hand it the command line and
 // environment, relay signals and pass its exit status on.
 int run_spawned(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options, const std::string& cwd) {
     a.narrow(narrow_view(a.view(), *options.profile));
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, offsets);
+    auto env = command_environment(a, options.settings.pass_env, offsets);
     if (!env) return report(env.error());
     int control[2], command[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) return report(sys_error("socketpair for the command"));
     UniqueFd ours(control[0]), theirs(control[1]);
     if (::pipe2(command, O_CLOEXEC) != 0) return report(sys_error("pipe for the command"));
     UniqueFd command_read(command[0]), command_write(command[1]);
+    MaskValues mask_values;
+    MaskedOutput masked;
+    if (options.mask)
+        if (auto prepared = prepare_mask(a, UserTerminal{}, false, mask_values, masked); !prepared) return report(prepared.error());
+    int out = options.mask ? masked.pipes[0].write_end.get() : STDOUT_FILENO;
+    int err = options.mask ? masked.pipes[1].write_end.get() : STDERR_FILENO;
     // The seam for a pseudo-terminal of the command's own: its slave instead of our 0, 1, 2.
     if (auto spawned = spawn_in_profile(a, options.profile_name, *options.profile,
-                                        {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, theirs.get(), command_read.get()});
+                                        {STDIN_FILENO, out, err, theirs.get(), command_read.get()});
         !spawned)
         return report(spawned.error());
     theirs.reset();
     command_read.reset();
+    if (options.mask) return relay_spawned_masked(ours.get(), std::move(command_write), argv, cwd, *env, masked);
     // A failure here shows as the command's own (it reports why it did not run).
     (void)sandbox::send_command(std::move(command_write), argv, cwd, env->bytes());
     *env = SecretBuffer{};
@@ -274,7 +356,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         if (auto narrowed = apply_profile(a, options, proc_self.get()); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, offsets);
+    auto env = command_environment(a, options.settings.pass_env, offsets);
     if (!env) return report(env.error());
     // The pty comes from the ghost's /dev/ptmx (after joining), before the fork that needs it.
     // From inside the ghost the terminal is already one of its ptys, which the command shares
@@ -282,6 +364,10 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     // the TIOCSCTTY it would need): it stays in our process group.
     bool inside = a.place == protocol::Place::ghost && !narrow_here;
     UserTerminal terminal = inside ? UserTerminal{} : find_user_terminal();
+    MaskValues mask_values;
+    MaskedOutput masked;
+    if (options.mask)
+        if (auto prepared = prepare_mask(a, terminal, terminal.any(), mask_values, masked); !prepared) return report(prepared.error());
     std::optional<sandbox::Pty> pty;
     if (terminal.any()) {
         auto opened = sandbox::open_pty();
@@ -307,6 +393,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     if (child == 0) {
         ::sigprocmask(SIG_SETMASK, &previous, nullptr);
         int tty = take_slave(terminal, pty);
+        take_masked_pipes(masked);
         if (narrow_here) start_profile_pid_namespace(tty, argv, *env, offsets, where);
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
         exec_in_ghost(argv, *env, offsets, where, inside ? sandbox::TerminalStep::same_group : sandbox::TerminalStep::new_session);
@@ -317,7 +404,9 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         master = std::move(pty->master);
         pty.reset();  // the slave lives on only in the command's side
     }
-    return supervise({child, !narrow_here && !terminal.any() && !inside, inside}, previous, terminal, std::move(master));
+    for (auto& p : masked.pipes) p.write_end.reset();
+    return supervise({child, !narrow_here && !terminal.any() && !inside, inside}, previous, terminal, std::move(master),
+                     options.mask ? &masked : nullptr);
 }
 
 std::string user_shell() {

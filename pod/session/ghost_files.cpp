@@ -145,6 +145,8 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
         bool exists = layout.sizes.count(f.name) != 0;
         auto digest = ghost_digest(f.value);
         if (exists && layout.digests[f.name] == digest) continue;
+        // A mapping's "mode" (0600: a tool edits its config in place) wins over the entry's own.
+        std::uint16_t mode = f.mapping && f.mapping->mode ? *f.mapping->mode : f.mode;
         if (f.name.find('/') != std::string::npos && !made_dirs.count(f.name.substr(0, f.name.rfind('/')))) {
             GP_TRY(make_parents(root, f.name));
             made_dirs.insert(f.name.substr(0, f.name.rfind('/')));
@@ -152,7 +154,7 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
         if (exists) {
             std::string fresh = f.name + kNewSuffix;
             GP_TRY(remove_entry(root, fresh));
-            GP_TRY(create_file(root, fresh, f.value, f.mode));
+            GP_TRY(create_file(root, fresh, f.value, mode));
             // The mapped path shows the old file through its bind: put the new one over it while
             // the old one is still linked (the kernel refuses to mount on a deleted file). The
             // fresh file goes again if that fails: no temporary file outlives an error.
@@ -173,7 +175,7 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
             layout.sizes[f.name] = f.value.size();
             layout.digests[f.name] = digest;
         } else {
-            GP_TRY(create_file(root, f.name, f.value, f.mode));
+            GP_TRY(create_file(root, f.name, f.value, mode));
             layout.secrets.push_back(f.name);
             layout.sizes[f.name] = f.value.size();
             layout.digests[f.name] = digest;

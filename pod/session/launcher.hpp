@@ -23,6 +23,7 @@ struct SessionOptions {
     std::optional<std::vector<std::string>> profile;  // the secrets a --profile may see
     std::string profile_name;
     std::string pull_settings;  // resolved Infisical settings (JSON) handed to a new session; may be empty
+    bool mask = false;          // run --mask: secret values in the command's output concealed
 };
 
 struct JoinInfo {

@@ -52,13 +52,13 @@ bool write_out(int fd, const char* data, std::size_t size) {
 
 class Supervisor {
 public:
-    Supervisor(CommandChild child, const UserTerminal& terminal, UniqueFd master)
-        : child_(child), terminal_(terminal), master_(std::move(master)), master_open_(master_.valid()) {}
+    Supervisor(CommandChild child, const UserTerminal& terminal, UniqueFd master, MaskedOutput* mask)
+        : child_(child), terminal_(terminal), master_(std::move(master)), master_open_(master_.valid()), mask_(mask) {}
 
     int run(int signal_fd) {
         take_terminal();
         while (!exited_) {
-            struct pollfd fds[3];
+            struct pollfd fds[5];
             nfds_t count = 0;
             fds[count++] = {signal_fd, POLLIN, 0};
             int master_at = -1, input_at = -1;
@@ -70,12 +70,19 @@ public:
                 input_at = static_cast<int>(count);
                 fds[count++] = {STDIN_FILENO, POLLIN, 0};
             }
+            nfds_t pipes_at = count;
+            if (mask_)
+                for (auto& p : mask_->pipes)
+                    if (p.read_end.valid()) fds[count++] = {p.read_end.get(), POLLIN, 0};
             // A job brought to the foreground while running gets no SIGCONT: look now and then.
             bool waiting_for_foreground = terminal_.relay_input && master_open_ && input_open_ && !raw_.active();
-            int ready = ::poll(fds, count, waiting_for_foreground ? kBackgroundCheckMs : -1);
+            int ready = ::poll(fds, count, poll_timeout(waiting_for_foreground ? kBackgroundCheckMs : -1));
             if (ready < 0 && errno != EINTR) break;
             if (waiting_for_foreground) take_terminal();
+            flush_due_masks();
             if (ready <= 0) continue;
+            for (nfds_t k = pipes_at; k < count; ++k)
+                if (fds[k].revents & (POLLIN | POLLHUP | POLLERR)) relay_masked_pipe(fds[k].fd);
             if (master_at >= 0) {
                 short events = fds[master_at].revents;
                 if (events & POLLIN) relay_output();
@@ -86,6 +93,7 @@ public:
             if (fds[0].revents & POLLIN) take_signals(signal_fd);
         }
         drain_output();
+        if (mask_) drain_masked_pipes(mask_->pipes);
         raw_.restore();
         return status_;
     }
@@ -112,7 +120,44 @@ private:
         }
     }
 
+    // The poll timeout: `base`, or sooner when a masked stream's held bytes fall due.
+    int poll_timeout(int base) const {
+        if (!mask_) return base;
+        int timeout = base;
+        auto sooner = [&](const MaskedStream& s) {
+            int due = s.due_in_ms();
+            if (due >= 0 && (timeout < 0 || due < timeout)) timeout = due;
+        };
+        if (mask_->terminal) sooner(*mask_->terminal);
+        for (const auto& p : mask_->pipes)
+            if (p.read_end.valid()) sooner(*p.stream);
+        return timeout;
+    }
+
+    void flush_due_masks() {
+        if (!mask_) return;
+        if (mask_->terminal && mask_->terminal->due_in_ms() == 0) mask_->terminal->flush();
+        for (auto& p : mask_->pipes)
+            if (p.read_end.valid() && p.stream->due_in_ms() == 0) p.stream->flush();
+    }
+
+    void relay_masked_pipe(int fd) {
+        for (auto& p : mask_->pipes) {
+            if (p.read_end.get() != fd) continue;
+            ssize_t n = p.stream->relay_from(fd);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                p.stream->flush();
+                p.read_end.reset();
+            }
+        }
+    }
+
     void relay_output() {
+        if (mask_ && mask_->terminal) {
+            ssize_t n = mask_->terminal->relay_from(master_.get());
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) master_open_ = false;
+            return;
+        }
         std::array<char, kChunk> buffer;
         ssize_t n = ::read(master_.get(), buffer.data(), buffer.size());
         if (n > 0) {
@@ -126,6 +171,16 @@ private:
     // before it stopped. The kernel flushes the pty's buffer before a read reports none.
     void drain_output() {
         if (!master_.valid()) return;
+        if (mask_ && mask_->terminal) {
+            for (std::size_t taken = 0; taken < kDrainLimit;) {
+                ssize_t n = mask_->terminal->relay_from(master_.get());
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                taken += static_cast<std::size_t>(n);
+            }
+            mask_->terminal->flush();
+            return;
+        }
         std::array<char, kChunk> buffer;
         for (std::size_t taken = 0; taken < kDrainLimit;) {
             ssize_t n = ::read(master_.get(), buffer.data(), buffer.size());
@@ -252,6 +307,7 @@ private:
     bool output_open_ = true;
     bool exited_ = false;
     int status_ = 0;
+    MaskedOutput* mask_ = nullptr;
     std::array<char, kChunk> input_{};
     std::size_t pending_ = 0, sent_ = 0;
 };
@@ -277,7 +333,8 @@ sigset_t supervised_signals() {
     return set;
 }
 
-int supervise(CommandChild child, const sigset_t& previous_mask, const UserTerminal& terminal, UniqueFd master) {
+int supervise(CommandChild child, const sigset_t& previous_mask, const UserTerminal& terminal, UniqueFd master,
+              MaskedOutput* mask) {
     // Reading or setting the terminal from the background must fail, not stop the client.
     ::signal(SIGTTIN, SIG_IGN);
     ::signal(SIGTTOU, SIG_IGN);
@@ -291,7 +348,7 @@ int supervise(CommandChild child, const sigset_t& previous_mask, const UserTermi
         }
         status = 126;
     } else {
-        Supervisor supervisor(child, terminal, std::move(master));
+        Supervisor supervisor(child, terminal, std::move(master), mask);
         status = supervisor.run(signals.get());
     }
     ::sigprocmask(SIG_SETMASK, &previous_mask, nullptr);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "pod/session/output_mask.hpp"
 #include "sandbox/pty.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -47,7 +48,9 @@ struct CommandChild {
 // user's terminal and (relay_input) keys go to the master; SIGWINCH resizes the pty. The relay
 // ends when the child exits, after draining what the master holds; closing the master then
 // hangs up what is left on the pty (reads and writes there fail with EIO). `master` is invalid
-// without a pty. Restores `previous_mask` (blocked before the fork) at the end.
-int supervise(CommandChild child, const sigset_t& previous_mask, const UserTerminal& terminal, UniqueFd master);
+// without a pty. Restores `previous_mask` (blocked before the fork) at the end. With `mask`
+// (run --mask), the pty's output and the command's piped stdout and stderr pass through it.
+int supervise(CommandChild child, const sigset_t& previous_mask, const UserTerminal& terminal, UniqueFd master,
+              MaskedOutput* mask = nullptr);
 
 }  // namespace ghostpod

@@ -74,6 +74,17 @@ Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& ou
     return {};
 }
 
+Status read_pass_env(const nlohmann::json& list, SessionSettings& s, const std::string& path) {
+    if (!list.is_array()) return bad_key(path, "session.pass_env", "expected a list of variable names or \"PREFIX_*\" patterns");
+    for (const auto& item : list) {
+        if (!item.is_string()) return bad_key(path, "session.pass_env", "expected a list of variable names or \"PREFIX_*\" patterns");
+        std::string entry = item.get<std::string>();
+        if (auto why = refused_pass_env(entry)) return bad_key(path, "session.pass_env", "\"" + entry + "\": " + *why);
+        s.pass_env.push_back(entry);
+    }
+    return {};
+}
+
 Status read_session(const nlohmann::json& j, SessionSettings& s, const std::string& path) {
     if (!j.is_object()) return bad_key(path, "session", "expected an object");
     GP_TRY(read_duration(j, "ttl", s.ttl_seconds, path));
@@ -87,6 +98,7 @@ Status read_session(const nlohmann::json& j, SessionSettings& s, const std::stri
         if (!it->is_boolean()) return bad_key(path, "session.save_on_lock", "expected true or false");
         s.save_on_lock = it->get<bool>();
     }
+    if (auto it = j.find("pass_env"); it != j.end()) GP_TRY(read_pass_env(*it, s, path));
     return {};
 }
 
@@ -109,6 +121,12 @@ Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& k
         mapping.env_value = v->get<bool>();
     }
     if (mapping.env_value && mapping.env.empty()) return bad_key(path, key + ".env_value", "needs \"env\"");
+    if (auto mode = m.find("mode"); mode != m.end()) {
+        // A short list on purpose: the owner's read, or read and write (kubectl config use-context).
+        std::string text = mode->is_string() ? mode->get<std::string>() : "";
+        if (text != "0400" && text != "0600") return bad_key(path, key + ".mode", "expected \"0400\" (read-only) or \"0600\" (writable)");
+        mapping.mode = text == "0600" ? 0600 : 0400;
+    }
     return mapping;
 }
 

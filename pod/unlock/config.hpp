@@ -22,6 +22,7 @@ struct SecretMapping {
     std::string path;       // absolute or "~/…"; empty: only $GHOSTPOD_DIR/<name>
     std::string env;        // variable to set, empty for none
     bool env_value = false; // the variable holds the value itself, not the path
+    std::optional<std::uint16_t> mode;  // "mode": 0400 or 0600 (writable in the ghost); none: the entry's own
 };
 
 struct SessionSettings {
@@ -29,6 +30,9 @@ struct SessionSettings {
     std::uint64_t linger_seconds = 0;      // kept this long after the last attached command ends
     std::uint64_t ram_limit_bytes = 64u << 20;
     bool save_on_lock = false;             // 'lock' first saves the ghost's changes to the vault
+    // "pass_env": caller variables (names, or "PREFIX_*") passed into commands, besides the
+    // built-in list (pod/session/command.cpp); each checked against refused_variable.
+    std::vector<std::string> pass_env;
 };
 
 // The "infisical" section: where to pull from and where pulled keys appear in the ghost.

@@ -103,6 +103,32 @@ std::optional<std::string> refused_ghost_path(std::string_view path, std::string
     return std::nullopt;
 }
 
+std::optional<std::string> refused_pass_env(std::string_view entry) {
+    bool pattern = entry.ends_with('*');
+    std::string_view name = pattern ? entry.substr(0, entry.size() - 1) : entry;
+    bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) plain = false;
+    if (!plain || (pattern && (name.size() < 2 || !name.ends_with('_'))))
+        return "expected a variable name or a prefix pattern such as \"KUBE_*\" (letters, digits and '_', ending in \"_*\")";
+    // A prefix is refused when it lies inside a refused family ("LD_PRE*" is LD_*). A wider one
+    // ("TF_*" holds TF_CLI_*) and the suffix rules (…PATH, …_CMD) are checked on the names
+    // themselves, as pass_env_allows does.
+    if (pattern) {
+        std::string n = upper(name);
+        for (auto prefix : kRefusedPrefixes)
+            if (n.starts_with(prefix))
+                return "\"" + std::string(entry) + "\" would pass " + std::string(prefix) + "* variables, which change how programs load or run";
+        return std::nullopt;
+    }
+    return refused_variable(name);
+}
+
+bool pass_env_allows(std::string_view entry, std::string_view name) {
+    bool match = entry.ends_with('*') ? name.starts_with(entry.substr(0, entry.size() - 1)) : name == entry;
+    return match && !refused_pass_env(entry) && !refused_variable(name);
+}
+
 std::optional<std::uint64_t> parse_duration(const std::string& text) {
     if (text.empty()) return std::nullopt;
     std::uint64_t value = 0;

@@ -25,6 +25,15 @@ std::optional<std::string> refused_variable(std::string_view name);
 // shell's start-up file in the home directory (~/ or `home_dir`).
 std::optional<std::string> refused_ghost_path(std::string_view path, std::string_view home_dir);
 
+// Why `entry` may not be an item of session.pass_env, or nullopt when it may: a variable name,
+// or a prefix ending in '_' followed by '*' ("KUBE_*"), which refused_variable does not refuse
+// as a prefix (so "LD_*", "GHOSTPOD_*", "*" and "L*" are refused). A pattern's matches are
+// checked one by one again when a command starts (pass_env_allows).
+std::optional<std::string> refused_pass_env(std::string_view entry);
+// Whether `name` from the caller's environment passes by `entry` (a name or "PREFIX_*"), and
+// refused_variable lets it: a pattern never lets a refused variable through.
+bool pass_env_allows(std::string_view entry, std::string_view name);
+
 // "90", "90s", "15m", "8h", "2d" → seconds, at most kMaxDurationSeconds.
 std::optional<std::uint64_t> parse_duration(const std::string& text);
 

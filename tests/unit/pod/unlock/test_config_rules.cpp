@@ -109,3 +109,36 @@ TEST_CASE("a pin compares canonical URLs and refuses another host, port or CA", 
     pin.ca_sha256 = {"AB:CD"};
     CHECK_FALSE(check_pin(pin, "https://infisical.example.com/api", "", "hint"));  // the system's CAs are not the pinned CA
 }
+
+TEST_CASE("a pass_env pattern never lets a refused variable through", "[config]") {
+    for (const char* entry : {"LD_*", "*", "L*", "LD_PRE*", "GHOSTPOD_*", "XDG_*", "TF_CLI_*", "LD_PRELOAD", "PATH", "_*", "KUBE_X=", "A*B_*"}) {
+        INFO(entry);
+        CHECK(refused_pass_env(entry));
+    }
+    for (const char* entry : {"KUBE_*", "TF_*", "AWS_*", "VAULT_ADDR", "http_proxy"}) {
+        INFO(entry);
+        CHECK_FALSE(refused_pass_env(entry));
+    }
+    CHECK(pass_env_allows("KUBE_*", "KUBE_CONTEXT"));
+    CHECK_FALSE(pass_env_allows("KUBE_*", "KUBE_EDITOR"));  // *EDITOR runs a program
+    CHECK(pass_env_allows("TF_*", "TF_LOG"));
+    CHECK_FALSE(pass_env_allows("TF_*", "TF_CLI_ARGS"));
+    CHECK_FALSE(pass_env_allows("TF_*", "TF_PLUGIN_CACHE_DIR"));
+    CHECK_FALSE(pass_env_allows("LD_*", "LD_PRELOAD"));
+    CHECK_FALSE(pass_env_allows("KUBE_*", "KUBECONFIG"));
+    CHECK_FALSE(pass_env_allows("VAULT_ADDR", "VAULT_ADDRESS"));
+}
+
+TEST_CASE("session.pass_env and a mapping's mode are read and checked", "[config]") {
+    auto ok = parse_config(R"({"session": {"pass_env": ["KUBE_*", "VAULT_ADDR"]}, "secrets": {"k": {"path": "~/k", "mode": "0600"}}})", "c.json");
+    REQUIRE(ok);
+    CHECK(ok->session.pass_env == std::vector<std::string>{"KUBE_*", "VAULT_ADDR"});
+    CHECK(ok->secrets["k"].mode == std::optional<std::uint16_t>(0600));
+    auto bad = parse_config(R"({"session": {"pass_env": ["LD_*"]}})", "c.json");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::usage);
+    CHECK(bad.error().describe().find("session.pass_env") != std::string::npos);
+    auto mode = parse_config(R"({"secrets": {"k": {"path": "~/k", "mode": "0644"}}})", "c.json");
+    REQUIRE_FALSE(mode);
+    CHECK(mode.error().describe().find("\"secrets.k.mode\"") != std::string::npos);
+}
