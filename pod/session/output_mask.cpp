@@ -19,12 +19,14 @@ namespace {
 constexpr std::size_t kMaskChunk = 16 * 1024;  // one read of a command's output
 constexpr std::size_t kDrainLimit = 1u << 20;  // output still taken after the command exited
 
-// Writes all of `data`, waiting while `fd` is full; false once it is gone.
-bool write_fully(int fd, const std::uint8_t* data, std::size_t size) {
+}  // namespace
+
+bool write_fully(int fd, const void* data, std::size_t size) {
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
     while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
+        ssize_t n = ::write(fd, bytes, size);
         if (n > 0) {
-            data += n;
+            bytes += n;
             size -= static_cast<std::size_t>(n);
         } else if (n < 0 && errno == EAGAIN) {
             struct pollfd writable {fd, POLLOUT, 0};
@@ -35,8 +37,6 @@ bool write_fully(int fd, const std::uint8_t* data, std::size_t size) {
     }
     return true;
 }
-
-}  // namespace
 
 Status MaskValues::add(std::span<const std::uint8_t> value) {
     if (!value.empty() && value.back() == '\n') value = value.first(value.size() - 1);
@@ -79,7 +79,7 @@ Result<MaskedStream> MaskedStream::make(const MaskValues& values, int out) {
 
 void MaskedStream::emit(const void* data, std::size_t size) {
     if (size == 0 || !out_open_) return;
-    if (!write_fully(out_, static_cast<const std::uint8_t*>(data), size)) out_open_ = false;
+    if (!write_fully(out_, data, size)) out_open_ = false;
 }
 
 // Writes the held bytes on, each value found replaced by the marker. Unless `final`, a tail

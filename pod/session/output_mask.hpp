@@ -27,6 +27,9 @@ inline constexpr std::size_t kMinMaskedBytes = 4;
 // after that it is written as it is, so that a prompt that happens to end that way still shows.
 inline constexpr std::chrono::milliseconds kMaskHold{1000};
 
+// Writes all of `data` to `fd`, waiting while it is full (non-blocking); false once it is gone.
+bool write_fully(int fd, const void* data, std::size_t size);
+
 // The values to conceal, longest first (a value that begins another does not hide its rest).
 class MaskValues {
 public:

@@ -33,23 +33,6 @@ bool is_pipe_or_socket(int fd) {
 
 int exit_status(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
 
-// Writes all of `data`, waiting while the terminal is full; false once it is gone.
-bool write_out(int fd, const char* data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
-        if (n > 0) {
-            data += n;
-            size -= static_cast<std::size_t>(n);
-        } else if (n < 0 && errno == EAGAIN) {
-            struct pollfd writable {fd, POLLOUT, 0};
-            (void)::poll(&writable, 1, -1);
-        } else if (n < 0 && errno != EINTR) {
-            return false;
-        }
-    }
-    return true;
-}
-
 class Supervisor {
 public:
     Supervisor(CommandChild child, const UserTerminal& terminal, UniqueFd master, MaskedOutput* mask)
@@ -161,7 +144,7 @@ private:
         std::array<char, kChunk> buffer;
         ssize_t n = ::read(master_.get(), buffer.data(), buffer.size());
         if (n > 0) {
-            if (output_open_ && !write_out(terminal_.output_fd, buffer.data(), static_cast<std::size_t>(n))) output_open_ = false;
+            if (output_open_ && !write_fully(terminal_.output_fd, buffer.data(), static_cast<std::size_t>(n))) output_open_ = false;
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             master_open_ = false;  // EIO: every slave descriptor is closed
         }
@@ -189,7 +172,7 @@ private:
                 break;
             }
             taken += static_cast<std::size_t>(n);
-            if (output_open_ && !write_out(terminal_.output_fd, buffer.data(), static_cast<std::size_t>(n))) output_open_ = false;
+            if (output_open_ && !write_fully(terminal_.output_fd, buffer.data(), static_cast<std::size_t>(n))) output_open_ = false;
         }
     }
 

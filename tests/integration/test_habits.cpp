@@ -204,6 +204,7 @@ TEST_CASE("run --mask conceals values in stdout and stderr, also split across wr
     const std::string first = value.substr(0, value.size() / 2), second = value.substr(value.size() / 2);
     REQUIRE(v.set("token", value + "\n").exit_code == 0);
     REQUIRE(v.set("pin", "abc").exit_code == 0);  // shorter than 4 bytes: not masked
+    REQUIRE(v.gp({"run", "--linger", "5m", "--", "true"}).exit_code == 0);  // joined below: no message of ours on stderr
     std::string script = "printf %s " + first + "; sleep 0.2; printf '%s\\n' " + second + "; "
                          "printf %s " + first + " >&2; sleep 0.2; printf '%s|' " + second + " >&2; "
                          "cat \"$GHOSTPOD_DIR/token\" >&2; printf 'pin=%s\\n' \"$(cat \"$GHOSTPOD_DIR/pin\")\"";
@@ -218,6 +219,7 @@ TEST_CASE("run --mask conceals values in stdout and stderr, also split across wr
     CHECK(plain.out == value + "\npin=abc\n");
     // The exit code passes through as ever.
     CHECK(v.gp({"run", "--mask", "--", "sh", "-c", "exit 3"}).exit_code == 3);
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
 
 TEST_CASE("run --mask from inside the ghost, and for a profile there, conceals what the command's view holds", "[session][mask][profile]") {
