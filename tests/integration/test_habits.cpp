@@ -121,7 +121,7 @@ TEST_CASE("session.pass_env entries that would pass a refused variable are a con
     }
 }
 
-TEST_CASE("a mapped path that is a symbolic link is replaced in the ghost's view; the link and its target stay", "[session][links]") {
+TEST_CASE("a mapped path that is a symbolic link is replaced in the ghost's view, the link and its target stay", "[session][links]") {
     VaultFixture v;
     const std::string secret = random_marker("kube-secret-");
     REQUIRE(v.set("kube/config", secret).exit_code == 0);

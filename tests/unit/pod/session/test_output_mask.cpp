@@ -68,7 +68,7 @@ TEST_CASE("the start of a value is held until the rest comes or the stream ends"
     CHECK(masked(values, {"x sec", "ond"}) == "x second");
 }
 
-TEST_CASE("the longest value wins where one begins another; short values are not masked", "[mask]") {
+TEST_CASE("the longest value wins where one begins another, and short values are not masked", "[mask]") {
     MaskValues values;
     REQUIRE(values.add(bytes("token")));
     REQUIRE(values.add(bytes("token-long")));
