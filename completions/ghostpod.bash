@@ -24,7 +24,7 @@ _ghostpod_options() {
         allow) echo "--list" ;;
         lock) echo "--discard --json" ;;
         export) echo "--format --profile" ;;
-        status) echo "--json" ;;
+        status) echo "--profile --json" ;;
         certs) echo "--warn-days --json" ;;
         import) echo "--overwrite --skip-unsafe --tazpod-passphrase-fd" ;;
         save) echo "--force --json" ;;
@@ -39,6 +39,50 @@ _ghostpod_subcommands() {
         import) echo "tazpod dotenv" ;;
         help) echo "$_ghostpod_commands" ;;
     esac
+}
+
+# The config ghostpod would read: --config's value ($1), GHOSTPOD_CONFIG, .ghostpod/config.json
+# searched upward from the working directory, else the user's own.
+_ghostpod_config_file() {
+    [[ -n "$1" ]] && { printf '%s\n' "$1"; return; }
+    [[ -n "$GHOSTPOD_CONFIG" ]] && { printf '%s\n' "$GHOSTPOD_CONFIG"; return; }
+    local dir="$PWD"
+    while :; do
+        [[ -f "$dir/.ghostpod/config.json" ]] && { printf '%s\n' "$dir/.ghostpod/config.json"; return; }
+        [[ -z "$dir" || "$dir" == / ]] && break
+        dir="${dir%/*}"
+    done
+    printf '%s\n' "${XDG_CONFIG_HOME:-$HOME/.config}/ghostpod/config.json"
+}
+
+# The profile names in config file $1, one a line. The file may be a hostile repository's: it is
+# only tokenised (strings and brackets, nothing evaluated), names other than [A-Za-z0-9._@+-]
+# are dropped (compgen -W expands its words), and anything unreadable or odd yields nothing.
+_ghostpod_profile_names() {
+    local file="$1" token depth=0 in_profiles=0 key="" expect_value=0
+    [[ -f "$file" && -r "$file" ]] || return 0
+    (($(wc -c <"$file" 2>/dev/null || echo 9999999) <= 1048576)) || return 0
+    while IFS= read -r token; do
+        case "$token" in
+            "{" | "[")
+                if ((depth == 1)) && ((expect_value)) && [[ "$key" == '"profiles"' && "$token" == "{" ]]; then in_profiles=1; fi
+                ((depth++)); expect_value=0 ;;
+            "}" | "]")
+                ((depth--)); ((depth <= 1)) && in_profiles=0; expect_value=0 ;;
+            ":") expect_value=1 ;;
+            ",") expect_value=0; key="" ;;
+            \"*)
+                if ((expect_value)); then
+                    expect_value=0
+                elif ((depth == 1)); then
+                    key="$token"
+                elif ((depth == 2 && in_profiles)); then
+                    token="${token#\"}"; token="${token%\"}"
+                    [[ "$token" =~ ^[A-Za-z0-9._@+][A-Za-z0-9._@+-]*$ ]] && printf '%s\n' "$token"
+                fi ;;
+        esac
+    done < <(LC_ALL=C grep -oE '"([^"\\]|\\.)*"|[][{}:,]' "$file" 2>/dev/null)
+    return 0
 }
 
 # Whether option $1 takes a value (the next word).
@@ -57,6 +101,15 @@ _ghostpod() {
     COMPREPLY=()
 
     # The value of an option.
+    if [[ "$prev" == --profile ]]; then
+        local j config=""
+        for ((j = 1; j < COMP_CWORD - 1; j++)); do
+            [[ "${COMP_WORDS[j]}" == --config ]] && config="${COMP_WORDS[j + 1]}"
+            [[ "${COMP_WORDS[j]}" == --config=* ]] && config="${COMP_WORDS[j]#--config=}"
+        done
+        COMPREPLY=($(compgen -W "$(_ghostpod_profile_names "$(_ghostpod_config_file "$config")")" -- "$cur"))
+        return 0
+    fi
     case "$prev" in
         --vault | --config | --file | --cacert)
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -68,7 +121,7 @@ _ghostpod() {
         --mode) COMPREPLY=($(compgen -W "0400 0600 0440 0644" -- "$cur")); return 0 ;;
         --format) COMPREPLY=($(compgen -W "dotenv dotenv-export json yaml" -- "$cur")); return 0 ;;
         --passphrase-fd | --recovery-key-fd | --new-passphrase-fd | --from-fd | --tazpod-passphrase-fd | \
-            --profile | --ttl | --linger | --env | --warn-days | --host) return 0 ;;
+            --ttl | --linger | --env | --warn-days | --host) return 0 ;;
     esac
 
     # Walk the words before the cursor: the command, its subcommand, positional arguments, '--'.

@@ -195,9 +195,12 @@ passphrase; otherwise from the vault (without pulled keys). dotenv quotes as 'in
 does (KEY='value'), with double quotes and \ " $ ` escaped where a value holds ' or a CR.
 )",
          cmd_export, "[--format FORMAT] [--profile P]"},
-        {"status", "[--json]", "the vault, the session and the memory-protection posture", {kJson},
+        {"status", "[--profile P] [--json]", "the vault, the session, what it exposes and the memory-protection posture",
+         {{"--profile", true, "P", "only what the config's profile P sees in the running session"}, kJson},
          R"(Shows the vault (path, entries, generation, keyslots), the config, a running session and the
-memory-protection posture. Needs no passphrase and never shows a value.
+memory-protection posture; with a session running, each secret it exposes: its file, the paths
+and variables it appears at and the profiles that get it. Needs no passphrase and never shows a
+value. Run with --profile P in the ghost, it shows that profile's view only.
 )",
          cmd_status},
         {"allow", "[PATH] [--list]", "allow a repository's config, .infisical.json or vault link",

@@ -8,6 +8,7 @@
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/infisical/pull_settings.hpp"
+#include "pod/net/http.hpp"
 #include "pod/session/command.hpp"
 #include "pod/session/launcher.hpp"
 #include "pod/session/requests.hpp"
@@ -17,12 +18,13 @@ namespace ghostpod {
 namespace {
 
 // One line on the terminal that rewrites itself: the unlock, then the pull's steps. Only when
-// stderr is a terminal and not --quiet.
+// stderr is a terminal and not --quiet; without one, a retry's notice is a line of its own.
 class StatusLine {
 public:
-    explicit StatusLine(bool enabled) : enabled_(enabled) {}
+    explicit StatusLine(bool enabled, bool notices) : enabled_(enabled), notices_(notices) {}
     ~StatusLine() { clear(); }
     void show(const std::string& text) {
+        if (!enabled_ && notices_ && is_retry_notice(text)) note(text);
         if (!enabled_) return;
         (void)write_all(STDERR_FILENO, text_bytes("\r\033[Kghostpod: " + text + "…"), "write the status line");
         shown_ = true;
@@ -34,7 +36,7 @@ public:
     }
 
 private:
-    bool enabled_;
+    bool enabled_, notices_;
     bool shown_ = false;
 };
 
@@ -57,7 +59,7 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
 
     for (const auto& n : settings->notes) warn(n);
     options->pull_settings = pull_settings_json(*settings);
-    StatusLine line(!quiet && ::isatty(STDERR_FILENO));
+    StatusLine line(!quiet && ::isatty(STDERR_FILENO), !quiet);
     JoinInfo info;
     info.progress = [&](const std::string& text) { line.show(text); };
     auto attachment = join_or_start(context, *options, info);

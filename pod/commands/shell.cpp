@@ -1,4 +1,7 @@
 // shell and enter: an interactive shell in the ghost; enter only joins a running session.
+#include <cstdlib>
+#include <cstring>
+
 #include "pod/cli/messages.hpp"
 #include "pod/commands/commands.hpp"
 #include "pod/session/command.hpp"
@@ -7,6 +10,24 @@
 
 namespace ghostpod {
 namespace {
+
+// The shell's prompt starts with "(ghostpod:VAULT[/PROFILE]) " unless session.prompt is false or
+// GHOSTPOD_PROMPT=0. bash reads its rc files after the environment and they set PS1, so bash
+// gets a PROMPT_COMMAND that puts the mark in front of whatever PS1 the rc files left (once;
+// an rc file that appends to PROMPT_COMMAND keeps it). Other shells get PS1 (dash and zsh take
+// it from the environment; a ~/.zshrc that sets PROMPT replaces it). The names are the
+// marker's, reduced to [A-Za-z0-9._+@-]: nothing in them is expanded by the shell.
+std::vector<ExtraVariable> prompt_variables(const SessionOptions& options, const Attachment& a, const std::string& shell) {
+    const char* opt_out = std::getenv("GHOSTPOD_PROMPT");
+    if (!options.config.session.prompt || (opt_out && std::strcmp(opt_out, "0") == 0)) return {};
+    std::string marker = session_marker(a);  // vault=NAME;profile=P
+    std::string vault = marker.substr(6, marker.find(';') - 6), profile = marker.substr(marker.find(";profile=") + 9);
+    std::string mark = "(ghostpod:" + vault + (profile == "*" ? "" : "/" + profile) + ") ";
+    std::string name = shell.substr(shell.find_last_of('/') + 1);
+    if (name == "bash")
+        return {{"PROMPT_COMMAND", "case \"$PS1\" in \"" + mark + "\"*) ;; *) PS1=\"" + mark + "$PS1\" ;; esac"}};
+    return {{"PS1", mark + (name == "zsh" ? "%m%# " : "$ ")}};
+}
 
 int open_shell(Context& context, const ParsedArgs& args, const std::string& command, bool may_start) {
     if (!args.positional.empty()) return report(usage_error(command, "takes no arguments"));
@@ -17,7 +38,14 @@ int open_shell(Context& context, const ParsedArgs& args, const std::string& comm
     auto attachment = join_or_start(context, *options, info);
     if (!attachment) return report(attachment.error());
     warn_expiring_certificates(info.paths);
-    return run_attached(*attachment, {user_shell()}, *options);
+    std::string shell = user_shell();
+    // The mark names the view the shell gets: a --profile narrows it in run_attached.
+    Attachment& a = *attachment;
+    std::string narrowed = a.profile;
+    if (options->profile) a.profile = options->profile_name;
+    auto extra = prompt_variables(*options, a, shell);
+    a.profile = narrowed;
+    return run_attached(a, {shell}, *options, extra);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "pod/unlock/trust.hpp"
 #include "pod/formats/certs.hpp"
 #include "pod/formats/text.hpp"
+#include "pod/session/paths.hpp"
 #include "pod/cli/messages.hpp"
 #include "pod/session/client.hpp"
 #include "sandbox/landlock.hpp"
@@ -61,6 +62,24 @@ nlohmann::json keyslot_json(const Keyslot& slot) {
     return j;
 }
 
+// "exposed:" and a line per secret: where it appears and which profiles get it (names only).
+std::string exposure_text(const nlohmann::json& sess) {
+    std::ostringstream out;
+    std::string view = sess.value("view", "*");
+    out << "  exposed:    " << sess["exposed"].size() << " secret(s)"
+        << (view == "*" ? " in the full view" : " in profile " + printable(view) + "'s view") << "\n";
+    for (const auto& e : sess["exposed"]) {
+        std::string where = e["file"].get<std::string>();
+        for (const auto& p : e["paths"]) where += ", " + p.get<std::string>();
+        for (const auto& v : e["env"]) where += ", $" + v["name"].get<std::string>() + (v["holds"] == "value" ? " (value)" : "");
+        std::string profiles;
+        for (const auto& p : e["profiles"]) profiles += (profiles.empty() ? "" : ", ") + p.get<std::string>();
+        out << "    " << printable(e["name"].get<std::string>()) << "\n      at:       " << printable(where)
+            << "\n      profiles: " << (profiles.empty() ? "none" : printable(profiles)) << "\n";
+    }
+    return out.str();
+}
+
 std::string text_report(const nlohmann::json& s) {
     std::ostringstream out;
     const auto& v = s["vault"];
@@ -100,6 +119,7 @@ std::string text_report(const nlohmann::json& s) {
             << human_size(sess["bytes"].get<std::uint64_t>()) << "\n";
         if (sess.contains("profile"))
             out << "  profile:    " << sess["profile"].get<std::string>() << " (this command sees that profile's view only)\n";
+        if (sess.contains("exposed")) out << exposure_text(sess);
         if (sess.contains("pull")) {
             const auto& pull = sess["pull"];
             std::uint64_t now = now_seconds();
@@ -197,15 +217,23 @@ int cmd_status(Context& context, const ParsedArgs& args) {
                     {"landlock_abi", sandbox::landlock_abi()},
                     {"legacy_tiocsti", legacy_tiocsti()}};
     s["session"] = nullptr;
+    std::string profile = args.value("--profile").value_or("");
+    std::optional<Error> session_error;
     if (file_exists(path)) {
         if (auto paths = session_paths(path)) {
-            if (auto answer = request<protocol::StatusReply>(*paths, protocol::StatusRequest{})) {
+            if (auto answer = request<protocol::StatusReply>(*paths, protocol::StatusRequest{profile})) {
                 auto j = nlohmann::json::parse(answer->json, nullptr, false);
                 if (!j.is_discarded()) s["session"] = j;
+            } else if (!profile.empty() || answer.error().why.rfind("refused", 0) == 0 || answer.error().code == ErrorCode::usage) {
+                session_error = answer.error();  // the holder's refusal or "no such profile", not "none running"
             }
         }
     }
+    if (!profile.empty() && s["session"].is_null() && !session_error)
+        session_error = make_error(ErrorCode::session, "status --profile " + printable(profile, 64), "no session is running",
+                                   "a profile's view exists in a running session: start one with 'ghostpod shell' or 'ghostpod pull'");
     print_stdout(args.has("--json") ? s.dump(2) + "\n" : text_report(s));
+    if (session_error) return report(*session_error);
     return rc;
 }
 

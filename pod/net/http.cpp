@@ -99,6 +99,9 @@ std::uint64_t jittered_backoff(unsigned attempt) {
     return ceiling / 2 + randombytes_uniform(static_cast<std::uint32_t>(ceiling / 2 + 1));
 }
 
+const std::function<void(const std::string&)>* g_retry_listener = nullptr;
+constexpr std::string_view kRetrying = ", retrying in ";
+
 void global_init_once() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -115,6 +118,25 @@ struct HttpClient::Impl {
         if (curl) curl_easy_cleanup(curl);
     }
 };
+
+std::string retry_notice(long status, const std::string& transport_error, std::uint64_t delay_ms) {
+    std::string what = status == 429  ? "server busy (429)"
+                       : status != 0  ? "server error (" + std::to_string(status) + ")"
+                                      : "no answer from the server (" + transport_error + ")";
+    std::string when = delay_ms < 950 ? "0." + std::to_string((delay_ms + 50) / 100) + " s" : std::to_string((delay_ms + 500) / 1000) + " s";
+    return what + std::string(kRetrying) + when;
+}
+
+bool is_retry_notice(const std::string& text) {
+    return text.find(kRetrying) != std::string::npos && text.size() > 2 && text.compare(text.size() - 2, 2, " s") == 0;
+}
+
+RetryListener::RetryListener(std::function<void(const std::string&)> listener)
+    : listener_(std::move(listener)), previous_(g_retry_listener) {
+    g_retry_listener = &listener_;
+}
+
+RetryListener::~RetryListener() { g_retry_listener = previous_; }
 
 bool transport_unreachable(int curl_code) { return retryable_transport(static_cast<CURLcode>(curl_code)); }
 
@@ -260,6 +282,8 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
             }
             return result;
         }
+        if (g_retry_listener && *g_retry_listener)
+            (*g_retry_listener)(retry_notice(result ? result->status : 0, result ? std::string() : result.error().why, delay));
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         waited += delay;
     }

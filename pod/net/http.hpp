@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,27 @@ private:
     Result<HttpResponse> attempt(const HttpRequest& request);
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+// What a retry's wait is shown as on the pulling command's status line: "server busy (429),
+// retrying in 2 s", "server error (503), …", "no answer from the server (<why>), …".
+std::string retry_notice(long status, const std::string& transport_error, std::uint64_t delay_ms);
+// Whether a status-line text is such a notice: a command with no status line (stderr no
+// terminal) prints it as a line of its own.
+bool is_retry_notice(const std::string& text);
+// For its lifetime, every HttpClient in this process tells `listener` of each retry before it
+// waits (the holder: the pulling client's status line). One at a time; an inner one wins and
+// the outer one is back when it ends.
+class RetryListener {
+public:
+    explicit RetryListener(std::function<void(const std::string&)> listener);
+    ~RetryListener();
+    RetryListener(const RetryListener&) = delete;
+    RetryListener& operator=(const RetryListener&) = delete;
+
+private:
+    std::function<void(const std::string&)> listener_;
+    const std::function<void(const std::string&)>* previous_;
 };
 
 // Whether a libcurl error code (as kept negated in Error::errnum by HttpClient) means the server

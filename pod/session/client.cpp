@@ -116,6 +116,7 @@ template Result<protocol::StatusReply> request(const SessionPaths&, const protoc
 template Result<protocol::Locked> request(const SessionPaths&, const protocol::Request&);
 template Result<protocol::Saved> request(const SessionPaths&, const protocol::Request&);
 template Result<protocol::CertsReply> request(const SessionPaths&, const protocol::Request&);
+template Result<protocol::NoticeReply> request(const SessionPaths&, const protocol::Request&);
 
 Result<protocol::Pulled> request_pull(const SessionPaths& paths, const std::string& settings_json,
                                       const std::function<void(const std::string&)>& on_progress) {

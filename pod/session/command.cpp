@@ -12,6 +12,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -57,7 +58,7 @@ bool passed_through(const std::string& name, const std::vector<std::string>& pas
 // Builds the command's environment in secret memory: values mapped "env_value" are secrets.
 // The one buffer meant to cross a fork (into the command, which execs with it): inherited.
 Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<std::string>& pass_env,
-                                         std::vector<std::size_t>& offsets) {
+                                         std::vector<std::size_t>& offsets, const std::vector<ExtraVariable>& extra = {}) {
     auto env = SecretBuffer::allocate(0, SecretBuffer::InChildren::inherited);
     if (!env) return env;
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
@@ -80,7 +81,8 @@ Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<
         if ((inherited(name) || passed_through(name, pass_env)) && !mapped(name)) GP_TRY(add(name, text_bytes(entry.substr(name.size() + 1))));
     }
     GP_TRY(add("GHOSTPOD_DIR", text_bytes(a.ghost_dir)));
-    GP_TRY(add("GHOSTPOD_SESSION", text_bytes("1")));
+    GP_TRY(add("GHOSTPOD_SESSION", text_bytes(session_marker(a))));
+    for (const auto& x : extra) GP_TRY(add(x.name, text_bytes(x.value)));
     // 'ghostpod save', 'certs', 'status', 'lock', 'run' run inside find the session (and the
     // config with its profiles) through these.
     if (!a.vault_path.empty()) GP_TRY(add("GHOSTPOD_VAULT", text_bytes(a.vault_path)));
@@ -159,6 +161,7 @@ sandbox::RamKind ram_kind() { return ::geteuid() == 0 ? sandbox::RamKind::tmpfs_
 // `proc_self` is this process's /proc/PID from before it joined the ghost.
 Status apply_profile(Attachment& a, const SessionOptions& options, int proc_self) {
     a.narrow(narrow_view(a.view(), *options.profile));
+    a.profile = options.profile_name;  // the view is that profile's now (GHOSTPOD_SESSION says so)
     if (::unshare(CLONE_NEWNS) != 0) return sys_error("unshare a mount namespace for the profile");
     GP_TRY(sandbox::build_profile_view(profile_mounts(a.view()), ram_kind(), proc_self));
     UniqueFd mnt(::openat(proc_self, "ns/mnt", O_RDONLY | O_CLOEXEC));
@@ -191,10 +194,12 @@ int relay_spawned_masked(int control, UniqueFd command_write, const std::vector<
 // From inside the ghost, where this process has no privilege to build a profile's view: ghost
 // init builds it and starts the command there with our stdio; we hand it the command line and
 // environment, relay signals and pass its exit status on.
-int run_spawned(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options, const std::string& cwd) {
+int run_spawned(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options, const std::string& cwd,
+                const std::vector<ExtraVariable>& extra) {
     a.narrow(narrow_view(a.view(), *options.profile));
+    a.profile = options.profile_name;
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, options.settings.pass_env, offsets);
+    auto env = command_environment(a, options.settings.pass_env, offsets, extra);
     if (!env) return report(env.error());
     int control[2], command[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) return report(sys_error("socketpair for the command"));
@@ -336,7 +341,8 @@ bool g_joined_ghost = false;
 
 }  // namespace
 
-int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options) {
+int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options,
+                 const std::vector<ExtraVariable>& extra) {
     char cwd[PATH_MAX];
     std::string where = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
     // In a profile's view this process sees no more than it has, and asks for no more.
@@ -345,7 +351,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
                                  "this command runs in profile " + a.profile + "'s view, which cannot open another",
                                  "run it from a shell of the full session, or outside the ghost"));
     bool narrow_here = options.profile && a.place == protocol::Place::outside;
-    if (options.profile && a.place == protocol::Place::ghost) return run_spawned(a, argv, options, where);
+    if (options.profile && a.place == protocol::Place::ghost) return run_spawned(a, argv, options, where, extra);
     // Read before joining: once in the ghost's mount namespace, its /proc does not show us.
     UniqueFd proc_self(narrow_here ? ::open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
     if (narrow_here && !proc_self.valid()) return report(sys_error("open /proc/self"));
@@ -356,7 +362,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         if (auto narrowed = apply_profile(a, options, proc_self.get()); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, options.settings.pass_env, offsets);
+    auto env = command_environment(a, options.settings.pass_env, offsets, extra);
     if (!env) return report(env.error());
     // The pty comes from the ghost's /dev/ptmx (after joining), before the fork that needs it.
     // From inside the ghost the terminal is already one of its ptys, which the command shares
@@ -407,6 +413,28 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     for (auto& p : masked.pipes) p.write_end.reset();
     return supervise({child, !narrow_here && !terminal.any() && !inside, inside}, previous, terminal, std::move(master),
                      options.mask ? &masked : nullptr);
+}
+
+namespace {
+
+std::string marker_name(const std::string& name) {
+    std::string out;
+    for (char c : name.substr(0, 64))
+        out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '+' || c == '@' ? c : '_';
+    return out.empty() ? "_" : out;
+}
+
+}  // namespace
+
+std::string vault_display_name(const std::string& vault_path) {
+    std::string dir = vault_path.substr(0, vault_path.find_last_of('/') == std::string::npos ? 0 : vault_path.find_last_of('/'));
+    auto base = [](const std::string& p) { return p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1); };
+    if (base(dir) == ".ghostpod" && dir.find('/') != std::string::npos) return base(dir.substr(0, dir.find_last_of('/')));
+    return base(vault_path);
+}
+
+std::string session_marker(const Attachment& a) {
+    return "vault=" + marker_name(vault_display_name(a.vault_path)) + ";profile=" + (a.profile.empty() ? "*" : marker_name(a.profile));
 }
 
 std::string user_shell() {

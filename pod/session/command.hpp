@@ -9,8 +9,19 @@
 
 namespace ghostpod {
 
+// A variable the caller adds to the command's environment (shell's prompt), after ours.
+struct ExtraVariable {
+    std::string name, value;
+};
 // Runs argv in the ghost and returns its exit status (128+N for a signal).
-int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options);
+int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options,
+                 const std::vector<ExtraVariable>& extra = {});
+// GHOSTPOD_SESSION's value: "vault=<name>;profile=<P or *>" (see ghostpod(1), ENVIRONMENT); the
+// names keep only [A-Za-z0-9._+@-], anything else becomes '_', so it is safe in a prompt.
+std::string session_marker(const Attachment& a);
+// The vault's name in the marker: the project directory for <dir>/.ghostpod/vault, else the
+// vault file's name.
+std::string vault_display_name(const std::string& vault_path);
 // The user's shell ($SHELL, else /bin/bash).
 std::string user_shell();
 

@@ -33,16 +33,16 @@ namespace ghostpod {
 namespace {
 
 constexpr std::size_t kMaxPending = 64;
+constexpr std::size_t kMaxNotices = 256;
 
 // ---- the holder ------------------------------------------------------------------------
 
-nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile) {
+nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile, const StatusScope& scope) {
     std::uint64_t secrets = h.layout.secrets.size(), bytes = h.layout.bytes;
-    if (profile) {
-        auto view = narrow_view(full_view(h), profile->allowed);
-        secrets = view.secrets.size();
+    if (!scope.profile.empty()) {
+        secrets = scope.view.secrets.size();
         bytes = 0;
-        for (const auto& s : view.secrets)
+        for (const auto& s : scope.view.secrets)
             if (auto it = h.layout.sizes.find(s); it != h.layout.sizes.end()) bytes += it->second;
     }
     nlohmann::json j = {{"holder_pid", ::getpid()},
@@ -58,6 +58,10 @@ nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile) 
                         {"secrets", secrets},
                         {"bytes", bytes},
                         {"kept", h.keep}};
+    j["view"] = scope.profile.empty() ? "*" : scope.profile;
+    j["exposed"] = exposure_json(scope.view, scope.profiles);
+    j["profiles"] = nlohmann::json::array();
+    for (const auto& [name, allowed] : scope.profiles) j["profiles"].push_back(name);
     // A profile's process learns its own part only: not where the rest came from.
     if (profile) {
         j["profile"] = profile->name;
@@ -114,9 +118,21 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
         }
         return protocol::send(conn, a, fds).ok();
     }
-    if (std::holds_alternative<protocol::StatusRequest>(req))
-        answer(conn, protocol::StatusReply{status_json(h, who.profile).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
-    if (auto* pull = std::get_if<protocol::PullRequest>(&req)) serve_pull(h, conn, pull->settings_json);
+    if (auto* status = std::get_if<protocol::StatusRequest>(&req)) {
+        auto scope = status_scope(h, who, status->profile);
+        if (!scope) answer(conn, scope.error());
+        else answer(conn, protocol::StatusReply{status_json(h, who.profile, *scope).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    }
+    if (auto* notice = std::get_if<protocol::NoticeRequest>(&req)) {
+        // Bounded: past the bound, warnings show again rather than the holder growing.
+        bool first = h.notices_shown.size() >= kMaxNotices || h.notices_shown.insert(notice->text).second;
+        answer(conn, protocol::NoticeReply{first});
+    }
+    if (auto* pull = std::get_if<protocol::PullRequest>(&req)) {
+        // Each retry's wait shows on the pulling command's status line, not as silence.
+        RetryListener retries([conn](const std::string& text) { send_progress(conn, text); });
+        serve_pull(h, conn, pull->settings_json);
+    }
     if (auto* save = std::get_if<protocol::SaveRequest>(&req)) serve_save(h, conn, save->force);
     if (std::holds_alternative<protocol::CertsRequest>(req)) serve_certs(h, conn);
     if (auto* exp = std::get_if<protocol::ExportRequest>(&req)) serve_export(h, conn, *exp, who);

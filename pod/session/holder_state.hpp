@@ -4,7 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +109,7 @@ struct Holder {
     // INFISICAL_UNIVERSAL_AUTH_CLIENT_ID/_SECRET and INFISICAL_TOKEN (or _ACCESS_TOKEN) from the
     // launcher's environment, handed over with the vault's credential (see start_session).
     SecretBuffer env_client_id, env_client_secret, env_token;
+    std::set<std::string> notices_shown;  // NoticeRequest: each warning once per session (bounded)
 
     GhostWriter writer(const std::string& home) { return {ghost, paths.ghost_dir, home, settings.ram_limit_bytes}; }
 };
@@ -138,6 +142,17 @@ Result<Asker> identify_asker(const Holder& h, int conn);
 // Whether `who` may ask `request`; else the Error that says so.
 bool authorise(const protocol::Request& request, const Asker& who);
 Error refused(const std::string& what, const Asker& who);
+// The part of the session a status request covers (holder_status.cpp): the asker's own view for
+// a profile's process (naming another profile is refused), else the whole session or the named
+// profile's part of it.
+struct StatusScope {
+    std::string profile;  // empty: the whole session
+    SessionView view;
+    std::map<std::string, std::vector<std::string>> profiles;  // the profiles the asker may know of
+};
+Result<StatusScope> status_scope(const Holder& h, const Asker& who, const std::string& requested);
+// Secret by secret: its file, the paths and variables it appears at, the profiles that get it.
+nlohmann::json exposure_json(const SessionView& view, const std::map<std::string, std::vector<std::string>>& profiles);
 // ExportRequest: the session's env-style values (pod/session/export.hpp), from secret memory
 // (Exported, then the raw parts; or an Error). A profile's process gets its own view's only.
 void serve_export(Holder& h, int conn, const protocol::ExportRequest& request, const Asker& who);

@@ -69,7 +69,17 @@ wire::Frame frame(Kind kind) { return {static_cast<std::uint16_t>(kind), {}}; }
 
 struct RequestEncoder {
     wire::Frame operator()(const AttachRequest&) const { return frame(Kind::attach); }
-    wire::Frame operator()(const StatusRequest&) const { return frame(Kind::status); }
+    wire::Frame operator()(const StatusRequest& m) const {
+        if (m.profile.empty()) return frame(Kind::status);
+        wire::Writer w;
+        w.str(m.profile);
+        return frame(Kind::status, std::move(w));
+    }
+    wire::Frame operator()(const NoticeRequest& m) const {
+        wire::Writer w;
+        w.str(m.text);
+        return frame(Kind::notice, std::move(w));
+    }
     wire::Frame operator()(const LockRequest& m) const {
         wire::Writer w;
         w.boolean(m.discard);
@@ -152,6 +162,11 @@ struct ReplyEncoder {
         w.u64(m.parts);
         return frame(Kind::exported, std::move(w));
     }
+    wire::Frame operator()(const NoticeReply& m) const {
+        wire::Writer w;
+        w.boolean(m.first);
+        return frame(Kind::notice_reply, std::move(w));
+    }
     wire::Frame operator()(const Error& e) const { return {sandbox::kErrorKind, sandbox::encode_error(e)}; }
 };
 
@@ -160,7 +175,7 @@ Error bad(const char* what) { return wire::malformed(what); }
 }  // namespace
 
 const char* request_name(const Request& request) {
-    static const char* const kNames[] = {"attach", "status", "lock", "save", "certs", "pull", "spawn", "register", "export"};
+    static const char* const kNames[] = {"attach", "status", "lock", "save", "certs", "pull", "spawn", "register", "export", "notice"};
     static_assert(std::size(kNames) == std::variant_size_v<Request>);
     return kNames[request.index()];
 }
@@ -174,9 +189,16 @@ Result<Request> decode_request(const wire::Frame& f) {
     case Kind::attach:
         if (r.done()) return Request(AttachRequest{});
         break;
-    case Kind::status:
-        if (r.done()) return Request(StatusRequest{});
+    case Kind::status: {
+        StatusRequest m;
+        if (r.done() || (r.str(m.profile) && !m.profile.empty() && r.done())) return Request(std::move(m));
         break;
+    }
+    case Kind::notice: {
+        NoticeRequest m;
+        if (r.str(m.text) && r.done()) return Request(std::move(m));
+        break;
+    }
     case Kind::lock: {
         LockRequest m;
         if (r.boolean(m.discard) && r.done()) return Request(m);
@@ -274,6 +296,11 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     case Kind::exported: {
         Exported m;
         if (r.strings(m.skipped) && r.u64(m.parts) && r.done()) return Reply(std::move(m));
+        break;
+    }
+    case Kind::notice_reply: {
+        NoticeReply m;
+        if (r.boolean(m.first) && r.done()) return Reply(m);
         break;
     }
     default:

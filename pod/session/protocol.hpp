@@ -9,6 +9,7 @@
 //       control, command)                            and the command is starting
 //     RegisterRequest (+ the profile's mount ns)   Registered
 //   StatusRequest                                  StatusReply
+//   NoticeRequest                                  NoticeReply: whether it is new this session
 //   LockRequest                                    Locked (once everything is gone)
 //   SaveRequest                                    Saved
 //   CertsRequest                                   CertsReply
@@ -51,15 +52,19 @@ sandbox::ProfileView profile_mounts(const SessionView& narrowed);
 namespace protocol {
 
 enum class Kind : std::uint16_t {
-    attach = 1, status, lock, save, certs, pull, spawn, register_profile, export_values,
-    attached = 101, status_reply, locked, saved, certs_reply, progress, pulled, spawned, registered, started, exported,
+    attach = 1, status, lock, save, certs, pull, spawn, register_profile, export_values, notice,
+    attached = 101, status_reply, locked, saved, certs_reply, progress, pulled, spawned, registered, started, exported, notice_reply,
 };
 
 // Where the holder found the peer: outside the ghost, in its full view, or in a profile's.
 enum class Place : std::uint8_t { outside = 1, ghost, profile };
 
 struct AttachRequest {};
-struct StatusRequest {};
+// With `profile`, the session's part that profile sees (a profile's own process may name only
+// its own, and gets only its own either way).
+struct StatusRequest {
+    std::string profile;  // empty: the whole view (the asker's, for a profile's process)
+};
 struct LockRequest {
     bool discard = false;  // end without saving (session.save_on_lock)
 };
@@ -86,8 +91,13 @@ struct RegisterRequest {
 struct ExportRequest {
     std::optional<std::vector<std::string>> profile;
 };
+// "Is warning `text` new this session?": the holder remembers what it has answered yes to, so a
+// warning (an expiring certificate) is shown once per session, not by every command.
+struct NoticeRequest {
+    std::string text;
+};
 using Request = std::variant<AttachRequest, StatusRequest, LockRequest, SaveRequest, CertsRequest, PullRequest, SpawnRequest,
-                             RegisterRequest, ExportRequest>;
+                             RegisterRequest, ExportRequest, NoticeRequest>;
 
 struct Attached {
     Place place = Place::outside;
@@ -122,7 +132,11 @@ struct Exported {
     std::vector<std::string> skipped;  // env entries whose names are no variable names
     std::uint64_t parts = 0;
 };
-using Reply = std::variant<Attached, StatusReply, Locked, Saved, CertsReply, Progress, Pulled, Spawned, Registered, Started, Exported, Error>;
+struct NoticeReply {
+    bool first = false;  // not shown before in this session: show it now
+};
+using Reply = std::variant<Attached, StatusReply, Locked, Saved, CertsReply, Progress, Pulled, Spawned, Registered, Started, Exported,
+                           NoticeReply, Error>;
 
 // "attach", "status", ... for messages.
 const char* request_name(const Request& request);

@@ -46,8 +46,12 @@ void warn_expiring_certificates(const SessionPaths& paths) {
     const CertInfo& worst = certs->front();
     std::int64_t days = days_left(worst, now);
     std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
-    warn(std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
-         printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'");
+    std::string text = std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
+                       printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'";
+    // Once per session: the holder remembers the warnings it has let be shown.
+    auto fresh = request<protocol::NoticeReply>(paths, protocol::NoticeRequest{text});
+    if (fresh && !fresh->first) return;
+    warn(text);
 }
 
 }  // namespace ghostpod

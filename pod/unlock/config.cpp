@@ -99,6 +99,10 @@ Status read_session(const nlohmann::json& j, SessionSettings& s, const std::stri
         s.save_on_lock = it->get<bool>();
     }
     if (auto it = j.find("pass_env"); it != j.end()) GP_TRY(read_pass_env(*it, s, path));
+    if (auto it = j.find("prompt"); it != j.end()) {
+        if (!it->is_boolean()) return bad_key(path, "session.prompt", "expected true or false");
+        s.prompt = it->get<bool>();
+    }
     return {};
 }
 

@@ -30,6 +30,7 @@ struct SessionSettings {
     std::uint64_t linger_seconds = 0;      // kept this long after the last attached command ends
     std::uint64_t ram_limit_bytes = 64u << 20;
     bool save_on_lock = false;             // 'lock' first saves the ghost's changes to the vault
+    bool prompt = true;                    // shell and enter mark their prompt with the session
     // "pass_env": caller variables (names, or "PREFIX_*") passed into commands, besides the
     // built-in list (pod/session/command.cpp); each checked against refused_variable.
     std::vector<std::string> pass_env;

@@ -51,7 +51,7 @@ TEST_CASE("ghostpod run, enter and status work from a command in the session, in
         auto r = v.gp_with({"run", "--", "sh", "-c", gp_inside("enter")}, o);
         INFO(r.err);
         CHECK(r.exit_code == 0);
-        CHECK(r.out == kube + " 1\n");
+        CHECK(r.out == kube + " vault=vault;profile=*\n");
     }
     SECTION("status sees this session") {
         auto r = v.gp({"run", "--", "sh", "-c", gp_inside("status --json")});

@@ -306,6 +306,24 @@ TEST_CASE("rate limiting is retried after retry-after and the pull succeeds", "[
     CHECK(elapsed >= 2.0);
 }
 
+TEST_CASE("while rate limited, the pull says so on stderr: one line per retry without a terminal", "[pull][notice]") {
+    FakeInfisical server(root_world({{"KUBECONFIG", "kube"}}), {.faults = {"429:secrets:2:1"}});
+    Puller p(&server);
+    auto r = p.pull({}, "cat ~/.kube/config");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "kube");
+    std::size_t notices = 0;
+    for (std::size_t at = 0; (at = r.err.find("ghostpod: server busy (429), retrying in 1 s\n", at)) != std::string::npos; ++at) ++notices;
+    CHECK(notices == 2);
+    // --quiet says nothing of it.
+    REQUIRE(p.gp({"lock"}).exit_code == 0);
+    server.set_faults({"429:secrets:1:1"});
+    auto quiet = p.pull({"--quiet"}, "true");
+    CHECK(quiet.exit_code == 0);
+    CHECK_FALSE(contains(quiet.err, "retrying"));
+}
+
 TEST_CASE("a server error that persists is retried a bounded number of times, then exits 4", "[pull]") {
     std::string value = random_marker("value-");
     FakeInfisical server(root_world({{"KUBECONFIG", value}}), {.faults = {"500:secrets:0"}});

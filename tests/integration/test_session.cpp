@@ -244,7 +244,7 @@ TEST_CASE("commands see an allowlisted environment and only descriptors 0-2", "[
     auto r = v.gp_with({"run", "--", "sh", "-c", "env; ls /proc/self/fd | tr '\\n' ' '"}, o);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("GHOSTPOD_TEST_SHOULD_NOT_PASS") == std::string::npos);
-    CHECK(r.out.find("GHOSTPOD_SESSION=1") != std::string::npos);
+    CHECK(r.out.find("GHOSTPOD_SESSION=vault=vault;profile=*\n") != std::string::npos);
     CHECK(r.out.find("HOME=" + v.dir.path()) != std::string::npos);
     // sh's own listing descriptor (3) is the only one past 2.
     CHECK(r.out.ends_with("\n0 1 2 3 "));

@@ -85,7 +85,11 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     CHECK(spawn.allowed == std::vector<std::string>{"aws/credentials", all_bytes("x")});
     CHECK(round_trip_request<RegisterRequest>(RegisterRequest{"p", {"a"}}).allowed == std::vector<std::string>{"a"});
     (void)round_trip_request<AttachRequest>(AttachRequest{});
-    (void)round_trip_request<StatusRequest>(StatusRequest{});
+    CHECK(round_trip_request<StatusRequest>(StatusRequest{}).profile.empty());
+    CHECK(round_trip_request<StatusRequest>(StatusRequest{all_bytes("p")}).profile == all_bytes("p"));
+    CHECK(round_trip_request<NoticeRequest>(NoticeRequest{all_bytes("warn\n")}).text == all_bytes("warn\n"));
+    CHECK(round_trip<NoticeReply>(NoticeReply{true}).first);
+    CHECK_FALSE(round_trip<NoticeReply>(NoticeReply{false}).first);
     (void)round_trip_request<CertsRequest>(CertsRequest{});
     CHECK_FALSE(round_trip_request<ExportRequest>(ExportRequest{}).profile);
     auto narrowed = round_trip_request<ExportRequest>(ExportRequest{std::vector<std::string>{all_bytes("a"), ""}});
