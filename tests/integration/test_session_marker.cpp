@@ -48,23 +48,23 @@ TEST_CASE("a project vault is named after its project directory, and odd charact
 TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile; GHOSTPOD_PROMPT=0 and session.prompt false remove it",
           "[session][marker][tty]") {
     ProfileVault p("api/token");
-    write_text(p.v.dir / ".bashrc", "PS1='rc-prompt-\\$ '\n");
+    write_text(p.v.dir / ".bashrc", "PS1='rc-prompt> '\n");
     start_lingering_session(p.v, unique_sleep(), p.options);
     Tmux t;
     start_shell(t, p.v, "GHOSTPOD_CONFIG='" + p.options.env.at("GHOSTPOD_CONFIG") + "'");
     t.keys("gp shell");
-    CHECK(t.shows("(ghostpod:vault) rc-prompt-$ "));
+    CHECK(t.shows("(ghostpod:vault) rc-prompt>"));
     t.keys("echo marked-$((20+1)); cd /; cd - >/dev/null");  // a few prompts later, marked once
     CHECK(t.shows("marked-21"));
     CHECK(t.count("(ghostpod:vault) (ghostpod:vault)") == 0);
     t.keys("exit");
     REQUIRE(t.shell_in_foreground());
     t.keys("clear; gp enter --profile terraform");
-    CHECK(t.shows("(ghostpod:vault/terraform) rc-prompt-$ "));
+    CHECK(t.shows("(ghostpod:vault/terraform) rc-prompt>"));
     t.keys("exit");
     REQUIRE(t.shell_in_foreground());
     t.keys("clear; GHOSTPOD_PROMPT=0 gp enter");
-    CHECK(t.shows("rc-prompt-$ "));
+    CHECK(t.shows("rc-prompt>"));
     t.keys("echo unmarked-$((30+1))");
     CHECK(t.shows("unmarked-31"));
     INFO(t.screen());
@@ -74,7 +74,7 @@ TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile; GHO
     std::string quiet = p.v.dir / "quiet.json";
     write_text(quiet, R"({"version": 1, "session": {"prompt": false}, "profiles": {"terraform": ["aws/credentials"]}})");
     t.keys("clear; GHOSTPOD_CONFIG='" + quiet + "' '" + ghostpod_binary() + "' --vault '" + p.v.vault + "' enter");
-    CHECK(t.shows("rc-prompt-$ "));
+    CHECK(t.shows("rc-prompt>"));
     t.keys("echo config-off-$((40+1))");
     CHECK(t.shows("config-off-41"));
     CHECK(t.count("(ghostpod:") == 0);
@@ -89,7 +89,7 @@ TEST_CASE("a shell other than bash gets the marked prompt through PS1", "[sessio
     Tmux t;
     start_shell(t, v, "SHELL=/bin/sh");
     t.keys("clear; gp enter");
-    CHECK(t.shows("(ghostpod:vault) $ "));
+    CHECK(t.shows("(ghostpod:vault) $"));
     t.keys("exit");
     REQUIRE(v.gp({"lock"}).exit_code == 0);
 }
