@@ -16,6 +16,7 @@
 
 #include "tests/support/infisical_server.hpp"
 #include "tests/support/leak_scan.hpp"
+#include "tests/support/tmux.hpp"
 #include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
@@ -321,6 +322,19 @@ TEST_CASE("while rate limited, the pull says so on stderr: one line per retry wi
     auto quiet = p.pull({"--quiet"}, "true");
     CHECK(quiet.exit_code == 0);
     CHECK_FALSE(contains(quiet.err, "retrying"));
+}
+
+TEST_CASE("on a terminal, the retry notice is the status line, rewritten in place and cleared", "[pull][notice][tty]") {
+    FakeInfisical server(root_world({{"KUBECONFIG", "kube"}}), {.faults = {"429:secrets:2:3"}});
+    Puller p(&server);
+    write_text(p.v.dir / "pass", p.v.passphrase + "\n");
+    Tmux t;
+    start_shell(t, p.v, "GHOSTPOD_CONFIG='" + p.config + "'");
+    t.keys("gp --passphrase-fd 3 pull --no-shell 3<pass; echo pulled-$((1+1))");
+    CHECK(t.shows("ghostpod: server busy (429), retrying in 3 s", 15));
+    CHECK(t.shows("pulled-2", 30));
+    INFO(t.screen());
+    CHECK(t.count("retrying in") == 0);
 }
 
 TEST_CASE("a server error that persists is retried a bounded number of times, then exits 4", "[pull]") {
