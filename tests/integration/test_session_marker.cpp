@@ -45,7 +45,7 @@ TEST_CASE("a project vault is named after its project directory, and odd charact
     CHECK(r.out == "vault=my_proj__id_;profile=*\n");
 }
 
-TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile; GHOSTPOD_PROMPT=0 and session.prompt false remove it",
+TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile, and GHOSTPOD_PROMPT=0 or session.prompt false removes the mark",
           "[session][marker][tty]") {
     ProfileVault p("api/token");
     write_text(p.v.dir / ".bashrc", "PS1='rc-prompt> '\n");
