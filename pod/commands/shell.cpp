@@ -20,9 +20,8 @@ namespace {
 std::vector<ExtraVariable> prompt_variables(const SessionOptions& options, const Attachment& a, const std::string& shell) {
     const char* opt_out = std::getenv("GHOSTPOD_PROMPT");
     if (!options.config.session.prompt || (opt_out && std::strcmp(opt_out, "0") == 0)) return {};
-    std::string marker = session_marker(a);  // vault=NAME;profile=P
-    std::string vault = marker.substr(6, marker.find(';') - 6), profile = marker.substr(marker.find(";profile=") + 9);
-    std::string mark = "(ghostpod:" + vault + (profile == "*" ? "" : "/" + profile) + ") ";
+    MarkerNames names = marker_names(a);
+    std::string mark = "(ghostpod:" + names.vault + (names.profile == "*" ? "" : "/" + names.profile) + ") ";
     std::string name = shell.substr(shell.find_last_of('/') + 1);
     if (name == "bash")
         return {{"PROMPT_COMMAND", "case \"$PS1\" in \"" + mark + "\"*) ;; *) PS1=\"" + mark + "$PS1\" ;; esac"}};

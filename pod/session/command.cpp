@@ -433,8 +433,13 @@ std::string vault_display_name(const std::string& vault_path) {
     return base(vault_path);
 }
 
+MarkerNames marker_names(const Attachment& a) {
+    return {marker_name(vault_display_name(a.vault_path)), a.profile.empty() ? "*" : marker_name(a.profile)};
+}
+
 std::string session_marker(const Attachment& a) {
-    return "vault=" + marker_name(vault_display_name(a.vault_path)) + ";profile=" + (a.profile.empty() ? "*" : marker_name(a.profile));
+    MarkerNames names = marker_names(a);
+    return "vault=" + names.vault + ";profile=" + names.profile;
 }
 
 std::string user_shell() {

@@ -16,8 +16,13 @@ struct ExtraVariable {
 // Runs argv in the ghost and returns its exit status (128+N for a signal).
 int run_attached(Attachment& a, const std::vector<std::string>& argv, const SessionOptions& options,
                  const std::vector<ExtraVariable>& extra = {});
-// GHOSTPOD_SESSION's value: "vault=<name>;profile=<P or *>" (see ghostpod(1), ENVIRONMENT); the
-// names keep only [A-Za-z0-9._+@-], anything else becomes '_', so it is safe in a prompt.
+// The names GHOSTPOD_SESSION carries: only [A-Za-z0-9._+@-] kept, anything else becomes '_', so
+// they are safe in a prompt; profile "*" for the full view.
+struct MarkerNames {
+    std::string vault, profile;
+};
+MarkerNames marker_names(const Attachment& a);
+// GHOSTPOD_SESSION's value: "vault=<name>;profile=<P or *>" (see ghostpod(1), ENVIRONMENT).
 std::string session_marker(const Attachment& a);
 // The vault's name in the marker: the project directory for <dir>/.ghostpod/vault, else the
 // vault file's name.
