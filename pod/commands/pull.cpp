@@ -1,5 +1,7 @@
 // pull: unlock, open the ghost, pull from Infisical and Vault into it, then a shell or one
-// command (or leave the session running). In a running session it refreshes the pulled secrets.
+// command (or leave the session running). In a running session it refreshes the pulled secrets
+// and says what changed; only a command after -- is run then (a shell never is: in a script, it
+// would read the rest of the script).
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "pod/commands/commands.hpp"
 #include "pod/cli/args.hpp"
 #include "pod/cli/messages.hpp"
+#include "pod/formats/text.hpp"
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/net/http.hpp"
 #include "pod/session/command.hpp"
@@ -40,6 +43,44 @@ private:
     bool shown_ = false;
 };
 
+// "2 added (A, B), 1 changed (C), 0 removed": names, at most a few of each.
+std::string describe_changes(const protocol::Pulled& p) {
+    auto part = [](std::size_t n, const char* what, const std::vector<std::string>& names) {
+        std::string text = std::to_string(n) + " " + what;
+        if (names.empty()) return text;
+        constexpr std::size_t kShown = 10;
+        text += " (";
+        for (std::size_t i = 0; i < names.size() && i < kShown; ++i) text += (i ? ", " : "") + printable(names[i], 120);
+        return text + (names.size() > kShown ? ", …)" : ")");
+    };
+    return part(p.added.size(), "added", p.added) + ", " + part(p.changed.size(), "changed", p.changed) + ", " +
+           part(p.removed.size(), "removed", p.removed);
+}
+
+// What the pull did: --json (names and counts, never values, with where from), a refresh's
+// "refreshed: …" line, or the first pull's note on a terminal.
+void show_pull(const ParsedArgs& args, const PullSettings& settings, const protocol::Pulled& answer, bool started) {
+    bool quiet = args.has("--quiet") || args.has("-q");
+    for (const auto& w : answer.warnings) warn(w);
+    std::string from = settings.infisical ? settings.target.base_url + " (" + settings.target.environment + ")" : "";
+    if (settings.vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings.vault);
+    if (args.has("--json")) {
+        nlohmann::json result = {{"secrets", answer.secrets},   {"source", answer.source},   {"fetched", answer.fetched},
+                                 {"warnings", answer.warnings}, {"from", from},              {"session_started", started},
+                                 {"added", answer.added},       {"changed", answer.changed}, {"removed", answer.removed}};
+        if (settings.infisical) {
+            result["host"] = settings.target.base_url;
+            result["environment"] = settings.target.environment;
+        }
+        print_stdout(result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    } else if (!started && !quiet) {
+        print_stdout("refreshed: " + describe_changes(answer) + "\n");
+    } else if (!quiet && ::isatty(STDERR_FILENO)) {
+        note("pulled " + std::to_string(answer.secrets) + " secrets from " + from +
+             (answer.source == "cache" ? " via the offline cache" : ""));
+    }
+}
+
 }  // namespace
 
 int cmd_pull(Context& context, const ParsedArgs& args) {
@@ -60,14 +101,30 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
     for (const auto& n : settings->notes) warn(n);
     options->pull_settings = pull_settings_json(*settings);
     StatusLine line(!quiet && ::isatty(STDERR_FILENO), !quiet);
+    auto progress = [&](const std::string& text) { line.show(text); };
+    // A running session and no command: only a refresh, asked of the holder directly (no attach,
+    // whose answer lists every secret; no shell, which in a script would read the rest of it).
+    if (args.positional.empty()) {
+        auto paths = session_paths_for(context);
+        if (!paths) return report(paths.error());
+        if (connect_session(*paths)) {
+            if (args.has("--profile"))
+                return report(usage_error("pull", "--profile applies to a command after --: in a running session pull only refreshes"));
+            auto answer = request_pull(*paths, options->pull_settings, progress);
+            line.clear();
+            if (!answer) return report(answer.error());
+            show_pull(args, *settings, *answer, false);
+            return 0;
+        }
+    }
     JoinInfo info;
-    info.progress = [&](const std::string& text) { line.show(text); };
+    info.progress = progress;
     auto attachment = join_or_start(context, *options, info);
     if (!attachment) {
         line.clear();
         return report(attachment.error());
     }
-    auto answer = request_pull(info.paths, pull_settings_json(*settings), info.progress);
+    auto answer = request_pull(info.paths, options->pull_settings, info.progress);
     line.clear();
     if (!answer) {
         // A session this command opened only to pull into is of no use without the pull.
@@ -77,26 +134,14 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
         }
         return report(answer.error());
     }
-    for (const auto& w : answer->warnings) warn(w);
-    std::string from = settings->infisical ? settings->target.base_url + " (" + settings->target.environment + ")" : "";
-    if (settings->vault) from += (from.empty() ? "" : " and ") + describe_vault_source(*settings->vault);
-    if (args.has("--json")) {
-        // The holder's summary (names and counts, never values), with where from.
-        nlohmann::json result = {{"secrets", answer->secrets},
-                                 {"source", answer->source},
-                                 {"fetched", answer->fetched},
-                                 {"warnings", answer->warnings},
-                                 {"from", from},
-                                 {"session_started", info.started}};
-        if (settings->infisical) {
-            result["host"] = settings->target.base_url;
-            result["environment"] = settings->target.environment;
-        }
-        print_stdout(result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    } else if (!quiet && ::isatty(STDERR_FILENO)) {
-        note("pulled " + std::to_string(answer->secrets) + " secrets from " + from +
-             (answer->source == "cache" ? " via the offline cache" : ""));
+    show_pull(args, *settings, *answer, info.started);
+    // The holder looked at the files that changed for expiring certificates (in the warnings).
+    if (no_shell) {
+        if (!quiet && info.started) note("the session stays up: 'ghostpod enter' joins it, 'ghostpod lock' ends it");
+        return 0;
     }
+    // A session that started meanwhile (no command: the shell of a first pull) is only refreshed.
+    if (!info.started && args.positional.empty()) return 0;
     // The pull added files, paths and variables: attach again to see them (then let go of the
     // first attachment, so the session never has no client in between).
     auto fresh = attach(info.paths);
@@ -104,11 +149,6 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
     fresh->vault_path = attachment->vault_path;
     fresh->config_path = attachment->config_path;
     *attachment = std::move(*fresh);
-    warn_expiring_certificates(info.paths);
-    if (no_shell) {
-        if (!quiet) note("the session stays up: 'ghostpod enter' joins it, 'ghostpod lock' ends it");
-        return 0;
-    }
     if (!args.positional.empty()) return run_attached(*attachment, args.positional, *options);
     return run_attached(*attachment, {user_shell()}, *options);
 }

@@ -311,6 +311,20 @@ void sort_worst_first(std::vector<CertInfo>& certs) {
     });
 }
 
+std::string expiry_warning(std::vector<CertInfo> certs, std::int64_t now) {
+    std::erase_if(certs, [](const CertInfo& c) { return c.per_session; });  // they die with the session
+    std::size_t soon = 0;
+    for (const auto& c : certs)
+        if (days_left(c, now) < kDefaultCertWarnDays) ++soon;
+    if (soon == 0) return "";
+    sort_worst_first(certs);
+    const CertInfo& worst = certs.front();
+    std::int64_t days = days_left(worst, now);
+    std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
+    return std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
+           printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'";
+}
+
 CertStatus cert_status(const CertInfo& cert, std::int64_t now, std::int64_t warn_days) {
     std::int64_t days = days_left(cert, now);
     if (cert.per_session) return cert.not_after > now ? CertStatus::session : CertStatus::expired;

@@ -35,6 +35,10 @@ std::int64_t days_left(const CertInfo& cert, std::int64_t now);
 // Worst first: earliest notAfter, then source.
 void sort_worst_first(std::vector<CertInfo>& certs);
 
+// The one-line warning about certificates (per-session ones left out) that expire within
+// kDefaultCertWarnDays of `now`, naming the worst; empty when none does.
+std::string expiry_warning(std::vector<CertInfo> certs, std::int64_t now);
+
 // expired: notAfter has passed; expiring: it falls within the next `warn_days` days; session:
 // a per-session certificate that has not expired (short-lived by design, so never "expiring").
 enum class CertStatus { ok, expiring, expired, session };

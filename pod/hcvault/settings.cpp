@@ -89,6 +89,7 @@ Result<std::optional<VaultPullSettings>> resolve_vault_settings(const Config& co
     s.kv = c.kv;
     s.mappings = c.secrets;
     s.pki = c.pki;
+    s.refresh_seconds = c.refresh_seconds;
     return std::optional<VaultPullSettings>(std::move(s));
 }
 
@@ -110,7 +111,8 @@ json vault_settings_to_json(const VaultPullSettings& s) {
             {"max_response_bytes", s.http.max_response_bytes},
             {"kv", s.kv},
             {"mappings", mappings},
-            {"pki", pki}};
+            {"pki", pki},
+            {"refresh_seconds", s.refresh_seconds}};
 }
 
 Result<VaultPullSettings> vault_settings_from_json(const json& j) {
@@ -125,6 +127,7 @@ Result<VaultPullSettings> vault_settings_from_json(const json& j) {
         s.http.retry_budget_ms = j.at("retry_budget_ms").get<std::uint64_t>();
         s.http.max_response_bytes = j.at("max_response_bytes").get<std::size_t>();
         s.kv = j.at("kv").get<std::vector<std::string>>();
+        s.refresh_seconds = j.at("refresh_seconds").get<std::uint64_t>();
         for (auto& [key, m] : j.at("mappings").items())
             s.mappings[key] = {m.at("path").get<std::string>(), m.at("env").get<std::string>(), m.at("env_value").get<bool>()};
         for (const auto& p : j.at("pki")) {

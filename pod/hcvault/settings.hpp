@@ -29,6 +29,7 @@ struct VaultPullSettings {
     std::vector<std::string> kv;                    // "MOUNT/PATH", in order
     std::map<std::string, SecretMapping> mappings;  // vault.secrets
     std::vector<VaultPkiConfig> pki;
+    std::uint64_t refresh_seconds = 0;              // vault.refresh; 0: only on 'pull'
 };
 
 // nullopt when the config has no "vault" section. `notes` gets warnings for the user (a

@@ -162,8 +162,13 @@ Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bod
         std::size_t offset, length;
     };
     PulledSecrets out;
-    auto values = SecretBuffer::allocate(0);
+    // The values are shorter than the answers they come in: one allocation, never regrown (each
+    // regrowth would hold two copies of every value at once).
+    std::size_t answered = 0;
+    for (const SecretBuffer* body : bodies) answered += body->size();
+    auto values = SecretBuffer::allocate(answered);
     if (!values) return std::move(values).error();
+    values->truncate(0);  // the capacity stays
     out.values = std::move(*values);
     std::string step = "read the secrets listed by " + where;
     std::map<std::string, Slot> merged;

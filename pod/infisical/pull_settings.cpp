@@ -209,6 +209,7 @@ Result<PullSettings> resolve_pull_settings(const Config& config, const std::stri
     s.tfvars = c.tfvars;
     s.offline = o.offline;
     s.keep = o.keep;
+    s.refresh_seconds = c.refresh_seconds;
     return s;
 }
 
@@ -235,6 +236,7 @@ std::string pull_settings_json(const PullSettings& s) {
               {"home", s.home},
               {"offline", s.offline},
               {"keep", s.keep},
+              {"refresh_seconds", s.refresh_seconds},
               {"infisical", s.infisical},
               {"vault", s.vault ? vault_settings_to_json(*s.vault) : json(nullptr)}};
     return j.dump();
@@ -266,6 +268,7 @@ Result<PullSettings> parse_pull_settings(std::string_view text) {
         s.home = j.at("home").get<std::string>();
         s.offline = j.at("offline").get<bool>();
         s.keep = j.at("keep").get<bool>();
+        s.refresh_seconds = j.at("refresh_seconds").get<std::uint64_t>();
         s.infisical = j.at("infisical").get<bool>();
         if (const json& v = j.at("vault"); !v.is_null()) {
             auto vault = vault_settings_from_json(v);

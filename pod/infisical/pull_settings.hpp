@@ -32,6 +32,7 @@ struct PullSettings {
     std::string home;
     bool offline = false;
     bool keep = false;  // --no-shell: the session stays up without an attached command
+    std::uint64_t refresh_seconds = 0;  // infisical.refresh; 0: only on 'pull'
     std::vector<std::string> notes;  // warnings for the user from resolving (not sent to the holder)
 };
 

@@ -39,7 +39,9 @@ constexpr std::uint64_t kMaxBackoffMs = 8'000;
 constexpr unsigned kMaxAttempts = 10;
 
 struct Exchange {
+    CURL* curl = nullptr;
     SecretBuffer body;
+    bool sized = false;  // reserved for the announced length: a 10,000-secret answer is not regrown
     std::size_t cap = 0;
     bool too_large = false;
     std::string retry_after;
@@ -51,6 +53,17 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     if (x->body.size() + n > x->cap) {
         x->too_large = true;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    if (!x->sized && x->body.empty()) {
+        x->sized = true;
+        curl_off_t announced = -1;
+        if (curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK && announced > 0 &&
+            static_cast<std::uint64_t>(announced) <= x->cap) {
+            auto room = SecretBuffer::allocate(static_cast<std::size_t>(announced));  // its capacity stays
+            if (!room) return 0;
+            room->truncate(0);
+            x->body = std::move(*room);
+        }
     }
     if (!x->body.append({reinterpret_cast<const std::uint8_t*>(data), n})) return 0;
     return n;
@@ -174,6 +187,7 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     const HttpSettings& s = impl_->settings;
     curl_easy_reset(curl);  // keeps the connection cache: later requests reuse the TLS session
     Exchange x;
+    x.curl = curl;
     x.cap = s.max_response_bytes;
     auto body = SecretBuffer::allocate(0);
     if (!body) return std::move(body).error();

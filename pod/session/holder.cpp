@@ -78,6 +78,10 @@ nlohmann::json status_json(const Holder& h, const ProfileRegistration* profile, 
         if (h.pull.have_token && h.pull.token.expires_in > 0)
             j["pull"]["token_expires"] = h.pull.token.obtained_at + h.pull.token.expires_in;
     }
+    if (h.refresh_every) {
+        j["refresh"] = {{"every", h.refresh_every}, {"refreshes", h.refreshes}, {"failures", h.refresh_failures}};
+        if (!h.refresh_error.empty()) j["refresh"]["last_error"] = h.refresh_error;
+    }
     if (h.vault.active) {
         nlohmann::json certificates = nlohmann::json::array();
         for (const auto& c : h.vault.certificates)
@@ -163,8 +167,9 @@ void run_holder(Holder& h) {
     while (!shutdown) {
         std::vector<pollfd> fds = {{h.listener.get(), POLLIN, 0}, {h.signals.get(), POLLIN, 0},
                                    {h.ttl_timer.get(), POLLIN, 0}, {h.idle_timer.get(), POLLIN, 0},
-                                   {h.ghost.channel.get(), POLLIN, 0}, {h.renew_timer.get(), POLLIN, 0}};
-        constexpr std::size_t kFixed = 6;
+                                   {h.ghost.channel.get(), POLLIN, 0}, {h.renew_timer.get(), POLLIN, 0},
+                                   {h.refresh_timer.get(), POLLIN, 0}};
+        constexpr std::size_t kFixed = 7;
         for (auto& c : h.clients) fds.push_back({c.conn.get(), POLLIN, 0});
         for (auto& p : h.pending) fds.push_back({p.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0) continue;
@@ -173,6 +178,11 @@ void run_holder(Holder& h) {
             std::uint64_t expirations = 0;
             (void)!::read(h.renew_timer.get(), &expirations, sizeof expirations);
             renew_token(h);
+        }
+        if (fds[6].revents) {
+            std::uint64_t expirations = 0;
+            (void)!::read(h.refresh_timer.get(), &expirations, sizeof expirations);
+            refresh_on_timer(h);
         }
         // A client's connection closing (or anything on it but one spawn or register request)
         // means it detached. Only the clients and pending connections that were polled have an
@@ -361,6 +371,7 @@ void report_to_launcher(int fd, const Status& status) {
     h.ttl_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.idle_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     h.renew_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+    h.refresh_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
     Status prepared = prepare_holder(h, vault_path, config_path, ready);
     if (!prepared) {
         // Undone before the launcher hears of it: once it exits, no ghost, socket or directory

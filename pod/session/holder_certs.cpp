@@ -16,7 +16,29 @@ bool may_hold_certificate(std::span<const std::uint8_t> value) {
     return false;
 }
 
+// The session's own certificates (vault.pki) are short-lived on purpose: marked, not warned about.
+void mark_per_session(const Holder& h, std::vector<CertInfo>& certs) {
+    for (CertInfo& c : certs)
+        for (const IssuedCertificate& issued : h.vault.certificates)
+            if (c.subject == issued.subject && c.issuer == issued.issuer && c.not_before == issued.not_before &&
+                c.not_after == issued.not_after)
+                c.per_session = true;
+}
+
 }  // namespace
+
+void check_certificates(const Holder& h, const std::vector<const GhostFile*>& files, std::vector<std::string>& warnings) {
+    std::vector<CertInfo> certs;
+    for (const GhostFile* f : files) {
+        if (!may_hold_certificate(f->value)) continue;
+        auto found = find_certificates("ghost:" + f->name, f->value);
+        certs.insert(certs.end(), found.begin(), found.end());
+    }
+    if (certs.empty()) return;
+    mark_per_session(h, certs);
+    std::string warning = expiry_warning(std::move(certs), static_cast<std::int64_t>(std::time(nullptr)));
+    if (!warning.empty()) warnings.push_back(warning);
+}
 
 void serve_certs(Holder& h, int conn) {
     std::vector<std::string> unreadable;
@@ -34,12 +56,7 @@ void serve_certs(Holder& h, int conn) {
         answer(conn, read.error());
         return;
     }
-    // The session's own certificates (vault.pki) are short-lived on purpose: marked, not warned about.
-    for (CertInfo& c : certs)
-        for (const IssuedCertificate& issued : h.vault.certificates)
-            if (c.subject == issued.subject && c.issuer == issued.issuer && c.not_before == issued.not_before &&
-                c.not_after == issued.not_after)
-                c.per_session = true;
+    mark_per_session(h, certs);
     sort_worst_first(certs);
     auto now = static_cast<std::int64_t>(std::time(nullptr));
     answer(conn, protocol::CertsReply{certs_to_json(certs, now, kDefaultCertWarnDays)});

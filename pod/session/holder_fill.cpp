@@ -166,7 +166,7 @@ bool mapping_differs(const Materialised& layout, const GhostFile& f, const std::
 
 }  // namespace
 
-Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings) {
+Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings, PullChanges& changes) {
     const PullSettings& s = *contents.settings;
     Composed c;
     if (contents.infisical) {
@@ -215,8 +215,36 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
                           "they need " + std::to_string(total >> 20) + " MiB, more than the RAM limit of " +
                               std::to_string(writer.ram_limit >> 20) + " MiB; the ghost keeps its previous contents",
                           "raise session.ram_limit_mib in the config");
+    std::set<std::string> existed;
+    for (const auto& f : c.files)
+        if (h.layout.sizes.count(f.name)) existed.insert(f.name);
+    std::vector<std::string> rewritten;  // only the files whose digest changed are written
     Status written = remove_ghost_files(writer, gone, h.layout);
-    if (written) written = write_ghost_files(writer, c.files, h.layout);
+    if (written) written = write_ghost_files(writer, c.files, h.layout, &rewritten);
+    // What changed, by name: stored files that only took a certificate are not the pull's news.
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < c.files.size(); ++i) index[c.files[i].name] = i;
+    std::vector<const GhostFile*> fresh_files;
+    for (const auto& name : rewritten) {
+        std::size_t i = index[name];
+        fresh_files.push_back(&c.files[i]);
+        if (c.origin[i] == Origin::stored) continue;
+        (existed.count(name) ? changes.changed : changes.added).push_back(name);
+    }
+    for (const auto& name : gone)
+        if (!now.count(name) && std::find(changes.removed.begin(), changes.removed.end(), name) == changes.removed.end())
+            changes.removed.push_back(name);
+    // The session's first pull also looks at the vault's own files, written when it started.
+    std::optional<Vault> stored_vault;
+    std::vector<GhostFile> stored;
+    if (!h.pull.active && !h.vault.active) {
+        if (auto opened = reopen_vault(h)) {
+            stored_vault = std::move(*opened);
+            stored = vault_files(*stored_vault, h.config);
+            for (const auto& f : stored) fresh_files.push_back(&f);
+        }
+    }
+    check_certificates(h, fresh_files, warnings);
     // Whatever happened, the lists of pulled files are what the ghost now holds.
     std::set<std::string> from_infisical, from_vault;
     for (std::size_t i = 0; i < c.files.size(); ++i) {

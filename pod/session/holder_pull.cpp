@@ -68,6 +68,7 @@ Status log_in(Holder& h, InfisicalClient& client, const PullSettings& s) {
     h.pull.token = std::move(*token);
     h.pull.have_token = true;
     h.pull.token_ours = true;
+    h.pull.pin_checked = false;  // a new login may have used a newly set identity
     return {};
 }
 
@@ -154,7 +155,9 @@ void arm_renewal(Holder& h) {
     arm_timer(h.renew_timer.get(), at > now ? at - now : 0);
 }
 
-void answer(int conn, const protocol::Reply& reply) { (void)protocol::send(conn, reply); }
+void answer(int conn, const protocol::Reply& reply) {
+    if (conn >= 0) (void)protocol::send(conn, reply);  // -1: the refresh timer's pull, asked by no one
+}
 
 namespace {
 
@@ -241,11 +244,13 @@ void commit_infisical_pull(Holder& h, const PullSettings& s, const InfisicalPull
     auto digest = pulled_digest(s, p.pulled);
     // A vault identity without a pin is pinned to where its first successful pull went.
     bool env_identity = !h.env_token.empty() || (!h.env_client_id.empty() && !h.env_client_secret.empty());
-    if (p.source == "server" && !env_identity) {
+    // Looked at once per login: it reads (and decrypts) the whole vault, offline cache included.
+    if (p.source == "server" && !env_identity && !h.pull.pin_checked) {
         auto pinned = pin_on_first_pull(h, kInfisicalBackend, kClientSecretEntry, s.target.base_url, s.http.cacert,
                                         "machine identity", "ghostpod identity set --host URL");
         if (!pinned) warnings.push_back("the identity was not pinned: " + pinned.error().describe());
         else if (!pinned->empty()) warnings.push_back(*pinned);
+        h.pull.pin_checked = static_cast<bool>(pinned);
     }
     if (p.source == "server" && (digest != h.pull.cached_digest || now_seconds() - h.pull.cached_at >= 3600)) {
         if (auto saved = save_cache(h, s, p.pulled); !saved) {
@@ -263,35 +268,23 @@ void commit_infisical_pull(Holder& h, const PullSettings& s, const InfisicalPull
 
 }  // namespace
 
-void serve_pull(Holder& h, int conn, std::string_view settings_json) {
-    auto settings = parse_pull_settings(settings_json);
-    if (!settings) {
-        answer(conn, settings.error());
-        return;
-    }
-    if (auto refused = check_trusted(h, *settings); !refused) {
-        answer(conn, refused.error());
-        return;
-    }
-    // Everything else (mappings, HOME, timeouts) is the unlocking command's too: a request only
-    // chooses --offline and --no-shell.
-    PullSettings s = *h.trusted_pull;
-    s.offline = settings->offline;
-    s.keep = settings->keep;
+namespace {
+
+// Every source is read before the ghost is touched (any failure leaves its previous contents),
+// then the ghost gets what changed. Shared by a pull request and the refresh timer.
+Result<protocol::Pulled> pull_into_ghost(Holder& h, const PullSettings& s, int conn) {
     std::vector<std::string> warnings;
-    auto fail = [&](const Error& e) { answer(conn, e); };
-    // Every source is read before the ghost is touched: any failure leaves its previous contents.
     std::optional<InfisicalPull> infisical;
     if (s.infisical) {
         auto pulled = pull_infisical(h, s, conn, warnings);
-        if (!pulled) return fail(pulled.error());
+        if (!pulled) return std::move(pulled).error();
         infisical = std::move(*pulled);
         warn_skipped(infisical->pulled.skipped, warnings);
     }
     std::optional<VaultPullResult> vault;
     if (s.vault) {
         auto pulled = pull_vault(h, *s.vault, s.offline, conn, warnings);
-        if (!pulled) return fail(pulled.error());
+        if (!pulled) return std::move(pulled).error();
         vault = std::move(*pulled);
         warn_skipped(vault->pulled.skipped, warnings);
     }
@@ -303,19 +296,81 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     contents.vault = vault ? &vault->pulled : nullptr;
     contents.new_certificates = vault && !vault->issued.empty();
     contents.certificates = contents.new_certificates ? &vault->issued : &h.vault.certificates;
-    if (auto filled = fill_ghost(h, contents, warnings); !filled) return fail(filled.error());
+    PullChanges changes;
+    GP_TRY(fill_ghost(h, contents, warnings, changes));
     if (infisical) commit_infisical_pull(h, s, *infisical, warnings);
     if (vault) commit_vault_pull(h, *s.vault, *vault, warnings);
     arm_renewal(h);
-    if (s.keep) {
-        h.keep = true;
-        disarm_timer(h.idle_timer.get());
-    }
     bool any_cache = (infisical && infisical->source == "cache") || (vault && vault->source == "cache");
     std::uint64_t fetched = now_seconds();
     if (infisical) fetched = std::min(fetched, infisical->fetched_at);
     if (vault) fetched = std::min(fetched, vault->fetched_at);
-    answer(conn, protocol::Pulled{count, any_cache ? "cache" : "server", fetched, warnings});
+    return protocol::Pulled{count,
+                            any_cache ? "cache" : "server",
+                            fetched,
+                            std::move(warnings),
+                            std::move(changes.added),
+                            std::move(changes.changed),
+                            std::move(changes.removed)};
+}
+
+}  // namespace
+
+void serve_pull(Holder& h, int conn, std::string_view settings_json) {
+    auto settings = parse_pull_settings(settings_json);
+    if (!settings) {
+        answer(conn, settings.error());
+        return;
+    }
+    if (auto refused = check_trusted(h, *settings); !refused) {
+        answer(conn, refused.error());
+        return;
+    }
+    // Everything else (mappings, HOME, timeouts, the refresh interval) is the unlocking
+    // command's too: a request only chooses --offline and --no-shell.
+    PullSettings s = *h.trusted_pull;
+    s.offline = settings->offline;
+    s.keep = settings->keep;
+    auto pulled = pull_into_ghost(h, s, conn);
+    arm_refresh(h);  // the interval counts from the last pull, asked for or timed
+    if (!pulled) return answer(conn, pulled.error());
+    if (s.keep) {
+        h.keep = true;
+        disarm_timer(h.idle_timer.get());
+    }
+    answer(conn, *pulled);
+}
+
+void arm_refresh(Holder& h) {
+    std::uint64_t every = 0;
+    if (h.trusted_pull) {
+        for (std::uint64_t s : {h.trusted_pull->infisical ? h.trusted_pull->refresh_seconds : 0,
+                                h.trusted_pull->vault ? h.trusted_pull->vault->refresh_seconds : 0})
+            if (s && (every == 0 || s < every)) every = s;
+    }
+    // Only a ghost that a pull filled is refreshed: the first pull is the unlocking command's.
+    h.refresh_every = every && (h.pull.active || h.vault.active) ? every : 0;
+    if (h.refresh_every == 0) return disarm_timer(h.refresh_timer.get());
+    arm_timer(h.refresh_timer.get(), every);
+}
+
+void refresh_on_timer(Holder& h) {
+    if (h.trusted_pull && (h.pull.active || h.vault.active)) {
+        PullSettings s = *h.trusted_pull;
+        // Nobody waits on a timed refresh, but every client waits while the holder is busy: an
+        // unreachable server is given up on quickly (the next interval tries again).
+        auto quick = [](HttpSettings& http) {
+            http.connect_timeout_ms = std::min<std::uint64_t>(http.connect_timeout_ms, 3000);
+            http.retry_budget_ms = std::min<std::uint64_t>(http.retry_budget_ms, 5000);
+        };
+        quick(s.http);
+        if (s.vault) quick(s.vault->http);
+        auto pulled = pull_into_ghost(h, s, -1);
+        h.refreshes += 1;
+        h.refresh_failures = pulled ? 0 : h.refresh_failures + 1;  // a failure keeps the ghost's contents
+        h.refresh_error = pulled ? "" : pulled.error().describe();
+    }
+    arm_refresh(h);
 }
 
 namespace {

@@ -38,6 +38,7 @@ struct HolderPull {
     std::array<std::uint8_t, 32> cached_digest{};  // of the contents last saved as the offline cache
     std::uint64_t cached_at = 0;                    // when they were saved
     std::uint64_t retry_at = 0;                     // a failed renewal is tried again then
+    bool pin_checked = false;  // the identity's pin is known to exist since the last login
 };
 
 // A client certificate issued for this session (vault.pki): it and its key live here, in the
@@ -98,6 +99,10 @@ struct Holder {
     sandbox::Ghost ghost;
     Materialised layout;
     UniqueFd listener, signals, ttl_timer, idle_timer, renew_timer;
+    UniqueFd refresh_timer;  // infisical.refresh / vault.refresh: the holder pulls again on its own
+    std::uint64_t refresh_every = 0;                 // the interval armed; 0: none
+    std::uint64_t refreshes = 0, refresh_failures = 0;  // timed refreshes, and failed ones in a row
+    std::string refresh_error;                       // the last timed refresh's failure (no value in it)
     std::vector<UniqueFd> pending;       // accepted, their request not yet arrived
     std::vector<SessionClient> clients;
     UniqueFd lock_requester;  // answered once everything is gone
@@ -116,6 +121,12 @@ struct Holder {
 
 // PullRequest: pulls, fills the ghost, answers on `conn` (Progress..., then Pulled or an Error).
 void serve_pull(Holder& h, int conn, std::string_view settings_json);
+// The refresh timer fired: pull every source again as the unlocking command set it up; a
+// failure keeps the ghost's contents. Rearms the timer (arm_refresh).
+void refresh_on_timer(Holder& h);
+// Arms the refresh timer for the shortest of infisical.refresh and vault.refresh, once a pull
+// has filled the ghost; disarms it when neither is set.
+void arm_refresh(Holder& h);
 // The renew timer fired: renew the tokens that are due (or log in again), rearm.
 void renew_token(Holder& h);
 // The session ends: revoke our tokens, bounded in time.
@@ -169,10 +180,19 @@ struct PullContents {
     std::vector<IssuedCertificate>* certificates = nullptr;  // written into their files (`chosen` is set)
     bool new_certificates = false;             // issued just now: stored files get them too
 };
+// What a fill did, by name below $GHOSTPOD_DIR: pulled files new, rewritten or gone.
+struct PullChanges {
+    std::vector<std::string> added, changed, removed;
+};
 // Writes every source's files into the ghost (removing pulled ones no longer there) and keeps
 // h.pull.files and h.vault.files. Checks the RAM limit first: a refresh that cannot fit leaves
-// the ghost as it was.
-Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings);
+// the ghost as it was. Only files whose value changed are written, and only they are looked at
+// for expiring certificates (a warning in `warnings`).
+Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings, PullChanges& changes);
+
+// ---- certificates (holder_certs.cpp) ----
+// A warning when a certificate in `files` (just written) expires soon; none for the session's own.
+void check_certificates(const Holder& h, const std::vector<const GhostFile*>& files, std::vector<std::string>& warnings);
 
 // ---- Vault (holder_vault.cpp) ----
 struct VaultPullResult {

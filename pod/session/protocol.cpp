@@ -151,6 +151,9 @@ struct ReplyEncoder {
         w.str(m.source);
         w.u64(m.fetched);
         w.strings(m.warnings);
+        w.strings(m.added);
+        w.strings(m.changed);
+        w.strings(m.removed);
         return frame(Kind::pulled, std::move(w));
     }
     wire::Frame operator()(const Spawned&) const { return frame(Kind::spawned); }
@@ -281,7 +284,9 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     }
     case Kind::pulled: {
         Pulled m;
-        if (r.u64(m.secrets) && r.str(m.source) && r.u64(m.fetched) && r.strings(m.warnings) && r.done()) return Reply(std::move(m));
+        if (r.u64(m.secrets) && r.str(m.source) && r.u64(m.fetched) && r.strings(m.warnings) && r.strings(m.added) &&
+            r.strings(m.changed) && r.strings(m.removed) && r.done())
+            return Reply(std::move(m));
         break;
     }
     case Kind::spawned:

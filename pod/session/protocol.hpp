@@ -122,6 +122,8 @@ struct Pulled {
     std::string source;  // "server" or "cache"
     std::uint64_t fetched = 0;
     std::vector<std::string> warnings;
+    // What the pull did to the ghost, by name below $GHOSTPOD_DIR (never a value).
+    std::vector<std::string> added, changed, removed;
 };
 struct Spawned {};
 struct Registered {};

@@ -35,19 +35,8 @@ void warn_expiring_certificates(const SessionPaths& paths) {
     if (!answer) return;  // a warning, never a failure
     auto certs = certs_from_json(answer->json);
     if (!certs) return;
-    std::erase_if(*certs, [](const CertInfo& c) { return c.per_session; });  // they die with the session
-    if (certs->empty()) return;
-    sort_worst_first(*certs);
-    auto now = static_cast<std::int64_t>(std::time(nullptr));
-    std::size_t soon = 0;
-    for (const auto& c : *certs)
-        if (days_left(c, now) < kDefaultCertWarnDays) ++soon;
-    if (soon == 0) return;
-    const CertInfo& worst = certs->front();
-    std::int64_t days = days_left(worst, now);
-    std::string when = days < 0 ? "expired " + std::to_string(-days) + " day(s) ago" : "expires in " + std::to_string(days) + " day(s)";
-    std::string text = std::to_string(soon) + " certificate(s) expire within " + std::to_string(kDefaultCertWarnDays) + " days; " +
-                       printable(worst.source) + " (" + printable(worst.subject) + ") " + when + "; see 'ghostpod certs'";
+    std::string text = expiry_warning(std::move(*certs), static_cast<std::int64_t>(std::time(nullptr)));
+    if (text.empty()) return;
     // Once per session: the holder remembers the warnings it has let be shown.
     auto fresh = request<protocol::NoticeReply>(paths, protocol::NoticeRequest{text});
     if (fresh && !fresh->first) return;

@@ -85,6 +85,14 @@ Status read_pass_env(const nlohmann::json& list, SessionSettings& s, const std::
     return {};
 }
 
+// "refresh": a duration of at least kMinRefreshSeconds (a shorter one would hammer the server).
+Status read_refresh(const nlohmann::json& j, std::uint64_t& out, const std::string& path, const std::string& prefix) {
+    GP_TRY(read_duration(j, "refresh", out, path, prefix));
+    if (j.contains("refresh") && out < kMinRefreshSeconds)
+        return bad_key(path, prefix + "refresh", "must be at least " + std::to_string(kMinRefreshSeconds) + "s");
+    return {};
+}
+
 Status read_session(const nlohmann::json& j, SessionSettings& s, const std::string& path) {
     if (!j.is_object()) return bad_key(path, "session", "expected an object");
     GP_TRY(read_duration(j, "ttl", s.ttl_seconds, path));
@@ -177,7 +185,7 @@ Status read_infisical(const nlohmann::json& j, InfisicalConfig& c, const std::st
         static const std::set<std::string> kKnown = {"host", "project_id", "environment", "paths", "recursive",
                                                       "include_imports", "expand_references", "organization_slug",
                                                       "cacert", "timeout", "connect_timeout", "retry_for", "max_response_mib",
-                                                      "secrets", "tfvars"};
+                                                      "secrets", "tfvars", "refresh"};
         (void)value;
         if (!kKnown.count(name)) return bad_key(path, "infisical." + name, "unknown key");
     }
@@ -201,6 +209,7 @@ Status read_infisical(const nlohmann::json& j, InfisicalConfig& c, const std::st
     GP_TRY(read_duration(j, "timeout", c.timeout_seconds, path, prefix));
     GP_TRY(read_duration(j, "connect_timeout", c.connect_timeout_seconds, path, prefix));
     GP_TRY(read_duration(j, "retry_for", c.retry_seconds, path, prefix));
+    GP_TRY(read_refresh(j, c.refresh_seconds, path, prefix));
     if (c.timeout_seconds == 0 || c.connect_timeout_seconds == 0)
         return bad_key(path, c.timeout_seconds == 0 ? "infisical.timeout" : "infisical.connect_timeout", "must be longer than 0");
     if (auto m = j.find("max_response_mib"); m != j.end()) {
@@ -363,6 +372,9 @@ Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& k
 Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path,
                      const std::string& prefix) {
     return ghostpod::read_duration(j, key, out, path, prefix);
+}
+Status read_refresh(const nlohmann::json& j, std::uint64_t& out, const std::string& path, const std::string& prefix) {
+    return ghostpod::read_refresh(j, out, path, prefix);
 }
 }  // namespace config_readers
 

@@ -47,7 +47,11 @@ struct InfisicalConfig {
     std::map<std::string, std::string> tfvars;      // terraform variable → Infisical key
     std::uint64_t timeout_seconds = 60, connect_timeout_seconds = 10, retry_seconds = 20;
     std::uint64_t max_response_mib = 256;
+    std::uint64_t refresh_seconds = 0;  // "refresh": the session pulls again this often; 0: only on 'pull'
 };
+
+// The shortest "refresh" a config may ask for.
+inline constexpr std::uint64_t kMinRefreshSeconds = 10;
 
 // One client certificate issued per session by a Vault PKI mount (vault.pki): the key pair is
 // made in the holder, Vault signs its CSR, and both go into a kubeconfig user or a talosconfig
@@ -72,6 +76,7 @@ struct VaultConfig {
     std::vector<VaultPkiConfig> pki;
     std::uint64_t timeout_seconds = 60, connect_timeout_seconds = 10, retry_seconds = 20;
     std::uint64_t max_response_mib = 256;
+    std::uint64_t refresh_seconds = 0;  // as InfisicalConfig's
 };
 
 struct Config {

@@ -21,6 +21,8 @@ Result<SecretMapping> read_mapping(const nlohmann::json& m, const std::string& k
 // "90s", "15m", "8h" or seconds, as `prefix` + `key`.
 Status read_duration(const nlohmann::json& j, const char* key, std::uint64_t& out, const std::string& path,
                      const std::string& prefix);
+// `prefix` + "refresh": a duration of at least kMinRefreshSeconds.
+Status read_refresh(const nlohmann::json& j, std::uint64_t& out, const std::string& path, const std::string& prefix);
 }  // namespace config_readers
 
 }  // namespace ghostpod

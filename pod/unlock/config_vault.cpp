@@ -95,7 +95,7 @@ Status read_vault_section(const json& j, VaultConfig& c, const std::string& path
     if (!j.is_object()) return bad_key(path, "vault", "expected an object");
     c.present = true;
     GP_TRY(check_known(j, {"address", "cacert", "namespace", "auth", "kv", "secrets", "pki", "timeout", "connect_timeout",
-                           "retry_for", "max_response_mib"},
+                           "retry_for", "max_response_mib", "refresh"},
                        kPrefix, path));
     GP_TRY(read_text(j, "address", c.address, path, kPrefix));
     GP_TRY(read_text(j, "cacert", c.cacert, path, kPrefix));
@@ -139,6 +139,7 @@ Status read_vault_section(const json& j, VaultConfig& c, const std::string& path
     GP_TRY(config_readers::read_duration(j, "timeout", c.timeout_seconds, path, kPrefix));
     GP_TRY(config_readers::read_duration(j, "connect_timeout", c.connect_timeout_seconds, path, kPrefix));
     GP_TRY(config_readers::read_duration(j, "retry_for", c.retry_seconds, path, kPrefix));
+    GP_TRY(config_readers::read_refresh(j, c.refresh_seconds, path, kPrefix));
     if (c.timeout_seconds == 0 || c.connect_timeout_seconds == 0)
         return bad_key(path, c.timeout_seconds == 0 ? "vault.timeout" : "vault.connect_timeout", "must be longer than 0");
     if (auto m = j.find("max_response_mib"); m != j.end()) {

@@ -11,9 +11,10 @@
 #   curl          the floor: POST /api/v1/auth/universal-auth/login, then GET /api/v4/secrets with
 #                 the Bearer token, --cacert, body to /dev/null (two curl processes in one script)
 #   pull refresh  `ghostpod pull --no-shell -q` into a running session. The session logged in when
-#                 it started and reuses the token: a refresh is GET + parse + write into the ghost +
-#                 the offline cache saved in the vault; it does no login, so it is cheaper than curl
-#                 by one request.
+#                 it started and reuses the token: a refresh is one request to the holder (no
+#                 attach), GET + parse + compare digests + write what changed (here nothing, so no
+#                 file and no offline cache is written); it does no login, so it is cheaper than
+#                 curl by one request.
 #   cold pull     `ghostpod pull -q -- true` with no session: unlock (Argon2id, interactive profile),
 #                 new ghost, login, GET, write, run, revoke at the end
 #   cold run      `ghostpod run -- true` with no session on a vault without Infisical config: the

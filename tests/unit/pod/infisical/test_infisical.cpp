@@ -177,6 +177,30 @@ TEST_CASE("the config's infisical section is read, and a bad key is named", "[in
     }
 }
 
+TEST_CASE("infisical.refresh and vault.refresh take a duration of at least 10s, and reach the pull settings",
+          "[infisical][config]") {
+    auto config = parse_config(R"({"version":1,"infisical":{"project_id":"p","refresh":"15m"},
+        "vault":{"address":"https://127.0.0.1:8200","kv":["secret/app"],"refresh":"30s"}})", "/p/.ghostpod/config.json");
+    REQUIRE(config);
+    CHECK(config->infisical.refresh_seconds == 900);
+    CHECK(config->vault.refresh_seconds == 30);
+    CHECK(parse_config(R"({"version":1,"infisical":{"refresh":10}})", "/c.json")->infisical.refresh_seconds == 10);
+    CHECK(parse_config(R"({"version":1,"infisical":{}})", "/c.json")->infisical.refresh_seconds == 0);  // none: only 'pull'
+    PullSettings s;
+    s.refresh_seconds = 900;
+    auto round = parse_pull_settings(pull_settings_json(s));
+    REQUIRE(round);
+    CHECK(round->refresh_seconds == 900);
+    for (std::string bad : {R"({"infisical":{"refresh":"9s"}})", R"({"infisical":{"refresh":"0"}})",
+                            R"({"infisical":{"refresh":"often"}})", R"({"vault":{"kv":["a/b"],"refresh":"5s"}})"}) {
+        auto refused = parse_config(bad, "/c.json");
+        INFO(bad);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().code == ErrorCode::usage);
+        CHECK(refused.error().describe().find(".refresh") != std::string::npos);
+    }
+}
+
 TEST_CASE("a listing with every field of the real server reads only the values, not nested look-alikes", "[infisical]") {
     auto listing = body(R"({"secrets":[{"id":"1","_id":"1","workspace":"w","environment":"dev","version":3,"type":"shared",
         "secretKey":"A","secretValue":"real-a","secretComment":"c","secretPath":"/","secretValueHidden":false,

@@ -100,7 +100,11 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     REQUIRE(empty.profile);
     CHECK(empty.profile->empty());
 
-    auto pulled = round_trip<Pulled>(Pulled{10000, "cache", 1700000000, {all_bytes("w1"), "w2"}});
+    auto pulled = round_trip<Pulled>(
+        Pulled{10000, "cache", 1700000000, {all_bytes("w1"), "w2"}, {"infisical/A", "infisical/B"}, {"vault/s/k/C"}, {}});
+    CHECK(pulled.added == std::vector<std::string>{"infisical/A", "infisical/B"});
+    CHECK(pulled.changed == std::vector<std::string>{"vault/s/k/C"});
+    CHECK(pulled.removed.empty());
     CHECK(pulled.secrets == 10000);
     CHECK(pulled.source == "cache");
     CHECK(pulled.fetched == 1700000000);
