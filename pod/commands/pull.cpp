@@ -107,15 +107,15 @@ int cmd_pull(Context& context, const ParsedArgs& args) {
     if (args.positional.empty()) {
         auto paths = session_paths_for(context);
         if (!paths) return report(paths.error());
-        if (connect_session(*paths)) {
-            if (args.has("--profile"))
-                return report(usage_error("pull", "--profile applies to a command after --: in a running session pull only refreshes"));
-            auto answer = request_pull(*paths, options->pull_settings, progress);
-            line.clear();
-            if (!answer) return report(answer.error());
+        if (args.has("--profile") && connect_session(*paths))
+            return report(usage_error("pull", "--profile applies to a command after --: in a running session pull only refreshes"));
+        auto answer = request_pull(*paths, options->pull_settings, progress);
+        line.clear();
+        if (answer) {
             show_pull(args, *settings, *answer, false);
             return 0;
         }
+        if (!no_session_running(answer.error())) return report(answer.error());
     }
     JoinInfo info;
     info.progress = progress;

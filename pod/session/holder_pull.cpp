@@ -1,6 +1,7 @@
 // The holder's pull: Infisical's part (log in with the vault's machine identity, list, keep the
 // offline cache, renew and revoke the token) and the request that reads every source and fills
 // the ghost (Vault's part is holder_vault.cpp, the filling holder_fill.cpp).
+#include <malloc.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -332,6 +333,7 @@ void serve_pull(Holder& h, int conn, std::string_view settings_json) {
     s.offline = settings->offline;
     s.keep = settings->keep;
     auto pulled = pull_into_ghost(h, s, conn);
+    ::malloc_trim(0);  // a pull's answer, maps and names are freed: the holder gives the pages back
     arm_refresh(h);  // the interval counts from the last pull, asked for or timed
     if (!pulled) return answer(conn, pulled.error());
     if (s.keep) {
@@ -366,6 +368,7 @@ void refresh_on_timer(Holder& h) {
         quick(s.http);
         if (s.vault) quick(s.vault->http);
         auto pulled = pull_into_ghost(h, s, -1);
+        ::malloc_trim(0);
         h.refreshes += 1;
         h.refresh_failures = pulled ? 0 : h.refresh_failures + 1;  // a failure keeps the ghost's contents
         h.refresh_error = pulled ? "" : pulled.error().describe();

@@ -604,6 +604,6 @@ TEST_CASE("pull from a command in the session refreshes that session", "[pull][i
     auto r = p.in_ghost("'" + ghostpod_binary() + "' pull --no-shell && cat ~/.kube/config");
     INFO(r.err);
     CHECK(r.exit_code == 0);
-    CHECK(r.out == changed);
+    CHECK(r.out == "refreshed: 0 added, 1 changed (infisical/KUBECONFIG), 0 removed\n" + changed);
     CHECK(p.in_ghost("cat ~/.kube/config").out == changed);
 }
