@@ -162,13 +162,8 @@ Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bod
         std::size_t offset, length;
     };
     PulledSecrets out;
-    // The values are shorter than the answers they come in: one allocation, never regrown (each
-    // regrowth would hold two copies of every value at once).
-    std::size_t answered = 0;
-    for (const SecretBuffer* body : bodies) answered += body->size();
-    auto values = SecretBuffer::allocate(answered);
+    auto values = SecretBuffer::allocate(0);
     if (!values) return std::move(values).error();
-    values->truncate(0);  // the capacity stays
     out.values = std::move(*values);
     std::string step = "read the secrets listed by " + where;
     std::map<std::string, Slot> merged;
