@@ -65,6 +65,7 @@ struct HolderVault {
     std::uint64_t renewals = 0;
     std::array<std::uint8_t, 32> cached_digest{};
     std::uint64_t cached_at = 0;
+    bool pin_checked = false;        // the AppRole's pin is known to exist since the last login
     std::vector<IssuedCertificate> certificates;  // issued at the session's first pull from Vault
 };
 

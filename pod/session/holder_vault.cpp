@@ -46,6 +46,7 @@ Status log_in(Holder& h, VaultClient& client, const VaultPullSettings& s) {
     h.vault.token = std::move(*token);
     h.vault.have_token = true;
     h.vault.retry_at = 0;
+    h.vault.pin_checked = false;  // a new login may have used a newly set AppRole
     h.vault.settings = s;  // where the token is renewed and revoked, even if this pull fails
     return {};
 }
@@ -212,11 +213,13 @@ Result<VaultPullResult> pull_vault(Holder& h, const VaultPullSettings& s, bool o
 void commit_vault_pull(Holder& h, const VaultPullSettings& s, VaultPullResult& result, std::vector<std::string>& warnings) {
     for (auto& c : result.issued) h.vault.certificates.push_back(std::move(c));
     result.issued.clear();
-    if (result.source == "server") {
+    // Looked at once per login: it reads (and decrypts) the whole vault, offline cache included.
+    if (result.source == "server" && !h.vault.pin_checked) {
         auto pinned = pin_on_first_pull(h, kVaultBackend, kVaultSecretIdEntry, s.target.address, s.http.cacert, "AppRole",
                                         "ghostpod identity set --backend vault --host URL");
         if (!pinned) warnings.push_back("the AppRole was not pinned: " + pinned.error().describe());
         else if (!pinned->empty()) warnings.push_back(*pinned);
+        h.vault.pin_checked = static_cast<bool>(pinned);
     }
     auto digest = pulled_digest(s, result.pulled);
     if (result.source == "server" && (digest != h.vault.cached_digest || now_seconds() - h.vault.cached_at >= 3600)) {
