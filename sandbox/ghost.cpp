@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "vault/fault.hpp"
+#include "sandbox/git_exclude.hpp"
 #include "sandbox/messages.hpp"
 #include "sandbox/peer.hpp"
 #include "sandbox/spawn.hpp"
@@ -26,6 +27,8 @@
 
 namespace ghostpod::sandbox {
 namespace {
+
+constexpr std::size_t kMaxGhostOnlyListed = 1000;
 
 [[noreturn]] void init_fail(int channel, const Error& error) {
     (void)send_error(channel, error);
@@ -38,12 +41,14 @@ Status send_done(int channel, InitKind kind, const std::vector<int>& fds = {}) {
 
 // One request from the holder, answered: done, spawned (with the profile's mount namespace) or
 // an error.
-void serve_request(int channel, const wire::Frame& request, std::vector<UniqueFd>& fds, const RamArea& area, RamKind ram) {
+void serve_request(int channel, const wire::Frame& request, std::vector<UniqueFd>& fds, const RamArea& area, RamKind ram,
+                   GitExcludes& excludes) {
     Status placed;
     switch (static_cast<InitKind>(request.kind)) {
     case InitKind::place: {
         PlaceRequest m;
         placed = decode(request.payload, m) ? place_file(area, m.source, m.target) : wire::malformed("a placement request");
+        if (placed) placed = exclude_from_git(area, m.target, excludes);  // a ghost-only file in a work tree
         break;
     }
     case InitKind::unplace: {
@@ -63,6 +68,15 @@ void serve_request(int channel, const wire::Frame& request, std::vector<UniqueFd
             break;
         }
         (void)send_done(channel, InitKind::spawned, {mnt->get()});
+        return;
+    }
+    case InitKind::list_ghost_only: {
+        auto found = ghost_only_files(kMaxGhostOnlyListed);
+        if (!found) {
+            placed = std::move(found).error();
+            break;
+        }
+        (void)wire::send_frame(channel, static_cast<std::uint16_t>(InitKind::ghost_only), encode(GhostOnlyFiles{std::move(*found)}));
         return;
     }
     default:
@@ -127,6 +141,7 @@ void reap_children() {
     sigaddset(&mask, SIGCHLD);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     UniqueFd children(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    GitExcludes excludes;
     for (;;) {
         struct pollfd fds_to_watch[2] = {{channel, POLLIN, 0}, {children.get(), POLLIN, 0}};
         if (::poll(fds_to_watch, 2, -1) < 0) continue;
@@ -140,7 +155,7 @@ void reap_children() {
             std::vector<UniqueFd> passed;
             auto request = wire::receive_frame(channel, &passed);
             if (!request || !*request) ::_exit(0);
-            serve_request(channel, **request, passed, area, ram);
+            serve_request(channel, **request, passed, area, ram, excludes);
         }
     }
 }
@@ -220,6 +235,20 @@ Status unplace_in_ghost(Ghost& ghost, const std::string& target) {
 
 Status place_in_ghost(Ghost& ghost, const std::string& source, const std::string& target) {
     return ask_ghost_init(ghost, InitKind::place, encode(PlaceRequest{source, target}), "place " + target + " in the ghost");
+}
+
+Result<std::vector<std::string>> ghost_only_files_in(Ghost& ghost) {
+    const std::string what = "list the files that exist in the ghost's shadowed directories only";
+    GP_TRY(wire::send_frame(ghost.channel.get(), static_cast<std::uint16_t>(InitKind::list_ghost_only), {}));
+    auto reply = wire::receive_frame(ghost.channel.get());
+    if (!reply) return std::move(reply).error();
+    if (!*reply) return make_error(ErrorCode::runtime, what, "ghost init did not answer");
+    GhostOnlyFiles found;
+    if ((*reply)->kind == static_cast<std::uint16_t>(InitKind::ghost_only) && decode((*reply)->payload, found)) return found.paths;
+    Error e;
+    if ((*reply)->kind != kErrorKind || !decode_error((*reply)->payload, e)) return wire::malformed("ghost init's answer");
+    e.what = what + ": " + e.what;
+    return e;
 }
 
 Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds) {

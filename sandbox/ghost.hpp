@@ -48,6 +48,9 @@ Status unplace_in_ghost(Ghost& ghost, const std::string& target);
 // command's stdin, stdout, stderr, its control socket and its command pipe. Returns the
 // profile's mount namespace once the view stands.
 Result<UniqueFd> spawn_in_ghost(Ghost& ghost, const ProfileView& view, const std::vector<int>& fds);
+// Asks ghost init for the files that exist only in the directories it shadowed
+// (ghost_only_files in sandbox/mounts.hpp).
+Result<std::vector<std::string>> ghost_only_files_in(Ghost& ghost);
 // Kills ghost init (and with it every process in the ghost) and reaps it; returns once nothing
 // in the ghost runs any more, even where a zombie outside ghostpod's reach keeps ghost init
 // from finishing its exit.

@@ -34,6 +34,17 @@ bool decode_error(std::span<const std::uint8_t> payload, Error& e) {
 
 Status send_error(int socket, const Error& e) { return wire::send_frame(socket, kErrorKind, encode_error(e)); }
 
+std::vector<std::uint8_t> encode(const GhostOnlyFiles& m) {
+    wire::Writer w;
+    w.strings(m.paths);
+    return w.take();
+}
+
+bool decode(std::span<const std::uint8_t> payload, GhostOnlyFiles& m) {
+    wire::Reader r(payload);
+    return r.strings(m.paths) && r.done();
+}
+
 std::vector<std::uint8_t> encode(const PlaceRequest& m) {
     wire::Writer w;
     w.str(m.source);

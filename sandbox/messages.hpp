@@ -27,6 +27,8 @@ enum class InitKind : std::uint16_t {
     spawn,      // SpawnRequest; fds: stdin, stdout, stderr, control, command
     done,       // a request succeeded (no payload)
     spawned,    // the profile's view stands; fd: its mount namespace
+    list_ghost_only,  // no payload: which files exist in the shadowed directories only
+    ghost_only,       // GhostOnlyFiles
 };
 
 struct PlaceRequest {
@@ -43,6 +45,12 @@ struct SpawnRequest {
     ProfileView view;
 };
 
+struct GhostOnlyFiles {
+    std::vector<std::string> paths;
+};
+
+std::vector<std::uint8_t> encode(const GhostOnlyFiles& m);
+bool decode(std::span<const std::uint8_t> payload, GhostOnlyFiles& m);
 std::vector<std::uint8_t> encode(const PlaceRequest& m);
 std::vector<std::uint8_t> encode(const UnplaceRequest& m);
 std::vector<std::uint8_t> encode(const SpawnRequest& m);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sandbox/beneath.hpp"
+#include "sandbox/git_exclude.hpp"
 #include "vault/fault.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -61,6 +62,11 @@ Status make_empty(const std::string& path, bool directory) {
     return {};
 }
 
+std::vector<ShadowRecord>& shadow_registry() {
+    static std::vector<ShadowRecord> made;
+    return made;
+}
+
 // Replaces directory `dir` (in this mount namespace only) by a RAM directory that holds bind
 // mounts of every real entry, so entries can be added without writing to the host.
 Status shadow_directory(const std::string& dir, const std::string& shadow_area) {
@@ -73,6 +79,7 @@ Status shadow_directory(const std::string& dir, const std::string& shadow_area) 
     if (::stat(dir.c_str(), &st) == 0) ::chmod(shadow.c_str(), st.st_mode & 07777);
     if (::mount(shadow.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0)
         return mount_error("bind shadow over " + dir);
+    shadow_registry().push_back({dir, shadow});
     // List the real directory through the descriptor opened before it was covered.
     UniqueFd listing(::openat(real.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!listing.valid()) return sys_error("list " + dir);
@@ -127,6 +134,8 @@ Result<UniqueFd> replace_link(const RamArea& ram, const std::string& target) {
 }
 
 }  // namespace
+
+const std::vector<ShadowRecord>& shadows_made() { return shadow_registry(); }
 
 Status make_mounts_private() {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return mount_error("make / private (MS_REC|MS_PRIVATE)");
@@ -311,7 +320,11 @@ Status build_profile_view(const ProfileView& view, RamKind kind, int proc_self) 
     // A placement's source is resolved beneath the full RAM mount it was bound from: in the view
     // each kept entry is a mount of its own, which resolving beneath the view would refuse.
     RamArea area{full.get(), dir, shadow};
-    for (const auto& p : view.placements) GP_TRY(place_file(area, dir + "/" + p.entry, p.target));
+    GitExcludes excludes;  // the profile's own ghost-only files, out of git as in the ghost
+    for (const auto& p : view.placements) {
+        GP_TRY(place_file(area, dir + "/" + p.entry, p.target));
+        GP_TRY(exclude_from_git(area, p.target, excludes));
+    }
     // Read-only like the files in it: a profile's view is not a place to leave things.
     if (::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
         return mount_error("make the profile view of " + dir + " read-only");

@@ -52,6 +52,17 @@ struct ProfileView {
 // The directory in the RAM mount that holds place_file's shadows.
 inline constexpr char kShadowArea[] = ".ghostpod-shadow";
 
+// The directories place_file shadowed in this process's mount namespace (ghost init's).
+struct ShadowRecord {
+    std::string dir;     // as the ghost sees it
+    std::string shadow;  // its RAM directory
+};
+const std::vector<ShadowRecord>& shadows_made();
+// Regular files in those directories that are no mount point (neither a real entry bound in
+// nor a placement): what tools created there, which lives in the RAM mount only and goes with
+// the ghost. Paths as the ghost sees them, at most `limit` (sandbox/ghost_only.cpp).
+Result<std::vector<std::string>> ghost_only_files(std::size_t limit);
+
 // Builds a profile's view in a mount namespace of the caller's own (a copy of the ghost's, after
 // unshare): takes off every placement and shadow the ghost made, so that their paths are as
 // they are outside the ghost (no empty file where another secret was); covers `dir` with a RAM

@@ -179,9 +179,11 @@ elsewhere since the session unlocked it: nothing is written.
 )",
          cmd_save},
         {"lock", "[--discard] [--json]", "end the session: every process and plaintext in it gone",
-         {{"--discard", false, "", "end the session without saving, whatever session.save_on_lock says"}, kJson},
+         {{"--discard", false, "", "end the session without saving, losing unsaved changes, whatever session.save_on_lock says"}, kJson},
          R"(Ends the vault's session: every process in the ghost is killed and the RAM mount goes with
-them; returns when they are gone. Exit 5 when no session is running.
+them; returns when they are gone. Exit 5 when no session is running. Unsaved changes in the
+ghost (what 'save' would write, and new files in shadowed directories) stop it with exit 7 and
+are listed; on a terminal it asks: y saves and locks, d discards and locks, Enter keeps it.
 )",
          cmd_lock},
         {"export", "[--format dotenv|dotenv-export|json|yaml] [--profile P]", "the env-style values as .env, JSON or YAML, to stdout",

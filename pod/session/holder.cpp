@@ -143,15 +143,7 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     if (std::holds_alternative<protocol::SpawnRequest>(req) || std::holds_alternative<protocol::RegisterRequest>(req))
         answer(conn, make_error(ErrorCode::session, std::string(protocol::request_name(req)) + " in the session", "only on an attached connection"));
     if (auto* lock = std::get_if<protocol::LockRequest>(&req)) {
-        if (h.settings.save_on_lock && !lock->discard) {
-            if (auto saved = save_ghost_changes(h, false); !saved) {
-                Error e = saved.error();
-                e.what = "save the session's changes before locking: " + e.what;
-                if (e.code != ErrorCode::conflict) e.hint = "fix that and lock again, or 'ghostpod lock --discard' to end without saving";
-                answer(conn, e);
-                return false;
-            }
-        }
+        if (!lock_may_proceed(h, conn, *lock)) return false;  // answered: what it would lose, or why not
         h.end_saved = true;  // saved just now, or the caller chose to discard
         shutdown = true;
         h.lock_requester = std::move(conn_fd);

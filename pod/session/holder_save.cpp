@@ -15,6 +15,7 @@
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/hcvault/entries.hpp"
 #include "pod/unlock/unlock.hpp"
+#include "sandbox/ghost.hpp"
 #include "vault/store.hpp"
 
 namespace ghostpod {
@@ -33,6 +34,8 @@ struct SavePlan {
     std::vector<bool> created;
     nlohmann::json skipped = nlohmann::json::array();
     nlohmann::json removed = nlohmann::json::array();  // vault files no longer in the ghost (kept)
+    std::vector<std::string> pulled_changed;  // pulled files edited in the ghost: a pull replaces them
+    std::vector<std::string> certificate_files;  // skipped: they hold this session's certificate
 };
 
 Result<SavePlan> plan_save(Holder& h) {
@@ -63,12 +66,17 @@ Result<SavePlan> plan_save(Holder& h) {
         if (!present && !pulled(name)) plan.removed.push_back(name);
     }
     for (auto& f : files) {
-        if (pulled(f.name)) continue;  // a pull brings them, the vault keeps only its cache
         auto known = h.layout.digests.find(f.name);
         bool created = known == h.layout.digests.end();
-        if (!created && known->second == ghost_digest(f.value.bytes())) continue;
+        bool unchanged = !created && known->second == ghost_digest(f.value.bytes());
+        if (pulled(f.name)) {  // a pull brings them, the vault keeps only its cache
+            if (!unchanged && !holds_session_certificate(f.name)) plan.pulled_changed.push_back(f.name);
+            continue;
+        }
+        if (unchanged) continue;
         if (holds_session_certificate(f.name)) {
             plan.skipped.push_back({{"name", f.name}, {"why", "it holds this session's client certificate (vault.pki)"}});
+            plan.certificate_files.push_back(f.name);
             continue;
         }
         if (reserved_name(f.name, created)) {
@@ -144,6 +152,69 @@ Status save_ghost_changes(Holder& h, bool force, std::string* summary_json) {
         *summary_json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // a file name need not be UTF-8
     }
     return {};
+}
+
+namespace {
+
+// ---- what a lock would lose ----
+
+nlohmann::json lost_entry(const std::string& path, const char* change, bool saveable, const std::string& why = {}) {
+    nlohmann::json j = {{"path", path}, {"change", change}, {"saveable", saveable}};
+    if (!why.empty()) j["why"] = why;
+    return j;
+}
+
+}  // namespace
+
+Result<nlohmann::json> unsaved_changes(Holder& h) {
+    auto plan = plan_save(h);
+    if (!plan) return std::move(plan).error();
+    nlohmann::json lost = nlohmann::json::array();
+    for (std::size_t i = 0; i < plan->writes.size(); ++i)
+        lost.push_back(lost_entry(h.paths.ghost_dir + "/" + plan->writes[i].name, plan->created[i] ? "new" : "changed", true));
+    for (const auto& s : plan->skipped) {
+        std::string name = s.value("name", std::string());
+        if (std::find(plan->certificate_files.begin(), plan->certificate_files.end(), name) != plan->certificate_files.end())
+            continue;  // ghostpod's own change: the certificate goes with the session
+        lost.push_back(lost_entry(h.paths.ghost_dir + "/" + name, h.layout.digests.count(name) ? "changed" : "new", false,
+                                  s.value("why", std::string())));
+    }
+    for (const auto& name : plan->pulled_changed)
+        lost.push_back(lost_entry(h.paths.ghost_dir + "/" + name, "changed", false,
+                                  "pulled: the source keeps it, change it there ('save' keeps vault files only)"));
+    // New files in a shadowed directory: in the RAM mount only (sandbox::place_file).
+    auto ghost_only = sandbox::ghost_only_files_in(h.ghost);
+    if (!ghost_only) return std::move(ghost_only).error();
+    for (const auto& path : *ghost_only)
+        lost.push_back(lost_entry(path, "new", false, "in a directory the ghost shadows, so in the ghost only: 'save' cannot keep it"));
+    return lost;
+}
+
+bool lock_may_proceed(Holder& h, int conn, const protocol::LockRequest& lock) {
+    if (lock.discard) return true;
+    if (lock.save || h.settings.save_on_lock) {
+        if (auto saved = save_ghost_changes(h, false); !saved) {
+            Error e = saved.error();
+            e.what = "save the session's changes before locking: " + e.what;
+            if (e.code != ErrorCode::conflict) e.hint = "fix that and lock again, or 'ghostpod lock --discard' to end without saving";
+            answer(conn, e);
+            return false;
+        }
+        // The user saw what 'save' cannot keep and said yes.
+        if (lock.save) return true;
+    }
+    auto lost = unsaved_changes(h);
+    if (!lost) {
+        Error e = std::move(lost).error();
+        e.what = "find the session's unsaved changes before locking: " + e.what;
+        e.hint = "'ghostpod lock --discard' ends the session without looking (and loses them)";
+        answer(conn, e);
+        return false;
+    }
+    if (lost->empty()) return true;
+    nlohmann::json j = {{"vault", h.vault_path}, {"locked", false}, {"unsaved", *lost}};
+    answer(conn, protocol::Unsaved{j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    return false;
 }
 
 void serve_save(Holder& h, int conn, bool force) {

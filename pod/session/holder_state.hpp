@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pod/unlock/config.hpp"
 #include "pod/infisical/client.hpp"
 #include "pod/session/ghost_files.hpp"
@@ -140,6 +142,13 @@ void serve_save(Holder& h, int conn, bool force);
 // Saves the ghost's changes as the session ends (session.save_on_lock). On a conflict or
 // failure nothing is written and the error is returned.
 Status save_ghost_changes(Holder& h, bool force, std::string* summary_json = nullptr);
+// What a lock would lose (the `unsaved` list of 'lock --json'): files 'save' would write,
+// changed files it cannot (pulled, reserved names), new files in shadowed directories.
+Result<nlohmann::json> unsaved_changes(Holder& h);
+// LockRequest: whether the lock goes ahead. Discard: yes. Save (asked, or session.save_on_lock):
+// saves first. Otherwise, or when save_on_lock leaves changes 'save' cannot keep, answers
+// Unsaved with them (or the Error) and returns false.
+bool lock_may_proceed(Holder& h, int conn, const protocol::LockRequest& lock);
 // CertsRequest: the certificates in $GHOSTPOD_DIR as certs_to_json (CertsReply).
 void serve_certs(Holder& h, int conn);
 

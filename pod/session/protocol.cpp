@@ -83,6 +83,7 @@ struct RequestEncoder {
     wire::Frame operator()(const LockRequest& m) const {
         wire::Writer w;
         w.boolean(m.discard);
+        w.boolean(m.save);
         return frame(Kind::lock, std::move(w));
     }
     wire::Frame operator()(const SaveRequest& m) const {
@@ -170,6 +171,11 @@ struct ReplyEncoder {
         w.boolean(m.first);
         return frame(Kind::notice_reply, std::move(w));
     }
+    wire::Frame operator()(const Unsaved& m) const {
+        wire::Writer w;
+        w.str(m.json);
+        return frame(Kind::unsaved, std::move(w));
+    }
     wire::Frame operator()(const Error& e) const { return {sandbox::kErrorKind, sandbox::encode_error(e)}; }
 };
 
@@ -204,7 +210,7 @@ Result<Request> decode_request(const wire::Frame& f) {
     }
     case Kind::lock: {
         LockRequest m;
-        if (r.boolean(m.discard) && r.done()) return Request(m);
+        if (r.boolean(m.discard) && r.boolean(m.save) && r.done()) return Request(m);
         break;
     }
     case Kind::save: {
@@ -306,6 +312,11 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     case Kind::notice_reply: {
         NoticeReply m;
         if (r.boolean(m.first) && r.done()) return Reply(m);
+        break;
+    }
+    case Kind::unsaved: {
+        Unsaved m;
+        if (r.str(m.json) && r.done()) return Reply(std::move(m));
         break;
     }
     default:

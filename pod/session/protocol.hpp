@@ -10,7 +10,8 @@
 //     RegisterRequest (+ the profile's mount ns)   Registered
 //   StatusRequest                                  StatusReply
 //   NoticeRequest                                  NoticeReply: whether it is new this session
-//   LockRequest                                    Locked (once everything is gone)
+//   LockRequest                                    Locked (once everything is gone), or
+//                                                    Unsaved: changes a lock would lose
 //   SaveRequest                                    Saved
 //   CertsRequest                                   CertsReply
 //   PullRequest                                    Progress..., then Pulled
@@ -54,6 +55,7 @@ namespace protocol {
 enum class Kind : std::uint16_t {
     attach = 1, status, lock, save, certs, pull, spawn, register_profile, export_values, notice,
     attached = 101, status_reply, locked, saved, certs_reply, progress, pulled, spawned, registered, started, exported, notice_reply,
+    unsaved,
 };
 
 // Where the holder found the peer: outside the ghost, in its full view, or in a profile's.
@@ -66,7 +68,8 @@ struct StatusRequest {
     std::string profile;  // empty: the whole view (the asker's, for a profile's process)
 };
 struct LockRequest {
-    bool discard = false;  // end without saving (session.save_on_lock)
+    bool discard = false;  // end without saving, losing unsaved changes
+    bool save = false;     // save first (the user said yes), then end
 };
 struct SaveRequest {
     bool force = false;  // write over a vault changed elsewhere
@@ -137,8 +140,12 @@ struct Exported {
 struct NoticeReply {
     bool first = false;  // not shown before in this session: show it now
 };
+// A lock refused: the changes in the ghost it would lose (what 'ghostpod lock --json' prints).
+struct Unsaved {
+    std::string json;
+};
 using Reply = std::variant<Attached, StatusReply, Locked, Saved, CertsReply, Progress, Pulled, Spawned, Registered, Started, Exported,
-                           NoticeReply, Error>;
+                           NoticeReply, Unsaved, Error>;
 
 // "attach", "status", ... for messages.
 const char* request_name(const Request& request);

@@ -133,7 +133,9 @@ TEST_CASE("save leaves pulled-secret names and ghostpod's own names out", "[save
     auto r = v.gp({"save"});
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("not saved: infisical.client-secret") != std::string::npos);
-    REQUIRE(v.gp({"lock"}).exit_code == 0);
+    // What save cannot keep still stops a plain lock: it would be lost.
+    CHECK(v.gp({"lock"}).exit_code == 7);
+    REQUIRE(v.gp({"lock", "--discard"}).exit_code == 0);
     CHECK(v.get("infisical.client-secret").exit_code != 0);
 }
 

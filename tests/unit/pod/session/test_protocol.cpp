@@ -78,6 +78,8 @@ TEST_CASE("an attach answer keeps every byte of names, paths and variables (a ta
 TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     CHECK(round_trip_request<LockRequest>(LockRequest{true}).discard);
     CHECK_FALSE(round_trip_request<LockRequest>(LockRequest{false}).discard);
+    CHECK(round_trip_request<LockRequest>(LockRequest{false, true}).save);
+    CHECK_FALSE(round_trip_request<LockRequest>(LockRequest{true, false}).save);
     CHECK(round_trip_request<SaveRequest>(SaveRequest{true}).force);
     CHECK(round_trip_request<PullRequest>(PullRequest{all_bytes("{")}).settings_json == all_bytes("{"));
     auto spawn = round_trip_request<SpawnRequest>(SpawnRequest{"terraform", {"aws/credentials", all_bytes("x")}});
@@ -112,6 +114,7 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     CHECK(round_trip<Progress>(Progress{"logging in\n"}).text == "logging in\n");
     CHECK(round_trip<StatusReply>(StatusReply{"{\"a\":1}"}).json == "{\"a\":1}");
     CHECK(round_trip<Saved>(Saved{"{}"}).json == "{}");
+    CHECK(round_trip<Unsaved>(Unsaved{all_bytes("{\"unsaved\":[]}")}).json == all_bytes("{\"unsaved\":[]}"));
     CHECK(round_trip<CertsReply>(CertsReply{"[]"}).json == "[]");
     (void)round_trip<Locked>(Locked{});
     (void)round_trip<Spawned>(Spawned{});
