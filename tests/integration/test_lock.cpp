@@ -252,7 +252,7 @@ TEST_CASE("placed files stay out of git in a linked worktree, a repository witho
                                       R"( "profiles": {"p": ["bare/conf"]}})");
     RunOptions o = v.options();
     o.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
-    std::string script = "git -C ~/linked status --porcelain --ignored; echo sep; git -C ~/bare/deep status --porcelain --ignored";
+    std::string script = "git -C ~/linked status --porcelain --ignored -uall; echo sep; git -C ~/bare/deep status --porcelain --ignored -uall";
     for (std::string profile : {"", "p"}) {
         std::vector<std::string> args = {"run"};
         if (!profile.empty()) args.insert(args.end(), {"--profile", profile});
@@ -263,7 +263,7 @@ TEST_CASE("placed files stay out of git in a linked worktree, a repository witho
         auto sep = r.out.find("sep\n");
         REQUIRE(sep != std::string::npos);
         if (profile.empty()) CHECK(r.out.substr(0, sep) == "!! ghost.conf\n");
-        CHECK(r.out.substr(sep + 4) == "!! \"dir/ghost [x].conf\"\n");
+        CHECK(r.out.substr(sep + 4) == "!! \"deep/dir/ghost [x].conf\"\n");  // from below the work tree's top
     }
     CHECK(read_bytes(main_repo + "/.git/info/exclude") == main_exclude);
     CHECK_FALSE(fs::exists(linked + "/ghost.conf"));

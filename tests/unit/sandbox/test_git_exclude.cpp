@@ -14,6 +14,22 @@ using namespace ghostpod::test;
 using ghostpod::sandbox::exact_git_pattern;
 using ghostpod::sandbox::git_repo_of;
 
+namespace {
+
+std::string pattern(const std::string& relative) {
+    auto p = exact_git_pattern(relative);
+    REQUIRE(p);
+    return *p;
+}
+
+std::string work_tree_of(const std::string& target) {
+    auto repo = git_repo_of(target);
+    REQUIRE(repo);
+    return repo->work_tree;
+}
+
+}  // namespace
+
 TEST_CASE("the nearest .git above a file names its work tree and the info/exclude git reads", "[git_exclude]") {
     TempDir t;
     fs::create_directories(t / "repo/.git");
@@ -41,15 +57,15 @@ TEST_CASE("the nearest .git above a file names its work tree and the info/exclud
     // A .git file leading nowhere, and no .git at all: no repository.
     fs::create_directories(t / "broken");
     write_text(t / "broken/.git", "gitdir: /nonexistent/x\n");
-    CHECK(git_repo_of(t / "broken/f")->work_tree.empty());
-    CHECK(git_repo_of("/proc/self/status")->work_tree.empty());
+    CHECK(work_tree_of(t / "broken/f").empty());
+    CHECK(work_tree_of("/proc/self/status").empty());
 }
 
 TEST_CASE("the exclude pattern matches exactly the one path, whatever its characters, as git reads it", "[git_exclude]") {
-    CHECK(*exact_git_pattern("ghost.auto.tfvars") == "/ghost.auto.tfvars");
-    CHECK(*exact_git_pattern("d/[x]*?.conf") == "/d/\\[x]\\*\\?.conf");
-    CHECK(*exact_git_pattern("a\\b") == "/a\\\\b");
-    CHECK(*exact_git_pattern("trail  ") == "/trail\\ \\ ");
+    CHECK(pattern("ghost.auto.tfvars") == "/ghost.auto.tfvars");
+    CHECK(pattern("d/[x]*?.conf") == "/d/\\[x]\\*\\?.conf");
+    CHECK(pattern("a\\b") == "/a\\\\b");
+    CHECK(pattern("trail  ") == "/trail\\ \\ ");
     CHECK_FALSE(exact_git_pattern("two\nlines"));
     // The real git: each pattern ignores its own path and not a look-alike.
     TempDir t;
@@ -58,7 +74,7 @@ TEST_CASE("the exclude pattern matches exactly the one path, whatever its charac
     for (std::string name : {"d/[x]*?.conf", "!bang", "#hash", "trail ", "star*"}) {
         fs::create_directories(fs::path(t / name).parent_path());
         write_text(t / name, "x");
-        write_text(t / ".git/info/exclude", *exact_git_pattern(name) + "\n");
+        write_text(t / ".git/info/exclude", pattern(name) + "\n");
         auto ignored = run({"git", "-C", t.path(), "check-ignore", "--no-index", "-q", name});
         CHECK(ignored.exit_code == 0);
         write_text(t / "d/xa.conf", "x");
