@@ -66,7 +66,7 @@ struct Puller {
         if (server) configure(*server, infisical);
         if (with_identity) store_identity("secret");
     }
-    ~Puller() { (void)gp({"lock"}); }  // never leave a session behind, whatever the test did
+    ~Puller() { (void)gp({"lock", "--discard"}); }  // never leave a session behind, whatever the test did
 
     // Writes the config: the server with its CA, proj-1/dev, then `patch` (null removes a key).
     void configure(const FakeInfisical& server, const json& patch = json::object()) {

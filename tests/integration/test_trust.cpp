@@ -47,7 +47,7 @@ struct Repo {
     std::string config = root + "/.ghostpod/config.json";
 
     Repo() { fs::create_directories(root + "/.ghostpod"); }
-    ~Repo() { (void)gp({"lock"}); }
+    ~Repo() { (void)gp({"lock", "--discard"}); }
 
     RunOptions options(const std::string& passphrase = {}) const {
         RunOptions o = v.options({}, passphrase);

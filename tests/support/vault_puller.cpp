@@ -29,7 +29,7 @@ VaultPuller::VaultPuller(const FakeVault* server, const std::string& role, const
     }
 }
 
-VaultPuller::~VaultPuller() { (void)gp({"lock"}); }
+VaultPuller::~VaultPuller() { (void)gp({"lock", "--discard"}); }
 
 void VaultPuller::configure(const FakeVault& server, const json& vault, const json& top) {
     json section = {{"address", server.url()}, {"cacert", server.ca_path()}};
