@@ -266,7 +266,7 @@ Exit codes:
   0 ok; 1 runtime failure; 2 usage error; 3 wrong passphrase or damaged vault;
   4 network or server failure; 5 session state (none running, or it ended meanwhile);
   6 certs: a certificate expires within the warning window or has expired;
-  7 save conflict: the vault changed elsewhere;
+  7 save conflict: the vault changed elsewhere; lock: unsaved changes in the ghost;
   8 a file found by the search (a repository's) is not allowed: see 'ghostpod allow'
 
 Run 'ghostpod help COMMAND' for one command. See ghostpod(1), ghostpod-vault(5) and
