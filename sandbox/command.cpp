@@ -53,7 +53,8 @@ Error exec_command(const CommandSpec& spec) {
     // Landlock needs no_new_privs; the seccomp filter would set it too.
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return sys_error("prctl PR_SET_NO_NEW_PRIVS");
     if (auto domain = enter_own_landlock_domain(); !domain) return domain.error();
-    if (auto filtered = install_seccomp_filter(); !filtered) return filtered.error();
+    // The holder compiled it once for the session; this process got it by inheritance or attach.
+    if (auto filtered = install_seccomp_program(seccomp_program()); !filtered) return filtered.error();
     if (spec.report_fd > 2) {
         if (::fcntl(spec.report_fd, F_SETFD, FD_CLOEXEC) != 0) return sys_error("keep the report descriptor");
         if ((spec.report_fd > 3 && ::syscall(SYS_close_range, 3, static_cast<unsigned>(spec.report_fd - 1), 0) != 0) ||

@@ -8,7 +8,7 @@ namespace ghostpod {
 
 int cmd_run(Context& context, const ParsedArgs& args) {
     if (args.positional.empty()) return report(usage_error("run", "expects a command after --"));
-    auto options = session_options(context, args, "run");
+    auto options = join_options(context, args, "run");
     if (!options) return report(options.error());
     options->mask = args.has("--mask");
     JoinInfo info;

@@ -30,7 +30,7 @@ std::vector<ExtraVariable> prompt_variables(const SessionOptions& options, const
 
 int open_shell(Context& context, const ParsedArgs& args, const std::string& command, bool may_start) {
     if (!args.positional.empty()) return report(usage_error(command, "takes no arguments"));
-    auto options = session_options(context, args, command);
+    auto options = join_options(context, args, command);
     if (!options) return report(options.error());
     options->may_start = may_start;
     JoinInfo info;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <thread>
 
+#include "sandbox/seccomp.hpp"
+
 namespace ghostpod {
 
 namespace {
@@ -85,6 +87,9 @@ Result<Attachment> attach(const SessionPaths& paths) {
     if (!attached) return std::move(attached).error();
     bool full = attached->place != protocol::Place::profile;
     if (full && fds.size() < 3) return make_error(ErrorCode::session, "attach to the session", "the holder refused");
+    // The filter every command started from here runs under: the holder's (which the client
+    // trusts as it trusts the namespaces it hands over), checked for shape before it is kept.
+    GP_TRY(sandbox::use_seccomp_program(std::move(attached->seccomp)));
     Attachment a;
     a.connection = std::move(*conn);
     a.place = attached->place;

@@ -27,6 +27,7 @@
 #include "pod/session/ghost_files.hpp"
 #include "pod/session/protocol.hpp"
 #include "sandbox/ghost.hpp"
+#include "sandbox/seccomp.hpp"
 #include "vault/fault.hpp"
 
 namespace ghostpod {
@@ -112,7 +113,7 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     const protocol::Request& req = **request;
     if (!authorise(req, who)) return answer(conn, refused(protocol::request_name(req), who)), false;
     if (std::holds_alternative<protocol::AttachRequest>(req)) {
-        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h)};
+        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h), sandbox::seccomp_program()};
         std::vector<int> fds;
         if (who.profile) {
             a.view = narrow_view(a.view, who.profile->allowed);
@@ -304,6 +305,11 @@ Status prepare_holder(Holder& h, const std::string& vault_path, const std::strin
     // Ghost init is cloned from this process while it holds no secret: the launcher's buffers
     // read as zeros in this fork (MADV_WIPEONFORK) and it took the INFISICAL_* values out of
     // the environment before forking. Secrets arrive below, after the clone.
+    // The commands' seccomp program, compiled once for the whole session: ghost init inherits it
+    // (for the commands it starts in a profile's view), clients receive it when they attach.
+    auto program = sandbox::compile_seccomp_filter();
+    if (!program) return std::move(program).error();
+    GP_TRY(sandbox::use_seccomp_program(std::move(*program)));
     sandbox::GhostSpec spec{h.paths.ghost_dir, ::getuid(), ::getgid(), ::geteuid() == 0, h.settings.ram_limit_bytes};
     auto ghost = sandbox::start_ghost(spec);
     if (!ghost) return std::move(ghost).error();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <utility>
 
@@ -19,8 +20,41 @@
 
 namespace ghostpod {
 
-Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
+Result<SessionOptions> join_options(const Context& context, const ParsedArgs& args, const std::string& command) {
     SessionOptions o;
+    o.command = command;
+    for (const char* name : {"--ttl", "--linger"}) {
+        if (auto text = args.value(name)) {
+            auto seconds = parse_duration(*text);
+            if (!seconds) return usage_error(command, std::string(name) + " expects a duration like 90s, 15m, 8h");
+            (std::string(name) == "--ttl" ? o.ttl_seconds : o.linger_seconds) = *seconds;
+            o.explicit_lifetime = true;
+        }
+    }
+    // A config named explicitly is passed on into the ghost even by a command that only joins;
+    // naming it takes no search and no read.
+    if (context.paths.config || std::getenv("GHOSTPOD_CONFIG")) {
+        Located where = locate_config(context.paths);
+        o.config_path = where.path;
+        o.config_named = true;
+    }
+    // A profile's secrets are listed in the config: read now.
+    if (auto name = args.value("--profile")) {
+        o.profile_name = *name;
+        GP_TRY(load_session_config(context, o));
+    }
+    return o;
+}
+
+Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
+    auto o = join_options(context, args, command);
+    if (!o) return o;
+    GP_TRY(load_session_config(context, *o));
+    return o;
+}
+
+Status load_session_config(const Context& context, SessionOptions& o) {
+    if (o.config_loaded) return {};
     Located where = locate_config(context.paths);
     o.config_path = where.path;
     o.config_named = where.origin == "--config" || where.origin == "GHOSTPOD_CONFIG";
@@ -28,32 +62,26 @@ Result<SessionOptions> session_options(const Context& context, const ParsedArgs&
     if (!config) return std::move(config).error();
     o.settings = config->session;
     o.config = *config;
-    for (const char* name : {"--ttl", "--linger"}) {
-        if (auto text = args.value(name)) {
-            auto seconds = parse_duration(*text);
-            if (!seconds) return usage_error(command, std::string(name) + " expects a duration like 90s, 15m, 8h");
-            (std::string(name) == "--ttl" ? o.settings.ttl_seconds : o.settings.linger_seconds) = *seconds;
-            o.explicit_lifetime = true;
-        }
-    }
+    if (o.ttl_seconds) o.settings.ttl_seconds = *o.ttl_seconds;
+    if (o.linger_seconds) o.settings.linger_seconds = *o.linger_seconds;
     // A session started by run or shell may be refreshed by a later 'pull' from the same server.
     if (auto pull = resolve_pull_settings(o.config, o.config_path, {})) o.pull_settings = pull_settings_json(*pull);
-    if (o.settings.ttl_seconds == 0) return usage_error(command, "the TTL (--ttl or session.ttl) must be longer than 0");
-    if (auto name = args.value("--profile")) {
-        auto it = config->profiles.find(*name);
+    if (o.settings.ttl_seconds == 0) return usage_error(o.command, "the TTL (--ttl or session.ttl) must be longer than 0");
+    if (!o.profile_name.empty()) {
+        auto it = config->profiles.find(o.profile_name);
         if (it == config->profiles.end()) {
             std::string known;
             for (const auto& [p, list] : config->profiles) known += (known.empty() ? "" : ", ") + p;
-            return make_error(ErrorCode::usage, command + " --profile " + *name, "no such profile in the config",
+            return make_error(ErrorCode::usage, o.command + " --profile " + o.profile_name, "no such profile in the config",
                               known.empty() ? "define profiles in the config; see ghostpod-config(5)" : "known profiles: " + known);
         }
         o.profile = it->second;
-        o.profile_name = *name;
     }
-    return o;
+    o.config_loaded = true;
+    return {};
 }
 
-Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info) {
+Result<Attachment> join_or_start(const Context& context, SessionOptions& options, JoinInfo& info) {
     // The INFISICAL_* credentials leave this process's environment before anything else: a
     // new holder gets them by handoff, and no client (nor a command it forks) keeps a copy.
     SessionCredentials credentials;
@@ -77,6 +105,8 @@ Result<Attachment> join_or_start(const Context& context, const SessionOptions& o
     found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || !no_session_running(joined.error()) || !options.may_start) return joined;
+    // Only a new session needs the config (its settings, the pull settings it is handed).
+    GP_TRY(load_session_config(context, options));
     // Two commands starting at once must not start two holders: the second waits here and
     // then joins the first one's session.
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");

@@ -2,6 +2,7 @@
 // and joining the vault's session or starting one.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -14,6 +15,9 @@
 namespace ghostpod {
 
 struct SessionOptions {
+    std::string command;  // for messages
+    bool config_loaded = false;  // settings, config, pull_settings and profile are read (load_session_config)
+    std::optional<std::uint64_t> ttl_seconds, linger_seconds;  // --ttl, --linger
     SessionSettings settings;
     Config config;
     std::string config_path;
@@ -32,7 +36,14 @@ struct JoinInfo {
     std::function<void(const std::string&)> progress;  // told "unlocking …" before the KDF runs
 };
 
+// The options with the config read (its trust checked), for commands that use it.
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command);
-// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs.
-Result<Attachment> join_or_start(const Context& context, const SessionOptions& options, JoinInfo& info);
+// The options of a command that joins (run, shell, enter): the config is read only for a
+// --profile or when join_or_start has to start a session.
+Result<SessionOptions> join_options(const Context& context, const ParsedArgs& args, const std::string& command);
+// Reads the config into `o` (once): settings with --ttl/--linger applied, pull settings, profile.
+Status load_session_config(const Context& context, SessionOptions& o);
+// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs; reads
+// the config first when it starts one.
+Result<Attachment> join_or_start(const Context& context, SessionOptions& options, JoinInfo& info);
 }  // namespace ghostpod

@@ -123,6 +123,7 @@ struct ReplyEncoder {
         w.u8(static_cast<std::uint8_t>(m.place));
         w.str(m.profile);
         put_view(w, m.view);
+        w.bytes(m.seccomp);
         return frame(Kind::attached, std::move(w));
     }
     wire::Frame operator()(const StatusReply& m) const {
@@ -261,8 +262,10 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     case Kind::attached: {
         Attached m;
         std::uint8_t place = 0;
-        if (!r.u8(place) || place < 1 || place > 3 || !r.str(m.profile) || !get_view(r, m.view) || !r.done()) break;
+        std::span<const std::uint8_t> seccomp;
+        if (!r.u8(place) || place < 1 || place > 3 || !r.str(m.profile) || !get_view(r, m.view) || !r.bytes(seccomp) || !r.done()) break;
         m.place = static_cast<Place>(place);
+        m.seccomp.assign(seccomp.begin(), seccomp.end());
         return Reply(std::move(m));
     }
     case Kind::status_reply: {

@@ -3,7 +3,8 @@
 // a name, path or message survives), and one error encoding (Error, as sandbox's kErrorKind).
 //
 //   client -> holder, on the control socket       holder -> client
-//   AttachRequest                                  Attached (+ namespace fds for the full view)
+//   AttachRequest                                  Attached (+ namespace fds for the full view,
+//                                                    + the session's seccomp program)
 //     then, on the same connection, at most one of:
 //     SpawnRequest (+ stdin, stdout, stderr,       Spawned: ghost init built the profile's view
 //       control, command)                            and the command is starting
@@ -106,6 +107,7 @@ struct Attached {
     Place place = Place::outside;
     std::string profile;  // when place is profile
     SessionView view;
+    std::vector<std::uint8_t> seccomp;  // the session's BPF program (sandbox/seccomp.hpp), compiled once by the holder
 };
 struct StatusReply {
     std::string json;  // the session's part of 'ghostpod status --json'

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sandbox/command.hpp"
+#include "sandbox/seccomp.hpp"
 
 namespace {
 
@@ -43,6 +44,9 @@ std::string run_on_pty(ghostpod::sandbox::TerminalStep step) {
         // Unprivileged, a user namespace of its own gives the child the capabilities the
         // sequence drops (as joining the ghost's does for a real command).
         if (geteuid() != 0 && unshare(CLONE_NEWUSER) != 0) _exit(124);
+        // The program the holder would hand over: compiled here, as the holder does once.
+        auto program = ghostpod::sandbox::compile_seccomp_filter();
+        if (!program || !ghostpod::sandbox::use_seccomp_program(std::move(*program))) _exit(123);
         ghostpod::sandbox::CommandSpec spec{{"python3", "-c", kTerminalProbe}, environ, "/", step};
         ghostpod::Error failed = ghostpod::sandbox::exec_command(spec);
         dprintf(2, "%s\n", failed.describe().c_str());
