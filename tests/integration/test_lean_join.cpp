@@ -3,6 +3,7 @@
 // zlib, libseccomp); those live in the lazily loaded module (pod/net_module.cpp), which the
 // holder loads. Seen through the dynamic loader's own log (LD_DEBUG=files, one file a process).
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/session.hpp"
+#include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/vault_fixture.hpp"
 
@@ -18,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kHeavy = {"ghostpod-net", "libcurl", "libssl", "libcrypto", "libyaml-cpp", "libz.so",
+// The module is loaded from its descriptor: the loader names it /proc/self/fd/N.
+const std::vector<std::string> kHeavy = {"dynamically loaded", "libcurl", "libssl", "libcrypto", "libyaml-cpp", "libz.so",
                                          "libseccomp", "libgnutls", "libldap"};
 
 // Runs ghostpod `args` with the loader logging every file it loads into `log_dir` (one file a
@@ -78,7 +81,60 @@ TEST_CASE("a new session's holder loads the module that the join path does witho
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     // The holder compiles the session's seccomp program with libseccomp, from the module.
-    CHECK(contains(loaded, "ghostpod-net"));
+    CHECK(contains(loaded, "dynamically loaded by"));
     CHECK(contains(loaded, "libseccomp"));
+    CHECK(contains(loaded, "libcurl"));
     v.gp({"lock"});
+}
+
+namespace {
+
+// A copy of the binary and its module in a directory of the test's own; "" without a module
+// (a build without the lazy module, e.g. a sanitizer build).
+std::string copy_binary_and_module(const TempDir& into) {
+    fs::path binary = ghostpod_binary();
+    fs::path module = binary.parent_path() / "ghostpod-net.so";
+    if (!fs::exists(module)) return "";
+    fs::copy_file(binary, into / "ghostpod");
+    fs::copy_file(module, into / "ghostpod-net.so");
+    return into / "ghostpod";
+}
+
+// certs reads each secret with the module's parsers: it loads the module.
+RunResult certs_with(const VaultFixture& v, const std::string& binary) {
+    return run({binary, "--vault", v.vault, "--passphrase-fd", "3", "certs"}, v.options());
+}
+
+}  // namespace
+
+TEST_CASE("the module is loaded from beside the binary, and not when anyone else could have written it", "[lean]") {
+    TempDir copy;
+    std::string binary = copy_binary_and_module(copy);
+    if (binary.empty()) GP_SKIP("this build links the module's libraries directly (no ghostpod-net.so)");
+    VaultFixture v;
+    REQUIRE(v.set("note", "not a certificate").exit_code == 0);
+    REQUIRE(certs_with(v, binary).exit_code == 0);
+    // Writable by the group: whoever is in it could have put code there.
+    fs::permissions(copy / "ghostpod-net.so", fs::perms::group_write, fs::perm_options::add);
+    auto writable = certs_with(v, binary);
+    CHECK(writable.exit_code == 1);
+    CHECK(contains(writable.err, "writable by no one else"));
+    fs::permissions(copy / "ghostpod-net.so", fs::perms::group_write, fs::perm_options::remove);
+    if (::geteuid() == 0) {
+        // Owned by another user (nobody), as a file planted in a shared directory would be.
+        REQUIRE(::chown((copy / "ghostpod-net.so").c_str(), 65534, 65534) == 0);
+        auto planted = certs_with(v, binary);
+        CHECK(planted.exit_code == 1);
+        CHECK(contains(planted.err, "owned by root or by you"));
+        REQUIRE(::chown((copy / "ghostpod-net.so").c_str(), 0, 0) == 0);
+    }
+    // No module: the command says what is missing; LD_LIBRARY_PATH offers no other.
+    fs::rename(copy / "ghostpod-net.so", copy / "elsewhere.so");
+    fs::create_directories(copy / "lib");
+    fs::copy_file(copy / "elsewhere.so", copy / "lib/ghostpod-net.so");
+    auto options = v.options();
+    options.env["LD_LIBRARY_PATH"] = copy / "lib";
+    auto missing = run({binary, "--vault", v.vault, "--passphrase-fd", "3", "certs"}, options);
+    CHECK(missing.exit_code == 1);
+    CHECK(contains(missing.err, "no ghostpod-net.so"));
 }

@@ -9,6 +9,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/skip.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vault_fixture.hpp"
 
 using namespace ghostpod::test;
 namespace fs = std::filesystem;
@@ -70,6 +71,22 @@ TEST_CASE("the .deb installs a working binary, man pages and completions and dec
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("Usage: ghostpod") != std::string::npos);
     CHECK(help.out.find("secret generate age") != std::string::npos);
+
+    // The lazily loaded module ships in the package's library directory, and the unpacked binary
+    // finds it there (no LD_LIBRARY_PATH): certs reads each secret with the module's parsers.
+    std::string module;
+    for (const auto& entry : fs::recursive_directory_iterator(scratch / "root"))
+        if (entry.path().filename() == "ghostpod-net.so") module = entry.path();
+    if (fs::exists(build_dir + "/ghostpod-net.so")) {
+        INFO(module);
+        CHECK(module.find("/root/usr/lib/") != std::string::npos);
+        VaultFixture v;
+        REQUIRE(v.set("note", "not a certificate").exit_code == 0);
+        auto options = v.options();
+        auto certs = run({binary, "--vault", v.vault, "--passphrase-fd", "3", "certs"}, options);
+        INFO(certs.err);
+        CHECK(certs.exit_code == 0);
+    }
 
     for (const char* path : {"usr/share/man/man1/ghostpod.1", "usr/share/man/man5/ghostpod-config.5",
                              "usr/share/man/man5/ghostpod-vault.5"}) {
