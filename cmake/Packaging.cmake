@@ -32,7 +32,7 @@ if(GHOSTPOD_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libgcc-s1, libsodium23, libargon2-1, libcurl4, libseccomp2, libcap2, libyaml-cpp0.7, zlib1g, libssl3")
+      "libc6, libstdc++6, libgcc-s1, libsodium23, libargon2-1, libcurl4, libseccomp2, libyaml-cpp0.7, zlib1g, libssl3")
 endif()
 
 include(CPack)
