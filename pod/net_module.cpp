@@ -7,7 +7,7 @@
 // the environment can steer (no LD_LIBRARY_PATH, no $ORIGIN): first where the package installs
 // it (GHOSTPOD_NET_MODULE_FROM_BIN, relative to the binary's directory), then next to the
 // binary (a build tree). It is opened once, checked on that descriptor (a regular file owned
-// by root or by this user, writable by no one else) and loaded from that same descriptor, so
+// by root, by this user or by the binary's owner, writable by no one else) and loaded from that same descriptor, so
 // what is checked is what is loaded; and it must carry this build's token.
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -64,9 +64,15 @@ Result<UniqueFd> open_module(std::string& path) {
         path = candidate;
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + candidate);
-        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        // The binary's own owner counts as root does: the module is then trusted exactly as
+        // the code already running is. (In a user namespace that does not map root, as a
+        // rootless ghost, a root-owned binary and module both show the overflow uid.)
+        struct stat exe {};
+        bool same_owner_as_binary = ::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid;
+        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid() && !same_owner_as_binary) ||
+            (st.st_mode & (S_IWGRP | S_IWOTH)))
             return make_error(ErrorCode::runtime, "load " + candidate,
-                              "it is not a regular file owned by root or by you and writable by no one else",
+                              "it is not a regular file owned by root, by you or by the binary's owner and writable by no one else",
                               "reinstall ghostpod, or fix the file's owner and mode");
         return fd;
     }
