@@ -31,25 +31,17 @@ Result<SessionOptions> join_options(const Context& context, const ParsedArgs& ar
             o.explicit_lifetime = true;
         }
     }
-    // A config named explicitly is passed on into the ghost even by a command that only joins;
-    // naming it takes no search and no read.
-    if (context.paths.config || std::getenv("GHOSTPOD_CONFIG")) {
-        Located where = locate_config(context.paths);
-        o.config_path = where.path;
-        o.config_named = true;
-    }
-    // A profile's secrets are listed in the config: read now.
-    if (auto name = args.value("--profile")) {
-        o.profile_name = *name;
-        GP_TRY(load_session_config(context, o));
-    }
+    // The config's session settings (pass_env, prompt) and profiles apply to a join too; what
+    // only a new session needs (the pull settings, whose checks load the network module) waits.
+    if (auto name = args.value("--profile")) o.profile_name = *name;
+    GP_TRY(load_session_config(context, o));
     return o;
 }
 
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
     auto o = join_options(context, args, command);
     if (!o) return o;
-    GP_TRY(load_session_config(context, *o));
+    resolve_start_settings(*o);
     return o;
 }
 
@@ -64,8 +56,6 @@ Status load_session_config(const Context& context, SessionOptions& o) {
     o.config = *config;
     if (o.ttl_seconds) o.settings.ttl_seconds = *o.ttl_seconds;
     if (o.linger_seconds) o.settings.linger_seconds = *o.linger_seconds;
-    // A session started by run or shell may be refreshed by a later 'pull' from the same server.
-    if (auto pull = resolve_pull_settings(o.config, o.config_path, {})) o.pull_settings = pull_settings_json(*pull);
     if (o.settings.ttl_seconds == 0) return usage_error(o.command, "the TTL (--ttl or session.ttl) must be longer than 0");
     if (!o.profile_name.empty()) {
         auto it = config->profiles.find(o.profile_name);
@@ -79,6 +69,13 @@ Status load_session_config(const Context& context, SessionOptions& o) {
     }
     o.config_loaded = true;
     return {};
+}
+
+void resolve_start_settings(SessionOptions& o) {
+    if (o.start_settings_resolved) return;
+    // A session started by run or shell may be refreshed by a later 'pull' from the same server.
+    if (auto pull = resolve_pull_settings(o.config, o.config_path, {})) o.pull_settings = pull_settings_json(*pull);
+    o.start_settings_resolved = true;
 }
 
 Result<Attachment> join_or_start(const Context& context, SessionOptions& options, JoinInfo& info) {
@@ -105,8 +102,9 @@ Result<Attachment> join_or_start(const Context& context, SessionOptions& options
     found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
     if (joined || !no_session_running(joined.error()) || !options.may_start) return joined;
-    // Only a new session needs the config (its settings, the pull settings it is handed).
+    // Only a new session needs the pull settings it is handed.
     GP_TRY(load_session_config(context, options));
+    resolve_start_settings(options);
     // Two commands starting at once must not start two holders: the second waits here and
     // then joins the first one's session.
     auto starting = VaultLock::acquire(paths->runtime_dir + "/session-start");

@@ -16,7 +16,8 @@ namespace ghostpod {
 
 struct SessionOptions {
     std::string command;  // for messages
-    bool config_loaded = false;  // settings, config, pull_settings and profile are read (load_session_config)
+    bool config_loaded = false;  // settings, config and profile are read (load_session_config)
+    bool start_settings_resolved = false;  // pull_settings resolved (resolve_start_settings)
     std::optional<std::uint64_t> ttl_seconds, linger_seconds;  // --ttl, --linger
     SessionSettings settings;
     Config config;
@@ -36,14 +37,16 @@ struct JoinInfo {
     std::function<void(const std::string&)> progress;  // told "unlocking …" before the KDF runs
 };
 
-// The options with the config read (its trust checked), for commands that use it.
+// The options with the config read (its trust checked) and the pull settings resolved.
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command);
-// The options of a command that joins (run, shell, enter): the config is read only for a
-// --profile or when join_or_start has to start a session.
+// The options of a command that joins (run, shell, enter): the config is read, the pull
+// settings (whose checks load the network module) only when join_or_start starts a session.
 Result<SessionOptions> join_options(const Context& context, const ParsedArgs& args, const std::string& command);
-// Reads the config into `o` (once): settings with --ttl/--linger applied, pull settings, profile.
+// Reads the config into `o` (once): settings with --ttl/--linger applied, profile.
 Status load_session_config(const Context& context, SessionOptions& o);
-// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs; reads
-// the config first when it starts one.
+// The pull settings a new session is handed (once).
+void resolve_start_settings(SessionOptions& o);
+// Joins the vault's session, starting one (unlock, ghost, materialise) when none runs; resolves
+// the pull settings first when it starts one.
 Result<Attachment> join_or_start(const Context& context, SessionOptions& options, JoinInfo& info);
 }  // namespace ghostpod

@@ -175,20 +175,3 @@ TEST_CASE("a module of another build is refused before any of its code is called
     CHECK(contains(other.err, "another build"));
 }
 
-TEST_CASE("a command that joins a session reads no config; one that starts a session does", "[lean]") {
-    VaultFixture v;
-    auto options = v.options();
-    options.env["GHOSTPOD_CONFIG"] = v.dir / "config.json";
-    write_text(v.dir / "config.json", R"({"version": 1})");
-    start_lingering_session(v, unique_sleep(), options);
-    write_text(v.dir / "config.json", "{ this is not JSON");
-    auto joined = v.gp_with({"run", "--", "true"}, options);
-    INFO(joined.err);
-    CHECK(joined.exit_code == 0);
-    // A profile is read from the config: that join reads it, and fails on it.
-    CHECK(v.gp_with({"run", "--profile", "terraform", "--", "true"}, options).exit_code != 0);
-    REQUIRE(v.gp_with({"lock"}, options).exit_code == 0);
-    auto started = v.gp_with({"run", "--", "true"}, options);
-    CHECK(started.exit_code != 0);
-    CHECK(contains(started.err, "config"));
-}
