@@ -97,7 +97,7 @@ TEST_CASE("status --profile shows only that profile's view, as JSON and as text"
 }
 
 TEST_CASE("a command in a profile's view asking status learns no secret or profile name outside its profile",
-          "[status][session][profile][threat]") {
+          "[status][session][profile][attack]") {
     ExposedVault e;
     std::string gp = "'" + ghostpod_binary() + "'";
     auto own = e.p.v.gp_with({"run", "--profile", "terraform", "--", "sh", "-c", gp + " status --json"}, e.p.options);
@@ -144,7 +144,7 @@ TEST_CASE("bash and zsh completion offer the config's profile names for --profil
 }
 
 TEST_CASE("completion reads a hostile config without running anything in it and ignores bad files silently",
-          "[status][completion][threat]") {
+          "[status][completion][attack]") {
     TempDir d;
     fs::create_directories(d / "repo/.ghostpod");
     std::string pwned = d / "pwned";

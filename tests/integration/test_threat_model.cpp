@@ -135,7 +135,7 @@ def said(name, kind, payload):
 conn = None
 for step in steps:
     if step in ("lock", "save", "certs", "pull", "status"):
-        kind, payload = {"lock": (3, b"\0"), "save": (4, b"\0"), "certs": (5, b""), "pull": (6, s("{}")), "status": (2, b"")}[step]
+        kind, payload = {"lock": (3, b"\0\0"), "save": (4, b"\0"), "certs": (5, b""), "pull": (6, s("{}")), "status": (2, b"")}[step]
         said(step, *ask(connect(), kind, payload))
     elif step == "attach":
         conn = connect()
@@ -518,7 +518,7 @@ TEST_CASE("Protects: Terminal injection from inside", "[threat]") {
             late = v.gp({"run", "--", "sh", "-c", "cat \"$GHOSTPOD_DIR/late\" 2>/dev/null"}).out;
         }
         CHECK(late == denied);
-        REQUIRE(v.gp({"lock"}).exit_code == 0);
+        REQUIRE(v.gp({"lock", "--discard"}).exit_code == 0);  // $GHOSTPOD_DIR/late is unsaved
     }
 }
 
@@ -787,7 +787,7 @@ TEST_CASE("Protects: Links planted in the ghost", "[threat]") {
     CHECK(fs::is_empty(disk));
     CHECK(plaintext_outside_vault(v, {new_value, added, old_value}).empty());
     CHECK(in_ghost("find \"$GHOSTPOD_DIR\"/ -name '*.ghostpod-new'") == "");
-    REQUIRE(v.gp_with({"lock"}, o).exit_code == 0);
+    REQUIRE(v.gp_with({"lock", "--discard"}, o).exit_code == 0);  // the planted link is an unsaved change
     CHECK(fs::is_empty(disk));
 }
 
