@@ -181,6 +181,7 @@ TEST_CASE("the certificate warning is shown once per session, not by every comma
     CHECK(first.exit_code == 0);
     CHECK(contains(first.err, "1 certificate(s) expire within 30 days"));
     auto second = v.gp_with({"enter"}, o);
+    INFO("first enter's stderr: " << first.err << "\nsecond enter's stderr: " << second.err);  // a rare failure here: which words came
     CHECK(second.exit_code == 0);
     CHECK_FALSE(contains(second.err, "certificate"));
     // 'certs' still reports them whenever asked.
