@@ -37,8 +37,12 @@ void warn_expiring_certificates(const SessionPaths& paths) {
     if (!certs) return;
     std::string text = expiry_warning(std::move(*certs), static_cast<std::int64_t>(std::time(nullptr)));
     if (text.empty()) return;
-    // Once per session: the holder remembers the warnings it has let be shown.
-    auto fresh = request<protocol::NoticeReply>(paths, protocol::NoticeRequest{text});
+    // Once per session: the holder remembers the warnings it has let be shown. Keyed without
+    // the numbers, which change as time passes ("expires in 5 day(s)" becomes 4 a second later
+    // when the certificate was made for exactly 5 days): the same warning, not a new one.
+    std::string key = text;
+    std::erase_if(key, [](char c) { return c >= '0' && c <= '9'; });
+    auto fresh = request<protocol::NoticeReply>(paths, protocol::NoticeRequest{key});
     if (fresh && !fresh->first) return;
     warn(text);
 }
