@@ -224,8 +224,8 @@ int cmd_status(Context& context, const ParsedArgs& args) {
             if (auto answer = request<protocol::StatusReply>(*paths, protocol::StatusRequest{profile})) {
                 auto j = nlohmann::json::parse(answer->json, nullptr, false);
                 if (!j.is_discarded()) s["session"] = j;
-            } else if (!profile.empty() || answer.error().why.rfind("refused", 0) == 0 || answer.error().code == ErrorCode::usage) {
-                session_error = answer.error();  // the holder's refusal or "no such profile", not "none running"
+            } else if (!no_session_running(answer.error())) {
+                session_error = answer.error();  // a refusal, "no such profile", or a session that did not answer
             }
         }
     }

@@ -270,7 +270,7 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     }
     case Kind::status_reply: {
         StatusReply m;
-        if (r.str(m.json) && r.done()) return Reply(std::move(m));
+        if (r.str(m.json, wire::kMaxFrameBytes) && r.done()) return Reply(std::move(m));
         break;
     }
     case Kind::locked:
@@ -278,12 +278,12 @@ Result<Reply> decode_reply(const wire::Frame& f) {
         break;
     case Kind::saved: {
         Saved m;
-        if (r.str(m.json) && r.done()) return Reply(std::move(m));
+        if (r.str(m.json, wire::kMaxFrameBytes) && r.done()) return Reply(std::move(m));
         break;
     }
     case Kind::certs_reply: {
         CertsReply m;
-        if (r.str(m.json) && r.done()) return Reply(std::move(m));
+        if (r.str(m.json, wire::kMaxFrameBytes) && r.done()) return Reply(std::move(m));
         break;
     }
     case Kind::progress: {
@@ -319,7 +319,7 @@ Result<Reply> decode_reply(const wire::Frame& f) {
     }
     case Kind::unsaved: {
         Unsaved m;
-        if (r.str(m.json) && r.done()) return Reply(std::move(m));
+        if (r.str(m.json, wire::kMaxFrameBytes) && r.done()) return Reply(std::move(m));
         break;
     }
     default:

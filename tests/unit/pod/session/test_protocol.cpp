@@ -125,6 +125,15 @@ TEST_CASE("every request and reply decodes to what was encoded", "[protocol]") {
     CHECK(exported.parts == 3);
 }
 
+TEST_CASE("a JSON answer larger than one field's limit decodes whole (status of a 10,000-secret session)", "[protocol]") {
+    // status --json lists each secret with its paths: 10,000 of them are ~2 MiB, above kMaxFieldBytes
+    std::string big = "{\"s\":\"" + std::string(wire::kMaxFieldBytes + 4096, 'x') + "\"}";
+    CHECK(round_trip<StatusReply>(StatusReply{big}).json == big);
+    CHECK(round_trip<Saved>(Saved{big}).json == big);
+    CHECK(round_trip<CertsReply>(CertsReply{big}).json == big);
+    CHECK(round_trip<Unsaved>(Unsaved{big}).json == big);
+}
+
 TEST_CASE("an error keeps its class, errno and every text across the one error encoding", "[protocol]") {
     Error e = make_error(ErrorCode::conflict, all_bytes("what\n"), all_bytes("why\t"), all_bytes("hint\n\n"));
     e.errnum = -7;
