@@ -1,5 +1,6 @@
 #include "sandbox/fdpass.hpp"
 
+#include <sodium.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -31,8 +32,10 @@ Status send_message(int socket, std::span<const std::uint8_t> bytes, const std::
 }
 
 Status receive_message(int socket, std::vector<std::uint8_t>& bytes, std::vector<UniqueFd>* fds) {
-    bytes.assign(kMaxMessageBytes, 0);
-    struct iovec iov {bytes.data(), bytes.size()};
+    // Received on the stack and copied at its size: a vector of the largest size would be
+    // zeroed, faulted in and wiped again at free (64 KiB each way) for a message of a few bytes.
+    std::uint8_t buffer[kMaxMessageBytes];
+    struct iovec iov {buffer, sizeof buffer};
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -47,7 +50,8 @@ Status receive_message(int socket, std::vector<std::uint8_t>& bytes, std::vector
         bytes.clear();
         return sys_error("receive message");
     }
-    bytes.resize(static_cast<std::size_t>(n));
+    bytes.assign(buffer, buffer + n);
+    sodium_memzero(buffer, static_cast<std::size_t>(n));  // a message may carry a value (export)
     for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
         std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);

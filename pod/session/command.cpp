@@ -59,8 +59,15 @@ bool passed_through(const std::string& name, const std::vector<std::string>& pas
 // The one buffer meant to cross a fork (into the command, which execs with it): inherited.
 Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<std::string>& pass_env,
                                          std::vector<std::size_t>& offsets, const std::vector<ExtraVariable>& extra = {}) {
-    auto env = SecretBuffer::allocate(0, SecretBuffer::InChildren::inherited);
+    // One allocation in the usual case (each growth maps, locks, copies and wipes a new area):
+    // the caller's variables, ours and the view's, with room for a page of file-held values.
+    std::size_t expected = 4096 + a.ghost_dir.size() + a.vault_path.size() + a.config_path.size();
+    for (char** e = environ; *e; ++e) expected += std::strlen(*e) + 1;
+    for (const auto& x : extra) expected += x.name.size() + x.value.size() + 2;
+    for (const auto& e : a.env) expected += e.name.size() + e.path.size() + 2;
+    auto env = SecretBuffer::allocate(expected, SecretBuffer::InChildren::inherited);
     if (!env) return env;
+    env->truncate(0);
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
         offsets.push_back(env->size());
         GP_TRY(env->append(text_bytes(name)));
@@ -280,6 +287,24 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
     return tty;
 }
 
+// Starts the command in a child that shares this process's memory until it execs (vfork: no
+// page tables copied, no copy-on-write faults on either side; they were most of a warm join's
+// cost beyond nsenter's). The child writes no object of the caller's: exec_in_ghost reads its
+// arguments and execs or _exits; its credentials, signal handlers, descriptors and filters are
+// its own (vfork shares none of fs, files, sighand or the thread group). Used by the plain
+// case of run_attached (no pty, no mask, no profile to narrow; the others' children move
+// descriptors out of the caller's objects and run on, so they fork), the pty's session leader
+// and a profile's init (which only wait afterwards). `mask`, when given, is the child's.
+pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+                          const std::string& cwd, sandbox::TerminalStep step, const sigset_t* mask) {
+    pid_t child = ::vfork();
+    if (child == 0) {
+        if (mask) ::sigprocmask(SIG_SETMASK, mask, nullptr);
+        exec_in_ghost(argv, env, offsets, cwd, step);
+    }
+    return child;
+}
+
 // The first process of the pty's session: it leads the session and starts the command as a
 // job under it, so the job has a parent in its session and Ctrl-Z stops it (a session
 // leader's own group is orphaned: terminal stop signals do nothing there).
@@ -289,9 +314,8 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
         report(led.error());
         ::_exit(126);
     }
-    pid_t command = ::fork();
+    pid_t command = vfork_exec_in_ghost(argv, env, offsets, cwd, sandbox::TerminalStep::foreground_job, nullptr);
     if (command < 0) ::_exit(126);
-    if (command == 0) exec_in_ghost(argv, env, offsets, cwd, sandbox::TerminalStep::foreground_job);
     env = SecretBuffer{};  // the command has its environment; we wait for as long as it runs
     ::setpgid(command, command);  // also here: a signal passed on before the child's own setpgid finds the group
     wait_and_pass_on(command, true);
@@ -306,10 +330,9 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
         report(proc.error());
         ::_exit(126);
     }
-    pid_t command = ::fork();
+    pid_t command = vfork_exec_in_ghost(argv, env, offsets, cwd,
+                                        on_pty ? sandbox::TerminalStep::foreground_job : sandbox::TerminalStep::new_group, nullptr);
     if (command < 0) ::_exit(126);
-    if (command == 0)
-        exec_in_ghost(argv, env, offsets, cwd, on_pty ? sandbox::TerminalStep::foreground_job : sandbox::TerminalStep::new_group);
     env = SecretBuffer{};
     ::setpgid(command, command);
     wait_and_pass_on(command, true);
@@ -384,7 +407,8 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     }
     sigset_t supervised = supervised_signals(), previous;
     ::sigprocmask(SIG_BLOCK, &supervised, &previous);
-    pid_t child = ::fork();
+    auto step = inside ? sandbox::TerminalStep::same_group : sandbox::TerminalStep::new_session;
+    pid_t child = !narrow_here && !pty && !options.mask ? vfork_exec_in_ghost(argv, *env, offsets, where, step, &previous) : ::fork();
     if (child < 0) {
         ::sigprocmask(SIG_SETMASK, &previous, nullptr);
         // fork() into a pid namespace whose init has gone fails with ENOMEM: the session ended
@@ -402,7 +426,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         take_masked_pipes(masked);
         if (narrow_here) start_profile_pid_namespace(tty, argv, *env, offsets, where);
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
-        exec_in_ghost(argv, *env, offsets, where, inside ? sandbox::TerminalStep::same_group : sandbox::TerminalStep::new_session);
+        exec_in_ghost(argv, *env, offsets, where, step);
     }
     *env = SecretBuffer{};  // the command's copy is its own; none stays here while it runs
     UniqueFd master;
