@@ -31,13 +31,17 @@ UniqueFd peer_pidfd(int conn, pid_t pid) {
     return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
-// The fields of a /proc/PID/status line, e.g. "NSpid:\t812\t3\t1" -> {"812", "3", "1"}.
-std::vector<std::string> status_fields(int proc_dir, const std::string& key) {
+// /proc/PID/status, read once for every field asked of it.
+std::string status_text(int proc_dir) {
     UniqueFd fd(::openat(proc_dir, "status", O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return {};
     std::vector<std::uint8_t> text;
     if (!read_to_end(fd.get(), text, 1 << 20, "read status")) return {};
-    std::string s(text.begin(), text.end());
+    return std::string(text.begin(), text.end());
+}
+
+// The fields of a status line, e.g. "NSpid:\t812\t3\t1" -> {"812", "3", "1"}.
+std::vector<std::string> status_fields(const std::string& s, const std::string& key) {
     std::size_t at = s.find("\n" + key + ":");
     if (at == std::string::npos) return {};
     std::size_t end = s.find('\n', at + 1);
@@ -86,7 +90,8 @@ Result<Peer> identify_peer(int conn, int ghost_pid_ns, int ghost_mnt_ns) {
     // Alive now means alive when /proc/PID was opened: that directory is the peer's own.
     if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0) return sys_error("check the peer is still there");
     // Its current credentials must still be ours, as SO_PEERCRED said at connect().
-    auto uids = status_fields(proc.get(), "Uid");
+    std::string status = status_text(proc.get());
+    auto uids = status_fields(status, "Uid");
     if (uids.size() != 4) return make_error(ErrorCode::session, "serve a peer", "its credentials could not be read");
     for (const auto& u : uids)
         if (u != std::to_string(::getuid())) return make_error(ErrorCode::session, "serve a peer", "it runs as another user");
@@ -94,9 +99,9 @@ Result<Peer> identify_peer(int conn, int ghost_pid_ns, int ghost_mnt_ns) {
     // longer than ours puts it at our level (or above), never inside the ghost, which is below.
     static const std::size_t own_levels = [] {
         UniqueFd self(::open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC));
-        return self.valid() ? status_fields(self.get(), "NSpid").size() : 1;
+        return self.valid() ? status_fields(status_text(self.get()), "NSpid").size() : 1;
     }();
-    auto levels = status_fields(proc.get(), "NSpid");
+    auto levels = status_fields(status, "NSpid");
     if (levels.empty()) return make_error(ErrorCode::session, "serve a peer", "its pid namespaces could not be read");
     if (levels.size() <= own_levels) return peer;
     // Below us: the full ghost, or anything nested in it (or elsewhere) is told by namespace.
