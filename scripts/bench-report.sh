@@ -92,7 +92,7 @@ if [[ $(id -u) -eq 0 ]]; then
     mkdir -p "$u/bench" "$u/support"
     cp "$G" "$u/"
     if [[ -e $(dirname "$G")/ghostpod-net.so ]]; then cp "$(dirname "$G")/ghostpod-net.so" "$u/"; fi  # its module
-    cp tests/bench/bench_session.sh tests/bench/bench_summary.sh tests/bench/pty_run.c "$u/bench/"
+    cp tests/bench/bench_lib.sh tests/bench/bench_session.sh tests/bench/bench_summary.sh tests/bench/pty_run.c "$u/bench/"
     cp tests/support/fake_infisical.py "$u/support/"
     chmod 755 "$work"
     chown -R "$user:" "$u"

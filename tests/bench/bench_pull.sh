@@ -34,6 +34,7 @@ RUNS_BIG=${RUNS_BIG:-}
 WARMUP=${WARMUP:-2}
 PASS=bench-passphrase
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/bench_lib.sh"
 FAKE=$HERE/../support/fake_infisical.py
 
 die() { echo "bench_pull: $*" >&2; exit 1; }
@@ -64,14 +65,7 @@ export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data  # 
 cd "$work"
 
 # ---- throwaway CA and a server certificate for IP 127.0.0.1 ---------------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=bench_pull throwaway CA" -keyout ca.key -out ca.pem 2>/dev/null || die "openssl: the CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-    -keyout server.key -out server.csr 2>/dev/null || die "openssl: the server key"
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
-    -out server.pem 2>/dev/null || die "openssl: signing the server certificate"
-CA=$work/ca.pem
+bench_certs bench_pull
 
 # ---- helpers ---------------------------------------------------------------------------------
 # rusage.py CMD...: runs CMD, prints the peak RSS (KiB) of it and its waited-for descendants.
@@ -108,25 +102,6 @@ script() {  # NAME BODY: writes cmd/NAME.sh, prints its path
     echo "$work/cmd/$1.sh"
 }
 
-# make_world N FILE: one identity ("id"/"secret"), project bench-proj, env dev, N secrets in "/".
-make_world() {
-    python3 - "$1" "$2" <<'EOF'
-import json, random, string, sys
-n, path = int(sys.argv[1]), sys.argv[2]
-rng = random.Random(n)
-alphabet = string.ascii_letters + string.digits + " .,:;-_+=/@#%"
-def value(i):
-    size = rng.randint(64, 200)
-    text = "".join(rng.choice(alphabet) for _ in range(size))
-    if i % 50 == 0:  # a few multi-line values (PEM-like)
-        text = "\n".join(text[j:j + 40] for j in range(0, len(text), 40)) + "\n"
-    return text
-secrets = {"KEY_%05d" % i: value(i) for i in range(1, n + 1)}
-world = {"identities": [{"clientId": "id", "clientSecret": "secret"}],
-         "projects": {"bench-proj": {"slug": "bench", "environments": {"dev": {"folders": {"/": {"secrets": secrets}}}}}}}
-json.dump(world, open(path, "w"))
-EOF
-}
 
 # init_vault PATH [IDENTITY]: a vault (interactive KDF), with the machine identity when asked.
 init_vault() {

@@ -22,6 +22,7 @@ PASS=bench-passphrase
 die() { echo "bench_session: $*" >&2; exit 1; }
 [[ -x $G ]] || die "no ghostpod binary at $G (set GHOSTPOD)"
 G=$(realpath "$G")
+. "$(cd "$(dirname "$0")" && pwd)/bench_lib.sh"
 command -v python3 >/dev/null || die "python3 is needed for the medians"
 (( N_FAST % ROUNDS == 0 && N_COLD % ROUNDS == 0 )) || die "N_FAST and N_COLD must be multiples of ROUNDS"
 
@@ -96,7 +97,6 @@ median_ms() {  # KEY -> median in ms, or nothing
 }
 
 # ---- the processes nsenter enters --------------------------------------------------------
-pid_field() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; read -r -a f <<<"$s"; echo "${f[$2]}"; }
 
 # The holder is the ghostpod session leader whose command line names the vault; ghost init is
 # its child. (Not through the socket with `ss -xp`: the holder is non-dumpable, so a user cannot
@@ -108,13 +108,6 @@ holder_of() {
         [[ $(cat "$d/comm" 2>/dev/null) == ghostpod* ]] || continue  # ghostpod, or ghostpod-holder
         [[ $(pid_field "$pid" 3) == "$pid" ]] || continue
         tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$vault" && { echo "$pid"; return 0; }
-    done
-    return 1
-}
-child_of() {
-    local parent=$1 d
-    for d in /proc/[0-9]*; do
-        [[ $(pid_field "${d#/proc/}" 1) == "$parent" ]] && { echo "${d#/proc/}"; return 0; }
     done
     return 1
 }

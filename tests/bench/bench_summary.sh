@@ -34,6 +34,7 @@ set -euo pipefail
 
 G=${GHOSTPOD:-"$(dirname "$0")/../../build/ghostpod"}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/bench_lib.sh"
 FAKE=${FAKE_INFISICAL:-$HERE/../support/fake_infisical.py}
 FAST_ROUNDS=${FAST_ROUNDS:-20}
 FAST_PER=${FAST_PER:-5}
@@ -139,14 +140,6 @@ ratio_of() {  # A B -> A/B, or nothing when either is empty
 or_na() { if [[ -n $1 ]]; then echo "$1 $2"; else echo "n/a"; fi; }
 
 # ---- warm join and start-up -------------------------------------------------------------------
-pid_field() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }; read -r -a f <<<"$s"; echo "${f[$2]}"; }
-child_of() {
-    local parent=$1 d
-    for d in /proc/[0-9]*; do
-        [[ $(pid_field "${d#/proc/}" 1) == "$parent" ]] && { echo "${d#/proc/}"; return 0; }
-    done
-    return 1
-}
 session_field() {  # VAULT FIELD[.FIELD] -> that field of status --json's session, or nothing
     "$G" --vault "$1" status --json 2>/dev/null |
         python3 -c '
@@ -215,34 +208,8 @@ alternate "$FAST_ROUNDS" "$FAST_PER" 2 "${start_keys[@]}"
 holder_after=$(session_field "$VW" holder_pid)
 
 # ---- pull: a throwaway CA, a fake server per N, sessions, one-shot vaults ---------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=bench_summary throwaway CA" -keyout ca.key -out ca.pem 2>/dev/null || die "openssl: the CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-    -keyout server.key -out server.csr 2>/dev/null || die "openssl: the server key"
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
-    -out server.pem 2>/dev/null || die "openssl: signing the server certificate"
-CA=$work/ca.pem
+bench_certs bench_summary
 
-# make_world N FILE: as bench_pull.sh makes it (values 64-200 bytes, every 50th multi-line)
-make_world() {
-    python3 - "$1" "$2" <<'EOF'
-import json, random, string, sys
-n, path = int(sys.argv[1]), sys.argv[2]
-rng = random.Random(n)
-alphabet = string.ascii_letters + string.digits + " .,:;-_+=/@#%"
-def value(i):
-    size = rng.randint(64, 200)
-    text = "".join(rng.choice(alphabet) for _ in range(size))
-    if i % 50 == 0:
-        text = "\n".join(text[j:j + 40] for j in range(0, len(text), 40)) + "\n"
-    return text
-secrets = {"KEY_%05d" % i: value(i) for i in range(1, n + 1)}
-world = {"identities": [{"clientId": "id", "clientSecret": "secret"}],
-         "projects": {"bench-proj": {"slug": "bench", "environments": {"dev": {"folders": {"/": {"secrets": secrets}}}}}}}
-json.dump(world, open(path, "w"))
-EOF
-}
 
 declare -A base get_cmd
 pull_n=$NS
