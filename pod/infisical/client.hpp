@@ -55,7 +55,7 @@ public:
 private:
     InfisicalClient(InfisicalTarget target, HttpClient http) : target_(std::move(target)), http_(std::move(http)) {}
     Result<HttpResponse> call(const std::string& step, const HttpRequest& request);
-    Result<HttpResponse> list_folder(const AccessToken& token, const std::string& path);
+    Result<HttpResponse> list_folder(const AccessToken& token, const std::string& path, BodySink* sink);
 
     InfisicalTarget target_;
     HttpClient http_;

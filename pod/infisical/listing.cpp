@@ -1,38 +1,58 @@
-// Reading a secrets listing: a SAX pass over the answer that copies each value straight into
-// secret memory (zeroing the parser's copy as it goes) and never builds a document tree, then
-// the official precedence over the folder's own secrets and its imports.
+// Reading a secrets listing: a push parser (pod/net/json_stream.hpp) over the answer as it
+// arrives, whose events copy each value straight into secret memory and never build a document
+// tree, then the official precedence over the folder's own secrets and its imports.
 #include <sodium.h>
 
-#include <map>
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <numeric>
 
 #include "pod/formats/text.hpp"
 #include "pod/infisical/listing.hpp"
+#include "pod/net/json_stream.hpp"
 #include "vault/payload.hpp"
 #include "vault/unique_fd.hpp"
 
 namespace ghostpod {
 namespace {
 
-using nlohmann::json;
+constexpr std::size_t kValueChunk = 64u << 10;  // the most a listing wastes at its end
+
+std::string as_text(std::span<const std::uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
 // One secret as read: `group` is -1 for the folder's own, else the index of its import.
 struct ReadSecret {
     std::string key;
-    std::string folder = "/";
+    std::uint32_t folder = 0;  // index into the reader's folder names
+    std::uint32_t answer = 0;  // which answer (path) it came from
+    std::uint32_t position = 0;  // its place in that answer
+    int group = -1;
+    std::uint32_t chunk = 0;   // where its value is in PulledSecrets::values
     std::size_t offset = 0, length = 0;
     bool has_key = false, has_value = false, hidden = false;
-    int group = -1;
 };
 
 // Where the reader is in {"secrets": [{…}], "imports": [{"secrets": [{…}]}]}.
 enum class At { root, own_list, own_secret, import_list, import_object, import_secrets, import_secret, other };
 
-class ListingReader : public nlohmann::json_sax<json> {
+class ListingReader : public JsonEvents {
 public:
-    explicit ListingReader(SecretBuffer& values) : values_(values) {}
+    ListingReader(PulledSecrets& values, std::deque<ReadSecret>& secrets, std::vector<std::string>& folders)
+        : values_(values), secrets_(secrets), folders_(folders) {}
 
-    std::vector<ReadSecret> secrets;
+    void start(std::uint32_t answer) {
+        answer_ = answer;
+        position_ = 0;
+        problem.clear();
+        saw_secrets = false;
+        stack_.clear();
+        secret_depth_ = 0;
+        in_secret_ = false;
+        imports_seen_ = 0;
+        import_has_secrets_ = false;
+        key_.clear();
+        current_ = ReadSecret{};
+    }
+
     std::string problem;  // set when the shape is wrong
     bool saw_secrets = false;
 
@@ -41,34 +61,27 @@ public:
         if (at_secret_field() && key_ == "secretValueHidden") current_.hidden = value;
         return scalar();
     }
-    bool number_integer(number_integer_t) override { return scalar(); }
-    bool number_unsigned(number_unsigned_t) override { return scalar(); }
-    bool number_float(number_float_t, const string_t&) override { return scalar(); }
-    bool binary(binary_t&) override { return scalar(); }
-    bool string(string_t& text) override {
-        bool ok = true;
+    bool string(std::span<const std::uint8_t> text) override {
         if (at_secret_field()) {
             if (key_ == "secretKey") {
-                current_.key = text;
+                current_.key = as_text(text);
                 current_.has_key = true;
             } else if (key_ == "secretValue") {
-                current_.offset = values_.size();
+                // A duplicate field: the last one is the value, as a document would keep it.
+                if (!values_.add_value(text, current_.chunk, current_.offset)) return fail("out of secret memory");
                 current_.length = text.size();
                 current_.has_value = true;
-                ok = static_cast<bool>(values_.append(text_bytes(text)));
-                if (!ok) problem = "out of secret memory";
             } else if (key_ == "secretPath") {
-                current_.folder = text;
+                current_.folder = folder_index(text);
             }
         }
-        sodium_memzero(text.data(), text.size());  // the lexer's buffer: zeroed before it is reused
-        return ok && scalar();
+        return scalar();
     }
-    bool key(string_t& text) override {
-        key_ = text;
+    bool key(std::span<const std::uint8_t> text) override {
+        key_.assign(text.begin(), text.end());
         return true;
     }
-    bool start_object(std::size_t) override {
+    bool start_object() override {
         At next = At::other;
         if (stack_.empty()) next = At::root;
         else if (wants_list()) return fail("\"" + key_ + "\" is not a list");
@@ -92,12 +105,14 @@ public:
         if (closing == At::own_secret || closing == At::import_secret) {
             in_secret_ = false;
             if (!current_.has_key || !current_.has_value) return fail("a secret lacks secretKey or secretValue");
-            secrets.push_back(std::move(current_));
+            current_.answer = answer_;
+            current_.position = position_++;
+            secrets_.push_back(std::move(current_));
         }
         if (closing == At::import_object && !import_has_secrets_) return fail("an import has no \"secrets\"");
         return true;
     }
-    bool start_array(std::size_t) override {
+    bool start_array() override {
         At next = At::other;
         if (stack_.empty()) return fail("the answer is not a JSON object");
         if (expecting_element()) return fail(element_problem());
@@ -113,9 +128,11 @@ public:
         stack_.pop_back();
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-        if (problem.empty()) problem = "the answer is not a JSON object";
-        return false;
+    bool scalar() override {
+        if (stack_.empty()) return fail("the answer is not a JSON object");
+        if (wants_list()) return fail("\"" + key_ + "\" is not a list");
+        if (expecting_element()) return fail(element_problem());
+        return true;
     }
 
 private:
@@ -129,18 +146,24 @@ private:
     bool expecting_element() const { return top() == At::own_list || top() == At::import_list || top() == At::import_secrets; }
     std::string element_problem() const { return top() == At::import_list ? "an import is not an object" : "a secret is not an object"; }
     bool at_secret_field() const { return in_secret_ && stack_.size() == secret_depth_; }
-    bool scalar() {
-        if (stack_.empty()) return fail("the answer is not a JSON object");
-        if (wants_list()) return fail("\"" + key_ + "\" is not a list");
-        if (expecting_element()) return fail(element_problem());
-        return true;
-    }
     bool fail(const std::string& why) {
         if (problem.empty()) problem = why;
         return false;
     }
+    // Folders repeat (usually one for all): each name is kept once.
+    std::uint32_t folder_index(std::span<const std::uint8_t> name) {
+        std::string_view text(reinterpret_cast<const char*>(name.data()), name.size());
+        if (folders_[last_folder_] == text) return last_folder_;
+        for (std::uint32_t i = 0; i < folders_.size(); ++i)
+            if (folders_[i] == text) return last_folder_ = i;
+        folders_.emplace_back(text);
+        return last_folder_ = static_cast<std::uint32_t>(folders_.size() - 1);
+    }
 
-    SecretBuffer& values_;
+    PulledSecrets& values_;
+    std::deque<ReadSecret>& secrets_;
+    std::vector<std::string>& folders_;
+    std::uint32_t answer_ = 0, position_ = 0, last_folder_ = 0;
     std::vector<At> stack_;
     std::size_t secret_depth_ = 0;  // stack size while directly inside the current secret
     bool in_secret_ = false;
@@ -154,51 +177,140 @@ bool usable_key(const std::string& key) {
     return !key.empty() && key.find('/') == std::string::npos && validate_entry_name(key);
 }
 
+Error listing_error(const std::string& where, const std::string& why) {
+    return make_error(ErrorCode::network, "read the secrets listed by " + where, why,
+                      "the server does not answer like Infisical; check infisical.host");
+}
+
 }  // namespace
 
-Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where) {
-    struct Slot {
-        std::string folder;
-        std::size_t offset, length;
-    };
-    PulledSecrets out;
-    auto values = SecretBuffer::allocate(0);
-    if (!values) return std::move(values).error();
-    out.values = std::move(*values);
-    std::string step = "read the secrets listed by " + where;
-    std::map<std::string, Slot> merged;
-    for (const SecretBuffer* body : bodies) {
-        ListingReader reader(out.values);
-        bool parsed = json::sax_parse(body->view().begin(), body->view().end(), &reader, nlohmann::detail::input_format_t::json, true);
-        if (!parsed || !reader.problem.empty() || !reader.saw_secrets) {
-            std::string why = !reader.problem.empty() ? reader.problem : parsed ? "the answer has no \"secrets\"" : "the answer is not a JSON object";
-            return make_error(ErrorCode::network, step, why, "the server does not answer like Infisical; check infisical.host");
-        }
-        for (const auto& s : reader.secrets)
-            if (s.hidden)
-                return make_error(ErrorCode::network, step, "the server hid the value of " + printable(s.key, 80),
-                                  "give the machine identity permission to read secret values");
-        std::map<std::string, Slot> folder;
-        auto take = [&](const ReadSecret& s) {
-            if (!usable_key(s.key)) {
-                out.skipped.push_back(printable(s.key, 80));
-                return;
-            }
-            bool own = s.group < 0;
-            if (!own && folder.count(s.key)) return;  // imports only fill keys not yet present
-            folder[s.key] = Slot{s.folder, s.offset, s.length};
-        };
-        for (const auto& s : reader.secrets)
-            if (s.group < 0) take(s);  // own secrets: a later duplicate wins
-        int imports = 0;
-        for (const auto& s : reader.secrets) imports = std::max(imports, s.group + 1);
-        for (int g = imports - 1; g >= 0; --g)  // from the last import to the first
-            for (const auto& s : reader.secrets)
-                if (s.group == g) take(s);
-        for (auto& [name, slot] : folder) merged[name] = slot;  // a later path wins
+Status PulledSecrets::add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::size_t& offset) {
+    if (values.empty() || bytes.size() > room_) {
+        auto fresh = SecretBuffer::allocate(std::max(kValueChunk, bytes.size()));
+        if (!fresh) return std::move(fresh).error();
+        room_ = fresh->size();
+        fresh->truncate(0);  // its capacity stays
+        values.push_back(std::move(*fresh));
     }
-    for (const auto& [name, slot] : merged) out.secrets.push_back({name, slot.folder, slot.offset, slot.length});
-    return out;
+    chunk = static_cast<std::uint32_t>(values.size() - 1);
+    offset = values.back().size();
+    GP_TRY(values.back().append(bytes));
+    room_ -= bytes.size();
+    return {};
+}
+
+void PulledSecrets::roll_back(const Mark& m) {
+    while (values.size() > m.chunks) values.pop_back();
+    if (!values.empty()) values.back().truncate(m.last_size);
+    room_ = 0;  // the next value starts a fresh chunk: the capacity of this one is not tracked
+}
+
+struct ListingBuilder::State {
+    std::string where;
+    PulledSecrets out;
+    std::deque<ReadSecret> secrets;
+    std::vector<std::string> folders{"/"};
+    ListingReader reader{out, secrets, folders};
+    JsonPushParser parser{reader};
+    std::uint32_t answers = 0;  // complete ones
+    std::size_t answer_start = 0;  // secrets.size() when the current answer began
+    PulledSecrets::Mark mark;
+};
+
+ListingBuilder::ListingBuilder(std::string where) : state_(std::make_unique<State>()) { state_->where = std::move(where); }
+ListingBuilder::~ListingBuilder() = default;
+
+void ListingBuilder::restart() {
+    State& s = *state_;
+    s.secrets.resize(s.answer_start);
+    s.out.roll_back(s.mark);
+    s.parser.reset();
+    s.reader.start(s.answers);
+}
+
+bool ListingBuilder::consume(std::span<const std::uint8_t> bytes) { return state_->parser.feed(bytes); }
+
+Status ListingBuilder::end_answer() {
+    State& s = *state_;
+    bool parsed = s.parser.finish();
+    if (!parsed || !s.reader.problem.empty() || !s.reader.saw_secrets) {
+        std::string why = !s.reader.problem.empty()        ? s.reader.problem
+                          : s.parser.out_of_memory()       ? "out of secret memory"
+                          : s.parser.nests_too_deep()      ? "the server's answer nests absurdly deep"
+                          : parsed                         ? "the answer has no \"secrets\""
+                                                           : "the answer is not a JSON object";
+        return listing_error(s.where, why);
+    }
+    for (std::size_t i = s.answer_start; i < s.secrets.size(); ++i)
+        if (s.secrets[i].hidden)
+            return make_error(ErrorCode::network, "read the secrets listed by " + s.where,
+                              "the server hid the value of " + printable(s.secrets[i].key, 80),
+                              "give the machine identity permission to read secret values");
+    s.answers += 1;
+    s.answer_start = s.secrets.size();
+    s.mark = s.out.mark();
+    return {};
+}
+
+Result<PulledSecrets> ListingBuilder::finish() {
+    State& s = *state_;
+    // Which read secret wins a key: a later answer (path); in one answer the folder's own
+    // (the last of duplicates), else the last import (the first of duplicates in it).
+    auto beats = [&](const ReadSecret& a, const ReadSecret& b) {
+        if (a.answer != b.answer) return a.answer > b.answer;
+        bool a_own = a.group < 0, b_own = b.group < 0;
+        if (a_own != b_own) return a_own;
+        if (a_own) return a.position > b.position;
+        if (a.group != b.group) return a.group > b.group;
+        return a.position < b.position;
+    };
+    // Keys not usable as file names are reported in the order the merge used to meet them:
+    // per answer, the own secrets, then the imports from the last to the first.
+    std::vector<std::uint32_t> order(s.secrets.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+        const ReadSecret& a = s.secrets[x];
+        const ReadSecret& b = s.secrets[y];
+        if (a.answer != b.answer) return a.answer < b.answer;
+        bool a_own = a.group < 0, b_own = b.group < 0;
+        if (a_own != b_own) return a_own;
+        return !a_own && a.group > b.group;
+    });
+    std::vector<std::uint32_t> usable;
+    usable.reserve(order.size());
+    for (std::uint32_t i : order) {
+        if (usable_key(s.secrets[i].key)) usable.push_back(i);
+        else s.out.skipped.push_back(printable(s.secrets[i].key, 80));
+    }
+    std::vector<std::uint32_t>().swap(order);
+    std::sort(usable.begin(), usable.end(), [&](std::uint32_t x, std::uint32_t y) {
+        const ReadSecret& a = s.secrets[x];
+        const ReadSecret& b = s.secrets[y];
+        if (a.key != b.key) return a.key < b.key;
+        return beats(a, b);
+    });
+    // Sorted by key, the winner first: each key's first index is the one kept.
+    std::size_t winners = 0;
+    for (std::size_t i = 0; i < usable.size(); ++i)
+        if (i == 0 || s.secrets[usable[i]].key != s.secrets[usable[i - 1]].key) ++winners;
+    s.out.secrets.reserve(winners);
+    for (std::uint32_t i : usable) {
+        ReadSecret& r = s.secrets[i];
+        if (!s.out.secrets.empty() && s.out.secrets.back().key == r.key) continue;
+        s.out.secrets.push_back({std::move(r.key), s.folders[r.folder], r.offset, r.length, r.chunk});
+    }
+    s.secrets.clear();
+    return std::move(s.out);
+}
+
+Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where) {
+    ListingBuilder builder(where);
+    for (const SecretBuffer* body : bodies) {
+        builder.restart();
+        (void)builder.consume(body->bytes());
+        GP_TRY(builder.end_answer());
+    }
+    return builder.finish();
 }
 
 }  // namespace ghostpod

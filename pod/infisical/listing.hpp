@@ -1,12 +1,17 @@
-// A secrets listing as pulled: keys and where their values sit in one secret buffer, read
-// from the server's answers with the official precedence (listing.cpp).
+// A secrets listing as pulled: keys and where their values sit in secret memory, read from the
+// server's answers with the official precedence (listing.cpp). An answer is read as it
+// downloads (ListingBuilder is the HTTP client's body sink), so it is never held whole.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "pod/net/http.hpp"
 #include "vault/result.hpp"
 #include "vault/secret_buffer.hpp"
 
@@ -18,18 +23,54 @@ struct PulledSecret {
     std::string folder;  // the secretPath it came from (imports: the imported folder)
     std::size_t offset = 0;
     std::size_t length = 0;
+    std::uint32_t chunk = 0;  // which buffer of PulledSecrets::values
 };
 
 struct PulledSecrets {
     std::vector<PulledSecret> secrets;  // in a stable order (by key)
-    SecretBuffer values;                // all values, back to back
+    // All values, back to back in buffers of a few hundred KiB each: growing one buffer would
+    // copy every value so far each time it doubles (two copies alive at once).
+    std::vector<SecretBuffer> values;
     std::vector<std::string> skipped;   // keys that cannot be file names (e.g. with '/')
-    std::span<const std::uint8_t> value(const PulledSecret& s) const { return {values.data() + s.offset, s.length}; }
+    std::span<const std::uint8_t> value(const PulledSecret& s) const { return {values[s.chunk].data() + s.offset, s.length}; }
     const PulledSecret* find(const std::string& key) const;
+    // Copies `bytes` into secret memory: then at value({.., offset, bytes.size(), chunk}).
+    Status add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::size_t& offset);
+    // What add_value has filled, to roll back to (a retried download starts over).
+    struct Mark {
+        std::size_t chunks = 0, last_size = 0;
+    };
+    Mark mark() const { return {values.size(), values.empty() ? 0 : values.back().size()}; }
+    void roll_back(const Mark& m);
+
+private:
+    std::size_t room_ = 0;  // free capacity of values.back()
 };
 
-// The merge rule on the answers of a listing (one per path, in order): a folder's own secrets
-// beat its imports, a later import beats an earlier one, a later path beats an earlier one.
+// Reads a listing's answers (one per path, in order), each as it arrives, then merges them:
+// a folder's own secrets beat its imports, a later import beats an earlier one, a later path
+// beats an earlier one.
+class ListingBuilder : public BodySink {
+public:
+    explicit ListingBuilder(std::string where);
+    ~ListingBuilder() override;
+    ListingBuilder(const ListingBuilder&) = delete;
+    ListingBuilder& operator=(const ListingBuilder&) = delete;
+
+    // BodySink: (re)starts the current answer, then takes its bytes in pieces.
+    void restart() override;
+    bool consume(std::span<const std::uint8_t> bytes) override;
+    // The current answer is complete: its shape is checked (the errors name `where`).
+    Status end_answer();
+    // Every answer read: the merged listing.
+    Result<PulledSecrets> finish();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// The merge rule on whole answers (one per path, in order).
 Result<PulledSecrets> merge_listings(const std::vector<const SecretBuffer*>& bodies, const std::string& where);
 
 }  // namespace ghostpod

@@ -73,17 +73,13 @@ Result<CachedPull> decode_pull_cache(std::span<const std::uint8_t> bytes) {
         if (!get_string(r, *field)) return damaged();
     std::uint32_t count = 0;
     if (!r.u32(count)) return damaged();
-    auto values = SecretBuffer::allocate(0);
-    if (!values) return std::move(values).error();
-    cache.pulled.values = std::move(*values);
     for (std::uint32_t i = 0; i < count; ++i) {
         PulledSecret s;
         std::uint32_t len = 0;
         std::span<const std::uint8_t> value;
         if (!get_string(r, s.key) || !get_string(r, s.folder) || !r.u32(len) || !r.span(len, value)) return damaged();
-        s.offset = cache.pulled.values.size();
+        GP_TRY(cache.pulled.add_value(value, s.chunk, s.offset));
         s.length = len;
-        GP_TRY(cache.pulled.values.append(value));
         cache.pulled.secrets.push_back(std::move(s));
     }
     if (r.remaining() != 0) return damaged();

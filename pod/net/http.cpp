@@ -45,11 +45,32 @@ struct Exchange {
     std::size_t cap = 0;
     bool too_large = false;
     std::string retry_after;
+    BodySink* sink = nullptr;
+    enum class Into { undecided, sink, body } into = Into::undecided;  // decided by the status, at the first byte
+    std::size_t streamed = 0;
+    bool sink_refused = false;
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* x = static_cast<Exchange*>(user);
     std::size_t n = size * count;
+    if (x->into == Exchange::Into::undecided) {
+        long status = 0;
+        curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+        x->into = x->sink && status >= 200 && status < 300 ? Exchange::Into::sink : Exchange::Into::body;
+    }
+    if (x->into == Exchange::Into::sink) {
+        if (n > x->cap - x->streamed) {
+            x->too_large = true;
+            return 0;
+        }
+        x->streamed += n;
+        if (!x->sink->consume({reinterpret_cast<const std::uint8_t*>(data), n})) {
+            x->sink_refused = true;
+            return 0;  // the sink knows why; the transfer ends here
+        }
+        return n;
+    }
     if (x->body.size() + n > x->cap) {
         x->too_large = true;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -189,6 +210,8 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     Exchange x;
     x.curl = curl;
     x.cap = s.max_response_bytes;
+    x.sink = request.sink;
+    if (x.sink) x.sink->restart();
     auto body = SecretBuffer::allocate(0);
     if (!body) return std::move(body).error();
     x.body = std::move(*body);
@@ -249,7 +272,7 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     if (x.too_large)
         return make_error(ErrorCode::network, "read the answer of " + request.url,
                           "it is larger than " + std::to_string(s.max_response_bytes >> 20) + " MiB", s.hints.too_large);
-    if (rc != CURLE_OK) {
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x.sink_refused)) {
         std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
         Error e = make_error(ErrorCode::network, "reach " + request.url, why);
         e.errnum = -static_cast<int>(rc);  // marks the transport error kind for the retry policy
@@ -262,6 +285,9 @@ Result<HttpResponse> HttpClient::attempt(const HttpRequest& request) {
     HttpResponse response;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     response.body = std::move(x.body);
+    // A 2xx answer with no body at all never reached on_body: it is the sink's (empty) too.
+    response.streamed = x.sink && (x.into == Exchange::Into::sink ||
+                                   (x.into == Exchange::Into::undecided && response.status >= 200 && response.status < 300));
     response.retry_after = x.retry_after;
     return response;
 }

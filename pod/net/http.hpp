@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,16 @@ struct HttpSettings {
     } hints;
 };
 
+// Where a 2xx answer's body goes as it arrives instead of into HttpResponse::body (a large
+// answer is then never held whole). restart() comes before every attempt: a retried download
+// starts over. consume() returning false ends the transfer; the response is still returned.
+class BodySink {
+public:
+    virtual ~BodySink() = default;
+    virtual void restart() = 0;
+    virtual bool consume(std::span<const std::uint8_t> bytes) = 0;
+};
+
 struct HttpRequest {
     bool post = false;
     std::string url;
@@ -44,11 +55,13 @@ struct HttpRequest {
     // "<secret_header_name>: <value>" when set (X-Vault-Token), built in secret memory too.
     const char* secret_header_name = nullptr;
     const SecretBuffer* secret_header = nullptr;
+    BodySink* sink = nullptr;  // a 2xx answer's body goes there (any other status: into body)
 };
 
 struct HttpResponse {
     long status = 0;
-    SecretBuffer body;
+    SecretBuffer body;     // empty when `streamed`
+    bool streamed = false;  // the body went to the request's sink
     std::string retry_after;  // the header's value, when sent
     unsigned attempts = 1;
     std::uint64_t waited_ms = 0;  // time spent sleeping between attempts

@@ -1,7 +1,10 @@
-// Infisical response handling: the SAX listing reader and merge rule (merge_listings), the
-// login/renew answer (read_token_answer) and the error-body description (describe_server_error),
-// all on server-controlled bytes. NUL bytes split the input into several listing bodies, as a
-// pull of several paths reads them; the first body also goes to the other two readers.
+// Infisical response handling: the listing reader and merge rule (merge_listings, over the push
+// parser of pod/net/json_stream.hpp), the login/renew answer (read_token_answer) and the
+// error-body description (describe_server_error), all on server-controlled bytes. NUL bytes
+// split the input into several listing bodies, as a pull of several paths reads them; the first
+// body also goes to the other two readers. The whole input also goes to the push parser in two
+// pieces split where its first byte says: it must accept exactly what nlohmann's strict parser
+// accepts (a difference aborts), nesting beyond its limit aside.
 #include <sodium.h>
 
 #include <cstddef>
@@ -10,9 +13,37 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pod/infisical/client.hpp"
+#include "pod/net/json_stream.hpp"
 
 using namespace ghostpod;
+
+namespace {
+
+class Discard : public JsonEvents {
+public:
+    bool scalar() override { return true; }
+    bool string(std::span<const std::uint8_t>) override { return true; }
+    bool key(std::span<const std::uint8_t>) override { return true; }
+    bool start_object() override { return true; }
+    bool end_object() override { return true; }
+    bool start_array() override { return true; }
+    bool end_array() override { return true; }
+};
+
+void compare_with_nlohmann(const std::uint8_t* data, std::size_t size) {
+    Discard events;
+    JsonPushParser parser(events);
+    std::size_t split = size ? data[0] % (size + 1) : 0;
+    bool pushed = parser.feed({data, split}) && parser.feed({data + split, size - split}) && parser.finish();
+    if (parser.nests_too_deep() || parser.out_of_memory()) return;
+    bool reference = nlohmann::json::accept(data, data + size);
+    if (pushed != reference) __builtin_trap();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) { return sodium_init() < 0 ? 1 : 0; }
 
@@ -37,6 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)pulled->find(s.key);
         }
     }
+
+    compare_with_nlohmann(data, size);
 
     std::string_view first = bodies.front().view();
     (void)read_token_answer(first, "log in to https://fuzz.invalid/api");
