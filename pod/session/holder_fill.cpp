@@ -169,6 +169,12 @@ bool mapping_differs(const Materialised& layout, const GhostFile& f, const std::
 Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::string>& warnings, PullChanges& changes) {
     const PullSettings& s = *contents.settings;
     Composed c;
+    // One entry per file, reserved: 10,000 of them regrown by doubling would briefly hold two copies.
+    std::size_t expected = (contents.infisical ? contents.infisical->secrets.size() + 1 : 0) +
+                           (contents.vault ? contents.vault->secrets.size() : 0) +
+                           (contents.certificates ? contents.certificates->size() : 0);
+    c.files.reserve(expected);
+    c.origin.reserve(expected);
     if (contents.infisical) {
         const PulledSecrets& pulled = *contents.infisical;
         for (const auto& secret : pulled.secrets)
@@ -191,13 +197,20 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
 
     // What goes: pulled files no source returns this time (a key deleted upstream), and
     // existing files whose placement or variable changed hands.
-    std::set<std::string> now;
+    // Sets of names are sorted views of the names c.files holds (no more are added from here):
+    // a std::set would copy each of 10,000 names into a node of its own.
+    std::vector<std::string_view> now;
+    now.reserve(c.files.size());
     for (std::size_t i = 0; i < c.files.size(); ++i)
-        if (c.origin[i] != Origin::stored) now.insert(c.files[i].name);
+        if (c.origin[i] != Origin::stored) now.push_back(c.files[i].name);
+    std::sort(now.begin(), now.end());
+    auto in = [](const std::vector<std::string_view>& sorted, std::string_view name) {
+        return std::binary_search(sorted.begin(), sorted.end(), name);
+    };
     std::vector<std::string> gone;
     for (const auto* list : {&h.pull.files, &h.vault.files})
         for (const auto& name : *list)
-            if (!now.count(name)) gone.push_back(name);
+            if (!in(now, name)) gone.push_back(name);
     for (const auto& f : c.files)
         if (h.layout.sizes.count(f.name) && mapping_differs(h.layout, f, s.home)) gone.push_back(f.name);
 
@@ -230,7 +243,7 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
         (existed[i] ? changes.changed : changes.added).push_back(c.files[i].name);
     }
     for (const auto& name : gone)
-        if (!now.count(name) && std::find(changes.removed.begin(), changes.removed.end(), name) == changes.removed.end())
+        if (!in(now, name) && std::find(changes.removed.begin(), changes.removed.end(), name) == changes.removed.end())
             changes.removed.push_back(name);
     // The session's first pull also looks at the vault's own files, written when it started.
     std::optional<Vault> stored_vault;
@@ -244,19 +257,32 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
     }
     check_certificates(h, fresh_files, warnings);
     // Whatever happened, the lists of pulled files are what the ghost now holds.
-    std::set<std::string> from_infisical, from_vault;
-    for (std::size_t i = 0; i < c.files.size(); ++i) {
-        if (c.origin[i] == Origin::infisical) from_infisical.insert(c.files[i].name);
-        if (c.origin[i] == Origin::vault) from_vault.insert(c.files[i].name);
-    }
-    auto keep = [&](std::vector<std::string>& list, const std::set<std::string>& fresh) {
-        std::set<std::string> before(list.begin(), list.end());
-        list.clear();
+    auto keep = [&](std::vector<std::string>& list, Origin origin) {
+        std::vector<std::string_view> fresh;
+        for (std::size_t i = 0; i < c.files.size(); ++i)
+            if (c.origin[i] == origin) fresh.push_back(c.files[i].name);
+        std::sort(fresh.begin(), fresh.end());
+        std::vector<std::string_view> before(list.begin(), list.end());
+        std::sort(before.begin(), before.end());
+        // A refresh that brought no new and lost no name keeps the list as it is.
+        std::size_t same = 0;
+        bool differs = false;
+        for (const auto& name : h.layout.secrets) {
+            if (!(in(fresh, name) || (in(before, name) && !in(now, name)))) continue;
+            if (same < list.size() && list[same] == name) ++same;
+            else differs = true;
+            if (differs) break;
+        }
+        if (!differs && same == list.size()) return;
+        std::vector<std::string> next;
+        next.reserve(fresh.size() + before.size());
         for (const auto& name : h.layout.secrets)
-            if (fresh.count(name) || (before.count(name) && !now.count(name))) list.push_back(name);
+            if (in(fresh, name) || (in(before, name) && !in(now, name))) next.push_back(name);
+        next.shrink_to_fit();
+        list.swap(next);
     };
-    keep(h.pull.files, from_infisical);
-    keep(h.vault.files, from_vault);
+    keep(h.pull.files, Origin::infisical);
+    keep(h.vault.files, Origin::vault);
     return written;
 }
 
