@@ -19,16 +19,19 @@ constexpr std::size_t kValueChunk = 64u << 10;  // the most a listing wastes at 
 
 std::string as_text(std::span<const std::uint8_t> bytes) { return std::string(bytes.begin(), bytes.end()); }
 
-// One secret as read: `group` is -1 for the folder's own, else the index of its import.
-struct ReadSecret {
-    std::string key;
-    std::uint32_t folder = 0;  // index into the reader's folder names
-    std::uint32_t answer = 0;  // which answer (path) it came from
+// What decides which of a key's secrets wins, beside each one read: `group` is -1 for the
+// folder's own, else the index of its import.
+struct Rank {
+    std::uint32_t answer = 0;    // which answer (path) it came from
     std::uint32_t position = 0;  // its place in that answer
     int group = -1;
-    std::uint32_t chunk = 0;   // where its value is in PulledSecrets::values
-    std::size_t offset = 0, length = 0;
-    bool has_key = false, has_value = false, hidden = false;
+    bool hidden = false;
+};
+
+struct ReadSecret {
+    PulledSecret secret;
+    Rank rank;
+    bool has_key = false, has_value = false;
 };
 
 // Where the reader is in {"secrets": [{…}], "imports": [{"secrets": [{…}]}]}.
@@ -36,8 +39,7 @@ enum class At { root, own_list, own_secret, import_list, import_object, import_s
 
 class ListingReader : public JsonEvents {
 public:
-    ListingReader(PulledSecrets& values, std::deque<ReadSecret>& secrets, std::vector<std::string>& folders)
-        : values_(values), secrets_(secrets), folders_(folders) {}
+    ListingReader(PulledSecrets& out, std::deque<Rank>& ranks) : out_(out), ranks_(ranks) {}
 
     void start(std::uint32_t answer) {
         answer_ = answer;
@@ -58,21 +60,21 @@ public:
 
     bool null() override { return wants_list() && key_ == "imports" ? true : scalar(); }
     bool boolean(bool value) override {
-        if (at_secret_field() && key_ == "secretValueHidden") current_.hidden = value;
+        if (at_secret_field() && key_ == "secretValueHidden") current_.rank.hidden = value;
         return scalar();
     }
     bool string(std::span<const std::uint8_t> text) override {
         if (at_secret_field()) {
             if (key_ == "secretKey") {
-                current_.key = as_text(text);
+                current_.secret.key = as_text(text);
                 current_.has_key = true;
             } else if (key_ == "secretValue") {
                 // A duplicate field: the last one is the value, as a document would keep it.
-                if (!values_.add_value(text, current_.chunk, current_.offset)) return fail("out of secret memory");
-                current_.length = text.size();
+                if (!out_.add_value(text, current_.secret.chunk, current_.secret.offset)) return fail("out of secret memory");
+                current_.secret.length = text.size();
                 current_.has_value = true;
             } else if (key_ == "secretPath") {
-                current_.folder = folder_index(text);
+                current_.secret.folder = as_text(text);
             }
         }
         return scalar();
@@ -88,7 +90,8 @@ public:
         else if (expecting_element()) next = top() == At::own_list ? At::own_secret : top() == At::import_list ? At::import_object : At::import_secret;
         if (next == At::own_secret || next == At::import_secret) {
             current_ = ReadSecret{};
-            current_.group = next == At::import_secret ? imports_seen_ - 1 : -1;
+            current_.secret.folder = "/";
+            current_.rank.group = next == At::import_secret ? imports_seen_ - 1 : -1;
             in_secret_ = true;
             secret_depth_ = stack_.size() + 1;
         }
@@ -105,9 +108,10 @@ public:
         if (closing == At::own_secret || closing == At::import_secret) {
             in_secret_ = false;
             if (!current_.has_key || !current_.has_value) return fail("a secret lacks secretKey or secretValue");
-            current_.answer = answer_;
-            current_.position = position_++;
-            secrets_.push_back(std::move(current_));
+            current_.rank.answer = answer_;
+            current_.rank.position = position_++;
+            out_.secrets.push_back(std::move(current_.secret));
+            ranks_.push_back(current_.rank);
         }
         if (closing == At::import_object && !import_has_secrets_) return fail("an import has no \"secrets\"");
         return true;
@@ -150,20 +154,9 @@ private:
         if (problem.empty()) problem = why;
         return false;
     }
-    // Folders repeat (usually one for all): each name is kept once.
-    std::uint32_t folder_index(std::span<const std::uint8_t> name) {
-        std::string_view text(reinterpret_cast<const char*>(name.data()), name.size());
-        if (folders_[last_folder_] == text) return last_folder_;
-        for (std::uint32_t i = 0; i < folders_.size(); ++i)
-            if (folders_[i] == text) return last_folder_ = i;
-        folders_.emplace_back(text);
-        return last_folder_ = static_cast<std::uint32_t>(folders_.size() - 1);
-    }
-
-    PulledSecrets& values_;
-    std::deque<ReadSecret>& secrets_;
-    std::vector<std::string>& folders_;
-    std::uint32_t answer_ = 0, position_ = 0, last_folder_ = 0;
+    PulledSecrets& out_;
+    std::deque<Rank>& ranks_;
+    std::uint32_t answer_ = 0, position_ = 0;
     std::vector<At> stack_;
     std::size_t secret_depth_ = 0;  // stack size while directly inside the current secret
     bool in_secret_ = false;
@@ -207,10 +200,9 @@ void PulledSecrets::roll_back(const Mark& m) {
 
 struct ListingBuilder::State {
     std::string where;
-    PulledSecrets out;
-    std::deque<ReadSecret> secrets;
-    std::vector<std::string> folders{"/"};
-    ListingReader reader{out, secrets, folders};
+    PulledSecrets out;        // out.secrets: every secret read, until finish() keeps the winners
+    std::deque<Rank> ranks;  // beside each of them (deques: never regrown by copying)
+    ListingReader reader{out, ranks};
     JsonPushParser parser{reader};
     std::uint32_t answers = 0;  // complete ones
     std::size_t answer_start = 0;  // secrets.size() when the current answer began
@@ -222,7 +214,8 @@ ListingBuilder::~ListingBuilder() = default;
 
 void ListingBuilder::restart() {
     State& s = *state_;
-    s.secrets.resize(s.answer_start);
+    s.out.secrets.resize(s.answer_start);
+    s.ranks.resize(s.answer_start);
     s.out.roll_back(s.mark);
     s.parser.reset();
     s.reader.start(s.answers);
@@ -241,22 +234,24 @@ Status ListingBuilder::end_answer() {
                                                            : "the answer is not a JSON object";
         return listing_error(s.where, why);
     }
-    for (std::size_t i = s.answer_start; i < s.secrets.size(); ++i)
-        if (s.secrets[i].hidden)
+    for (std::size_t i = s.answer_start; i < s.out.secrets.size(); ++i)
+        if (s.ranks[i].hidden)
             return make_error(ErrorCode::network, "read the secrets listed by " + s.where,
-                              "the server hid the value of " + printable(s.secrets[i].key, 80),
+                              "the server hid the value of " + printable(s.out.secrets[i].key, 80),
                               "give the machine identity permission to read secret values");
     s.answers += 1;
-    s.answer_start = s.secrets.size();
+    s.answer_start = s.out.secrets.size();
     s.mark = s.out.mark();
     return {};
 }
 
 Result<PulledSecrets> ListingBuilder::finish() {
     State& s = *state_;
+    auto& read = s.out.secrets;
+    const auto& ranks = s.ranks;
     // Which read secret wins a key: a later answer (path); in one answer the folder's own
     // (the last of duplicates), else the last import (the first of duplicates in it).
-    auto beats = [&](const ReadSecret& a, const ReadSecret& b) {
+    auto beats = [&](const Rank& a, const Rank& b) {
         if (a.answer != b.answer) return a.answer > b.answer;
         bool a_own = a.group < 0, b_own = b.group < 0;
         if (a_own != b_own) return a_own;
@@ -266,11 +261,11 @@ Result<PulledSecrets> ListingBuilder::finish() {
     };
     // Keys not usable as file names are reported in the order the merge used to meet them:
     // per answer, the own secrets, then the imports from the last to the first.
-    std::vector<std::uint32_t> order(s.secrets.size());
+    std::vector<std::uint32_t> order(read.size());
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
-        const ReadSecret& a = s.secrets[x];
-        const ReadSecret& b = s.secrets[y];
+        const Rank& a = ranks[x];
+        const Rank& b = ranks[y];
         if (a.answer != b.answer) return a.answer < b.answer;
         bool a_own = a.group < 0, b_own = b.group < 0;
         if (a_own != b_own) return a_own;
@@ -279,27 +274,44 @@ Result<PulledSecrets> ListingBuilder::finish() {
     std::vector<std::uint32_t> usable;
     usable.reserve(order.size());
     for (std::uint32_t i : order) {
-        if (usable_key(s.secrets[i].key)) usable.push_back(i);
-        else s.out.skipped.push_back(printable(s.secrets[i].key, 80));
+        if (usable_key(read[i].key)) usable.push_back(i);
+        else s.out.skipped.push_back(printable(read[i].key, 80));
     }
-    std::vector<std::uint32_t>().swap(order);
     std::sort(usable.begin(), usable.end(), [&](std::uint32_t x, std::uint32_t y) {
-        const ReadSecret& a = s.secrets[x];
-        const ReadSecret& b = s.secrets[y];
-        if (a.key != b.key) return a.key < b.key;
-        return beats(a, b);
+        if (read[x].key != read[y].key) return read[x].key < read[y].key;
+        return beats(ranks[x], ranks[y]);
     });
-    // Sorted by key, the winner first: each key's first index is the one kept.
+    // Sorted by key, the winner first: each key's first index is the one kept. The winners
+    // are moved into place in the same list (no second list of 10,000), the rest cut off.
+    std::vector<std::uint32_t>& permutation = order;  // reused: position -> the index that goes there
+    std::vector<bool> placed(read.size());
     std::size_t winners = 0;
-    for (std::size_t i = 0; i < usable.size(); ++i)
-        if (i == 0 || s.secrets[usable[i]].key != s.secrets[usable[i - 1]].key) ++winners;
-    s.out.secrets.reserve(winners);
-    for (std::uint32_t i : usable) {
-        ReadSecret& r = s.secrets[i];
-        if (!s.out.secrets.empty() && s.out.secrets.back().key == r.key) continue;
-        s.out.secrets.push_back({std::move(r.key), s.folders[r.folder], r.offset, r.length, r.chunk});
+    for (std::size_t i = 0; i < usable.size(); ++i) {
+        if (i > 0 && read[usable[i]].key == read[usable[i - 1]].key) continue;
+        permutation[winners++] = usable[i];
+        placed[usable[i]] = true;
     }
-    s.secrets.clear();
+    std::vector<std::uint32_t>().swap(usable);
+    for (std::size_t i = 0, next = winners; i < read.size(); ++i)
+        if (!placed[i]) permutation[next++] = static_cast<std::uint32_t>(i);
+    std::fill(placed.begin(), placed.end(), false);
+    for (std::size_t start = 0; start < read.size(); ++start) {
+        if (placed[start] || permutation[start] == start) continue;
+        PulledSecret held = std::move(read[start]);
+        std::size_t at = start;
+        for (;;) {
+            placed[at] = true;
+            std::size_t from = permutation[at];
+            if (from == start) {
+                read[at] = std::move(held);
+                break;
+            }
+            read[at] = std::move(read[from]);
+            at = from;
+        }
+    }
+    read.resize(winners);
+    std::deque<Rank>().swap(s.ranks);
     return std::move(s.out);
 }
 

@@ -27,7 +27,7 @@ struct PulledSecret {
 };
 
 struct PulledSecrets {
-    std::vector<PulledSecret> secrets;  // in a stable order (by key)
+    std::deque<PulledSecret> secrets;  // by key (a deque: 10,000 of them are never regrown)
     // All values, back to back in buffers of a few hundred KiB each: growing one buffer would
     // copy every value so far each time it doubles (two copies alive at once).
     std::vector<SecretBuffer> values;
