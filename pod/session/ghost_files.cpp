@@ -216,7 +216,7 @@ std::vector<GhostFile> vault_files(const Vault& vault, const Config& config) {
     std::vector<GhostFile> files;
     for (const auto& entry : vault.entries()) {
         if (entry.kind == EntryKind::identity || entry.kind == EntryKind::token_cache) continue;
-        files.push_back({entry.name, entry.value(), entry.mode, mapping_for(config, entry.name)});
+        files.push_back({entry.name, entry.value(), entry.mode, boxed(mapping_for(config, entry.name))});
     }
     return files;
 }

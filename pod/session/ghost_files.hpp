@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,8 +45,13 @@ struct GhostFile {
     std::string name;  // below $GHOSTPOD_DIR
     std::span<const std::uint8_t> value;
     std::uint16_t mode = 0400;
-    std::optional<SecretMapping> mapping;
+    // Boxed: most of a 10,000-secret pull have none, and a SecretMapping in place is 80 bytes each.
+    std::unique_ptr<SecretMapping> mapping;
 };
+
+inline std::unique_ptr<SecretMapping> boxed(std::optional<SecretMapping> mapping) {
+    return mapping ? std::make_unique<SecretMapping>(std::move(*mapping)) : nullptr;
+}
 
 struct GhostWriter {
     sandbox::Ghost& ghost;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "pod/formats/client_cert.hpp"
@@ -129,7 +130,7 @@ Status apply_certificates(Holder& h, const PullContents& contents, Composed& c) 
                                   "name the kubeconfig or talosconfig file in vault.pki[" + std::to_string(cert.pki_index) +
                                       "].for as it appears below $GHOSTPOD_DIR (e.g. kube/config)");
             source = entry->value();
-            stored = {cert.target, {}, entry->mode, mapping_for(h.config, cert.target)};
+            stored = {cert.target, {}, entry->mode, boxed(mapping_for(h.config, cert.target))};
         } else {
             continue;  // a stored file got it when it was issued, and a refresh leaves it alone
         }
@@ -178,19 +179,19 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
     if (contents.infisical) {
         const PulledSecrets& pulled = *contents.infisical;
         for (const auto& secret : pulled.secrets)
-            c.add({kPulledPrefix + secret.key, pulled.value(secret), 0400, pulled_mapping_for(s, secret.key)}, Origin::infisical);
+            c.add({kPulledPrefix + secret.key, pulled.value(secret), 0400, boxed(pulled_mapping_for(s, secret.key))}, Origin::infisical);
         if (!s.tfvars_path.empty()) {
             std::vector<std::string> missing;
             auto built = tfvars_file(s, pulled, missing);
             if (!built) return std::move(built).error();
             c.owned.push_back(std::move(*built));
             for (const auto& key : missing) warnings.push_back("infisical.tfvars names " + key + ", which the pull did not return");
-            c.add({"infisical.auto.tfvars", c.owned.back().bytes(), 0400, SecretMapping{s.tfvars_path, "", false}}, Origin::infisical);
+            c.add({"infisical.auto.tfvars", c.owned.back().bytes(), 0400, std::make_unique<SecretMapping>(SecretMapping{s.tfvars_path, "", false})}, Origin::infisical);
         }
     }
     if (contents.vault) {
         for (const auto& secret : contents.vault->secrets)
-            c.add({secret.ghost_name(), contents.vault->value(secret), 0400, vault_mapping_for(*s.vault, secret)}, Origin::vault);
+            c.add({secret.ghost_name(), contents.vault->value(secret), 0400, boxed(vault_mapping_for(*s.vault, secret))}, Origin::vault);
     }
     resolve_clashes(c, s.home, warnings);
     GP_TRY(apply_certificates(h, contents, c));
@@ -258,27 +259,39 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
     check_certificates(h, fresh_files, warnings);
     // Whatever happened, the lists of pulled files are what the ghost now holds.
     auto keep = [&](std::vector<std::string>& list, Origin origin) {
-        std::vector<std::string_view> fresh;
-        for (std::size_t i = 0; i < c.files.size(); ++i)
-            if (c.origin[i] == origin) fresh.push_back(c.files[i].name);
-        std::sort(fresh.begin(), fresh.end());
-        std::vector<std::string_view> before(list.begin(), list.end());
-        std::sort(before.begin(), before.end());
+        // This source's files now: `now` itself when every pulled file is this source's.
+        std::vector<std::string_view> own;
+        std::size_t of_origin = std::count(c.origin.begin(), c.origin.end(), origin);
+        if (of_origin != now.size()) {
+            own.reserve(of_origin);
+            for (std::size_t i = 0; i < c.files.size(); ++i)
+                if (c.origin[i] == origin) own.push_back(c.files[i].name);
+            std::sort(own.begin(), own.end());
+        }
+        const std::vector<std::string_view>& fresh = of_origin == now.size() ? now : own;
+        // The old list, sorted, only when a name is not fresh (a file no source returned).
+        std::optional<std::vector<std::string_view>> before;
+        auto kept = [&](const std::string& name) {
+            if (in(fresh, name)) return true;
+            if (!before) {
+                before.emplace(list.begin(), list.end());
+                std::sort(before->begin(), before->end());
+            }
+            return in(*before, name) && !in(now, name);
+        };
         // A refresh that brought no new and lost no name keeps the list as it is.
         std::size_t same = 0;
         bool differs = false;
         for (const auto& name : h.layout.secrets) {
-            if (!(in(fresh, name) || (in(before, name) && !in(now, name)))) continue;
+            if (!kept(name)) continue;
             if (same < list.size() && list[same] == name) ++same;
             else differs = true;
             if (differs) break;
         }
         if (!differs && same == list.size()) return;
         std::vector<std::string> next;
-        next.reserve(fresh.size() + before.size());
         for (const auto& name : h.layout.secrets)
-            if (in(fresh, name) || (in(before, name) && !in(now, name))) next.push_back(name);
-        next.shrink_to_fit();
+            if (kept(name)) next.push_back(name);
         list.swap(next);
     };
     keep(h.pull.files, Origin::infisical);

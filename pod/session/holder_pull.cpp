@@ -114,11 +114,20 @@ std::array<std::uint8_t, 32> pulled_digest(const PullSettings& s, const PulledSe
     std::vector<std::string> names = {s.target.base_url, s.target.project_id, s.target.environment, joined_paths(s.target.paths)};
     std::vector<std::span<const std::uint8_t>> fields;
     for (const auto& n : names) fields.push_back(text_bytes(n));
-    for (const auto& secret : pulled.secrets) {
-        fields.push_back(text_bytes(secret.key));
-        fields.push_back(text_bytes(secret.folder));
-        fields.push_back(pulled.value(secret));
+    // A digest per 1,000 secrets, then one of those: no list of 30,000 fields at the holder's peak.
+    std::vector<std::array<std::uint8_t, 32>> parts;
+    std::vector<std::span<const std::uint8_t>> part;
+    for (std::size_t i = 0; i < pulled.secrets.size(); ++i) {
+        const auto& secret = pulled.secrets[i];
+        part.push_back(text_bytes(secret.key));
+        part.push_back(text_bytes(secret.folder));
+        part.push_back(pulled.value(secret));
+        if (part.size() == 3000 || i + 1 == pulled.secrets.size()) {
+            parts.push_back(keyed_digest(part));
+            part.clear();
+        }
     }
+    for (const auto& p : parts) fields.push_back(p);
     return keyed_digest(fields);
 }
 
