@@ -56,11 +56,21 @@ Status remove_entry(int root, const std::string& name) {
 
 // Creates `name` below `root` exclusively and writes the value with the mode; a file that could
 // not be written whole is removed again.
+// The file is created with its mode (the descriptor that creates it may write it whatever the
+// mode says); only bits the umask took off need an fchmod: one system call less for each of
+// 10,000 pulled files (0400 and 0600 pass ghostpod's umask of 077).
 Status create_file(int root, const std::string& name, std::span<const std::uint8_t> value, std::uint16_t mode) {
-    auto fd = sandbox::open_beneath(root, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    static const mode_t umask_bits = [] {
+        mode_t old = ::umask(077);
+        ::umask(old);
+        return old;
+    }();
+    mode_t wanted = mode & 0777;
+    auto fd = sandbox::open_beneath(root, name, O_WRONLY | O_CREAT | O_EXCL, wanted);
     if (!fd) return in_the_way(sys_error("create $GHOSTPOD_DIR/" + name, fd.error().errnum));
     Status written = write_all(fd->get(), value, "write $GHOSTPOD_DIR/" + name);
-    if (written && ::fchmod(fd->get(), mode & 0777) != 0) written = sys_error("chmod $GHOSTPOD_DIR/" + name);
+    if (written && (wanted & umask_bits) != 0 && ::fchmod(fd->get(), wanted) != 0)
+        written = sys_error("chmod $GHOSTPOD_DIR/" + name);
     if (!written) {
         (void)!::ftruncate(fd->get(), 0);
         (void)remove_entry(root, name);
