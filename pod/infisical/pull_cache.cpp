@@ -1,5 +1,9 @@
 #include "pod/infisical/pull_cache.hpp"
 
+#include <sodium.h>
+
+#include <algorithm>
+
 #include "vault/bytes.hpp"
 #include "vault/unique_fd.hpp"
 
@@ -84,6 +88,15 @@ Result<CachedPull> decode_pull_cache(std::span<const std::uint8_t> bytes) {
     }
     if (r.remaining() != 0) return damaged();
     return cache;
+}
+
+bool same_pull_cache(std::span<const std::uint8_t> stored, std::span<const std::uint8_t> fresh, std::uint64_t& stored_at) {
+    constexpr std::size_t kTimeEnd = sizeof kMagic + 1 + 8;  // magic, version, u64 time
+    if (stored.size() != fresh.size() || stored.size() < kTimeEnd) return false;
+    if (!std::equal(stored.begin(), stored.begin() + sizeof kMagic + 1, fresh.begin())) return false;
+    if (sodium_memcmp(stored.data() + kTimeEnd, fresh.data() + kTimeEnd, stored.size() - kTimeEnd) != 0) return false;
+    stored_at = get_u64(stored.data() + sizeof kMagic + 1);
+    return true;
 }
 
 bool cache_matches(const CachedPull& c, const PullSettings& s) {

@@ -22,6 +22,9 @@ struct CachedPull {
 // u16 folder length, folder, u32 value length, value. Little-endian.
 Result<SecretBuffer> encode_pull_cache(const PullSettings& settings, const PulledSecrets& pulled, std::uint64_t now);
 Result<CachedPull> decode_pull_cache(std::span<const std::uint8_t> bytes);
+// Whether two encodings hold the same pull (all but the time); `stored_at` gets the stored
+// one's time. A session's first pull then rewrites no vault when its cache is current.
+bool same_pull_cache(std::span<const std::uint8_t> stored, std::span<const std::uint8_t> fresh, std::uint64_t& stored_at);
 // Whether the cache was pulled for the same server, project, environment and paths.
 bool cache_matches(const CachedPull& cache, const PullSettings& settings);
 std::string joined_paths(const std::vector<std::string>& paths);

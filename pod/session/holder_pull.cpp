@@ -141,10 +141,23 @@ Result<CachedPull> load_cache(const Holder& h) {
     return decode_pull_cache(entry->value());
 }
 
-Status save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled) {
-    auto encoded = encode_pull_cache(s, pulled, now_seconds());
+// Saves the pull as the offline cache; returns when the cache now holds it from. On the
+// session's first pull (`check_stored`) a vault cache with the same contents, saved within the
+// hour, is left as it is: a one-shot pull of an unchanged folder rewrites no vault.
+Result<std::uint64_t> save_cache(Holder& h, const PullSettings& s, const PulledSecrets& pulled, bool check_stored) {
+    std::uint64_t now = now_seconds();
+    auto encoded = encode_pull_cache(s, pulled, now);
     if (!encoded) return std::move(encoded).error();
-    return write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes());
+    if (check_stored) {
+        if (auto vault = reopen_vault(h)) {
+            std::uint64_t stored_at = 0;
+            if (const Entry* entry = vault->find(kPullCacheEntry);
+                entry && same_pull_cache(entry->value(), encoded->bytes(), stored_at) && stored_at <= now && now - stored_at < 3600)
+                return stored_at;
+        }
+    }
+    GP_TRY(write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes()));
+    return now;
 }
 
 std::uint64_t infisical_renewal_due(const Holder& h) {
@@ -263,11 +276,11 @@ void commit_infisical_pull(Holder& h, const PullSettings& s, const InfisicalPull
         h.pull.pin_checked = static_cast<bool>(pinned);
     }
     if (p.source == "server" && (digest != h.pull.cached_digest || now_seconds() - h.pull.cached_at >= 3600)) {
-        if (auto saved = save_cache(h, s, p.pulled); !saved) {
+        if (auto saved = save_cache(h, s, p.pulled, h.pull.cached_at == 0); !saved) {
             warnings.push_back("the offline cache was not saved: " + saved.error().describe());
         } else {
             h.pull.cached_digest = digest;
-            h.pull.cached_at = now_seconds();
+            h.pull.cached_at = *saved;
         }
     }
     h.pull.active = true;

@@ -451,6 +451,30 @@ TEST_CASE("with the server gone, pull uses the offline cache of the last pull an
     CHECK(offline.out == "cached-kube");
 }
 
+TEST_CASE("a session's first pull of unchanged secrets leaves the vault as it was; changed ones rewrite its cache", "[pull]") {
+    FakeInfisical server(root_world({{"KUBECONFIG", "kube-1"}}));
+    Puller p(&server);
+    REQUIRE(p.pull({}, "true").exit_code == 0);  // pins the identity, saves the cache
+    (void)p.gp({"lock", "--discard"});
+    std::string before = read_bytes(p.v.vault);
+    auto again = p.pull({}, "cat ~/.kube/config");
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.out == "kube-1");
+    (void)p.gp({"lock", "--discard"});
+    CHECK(read_bytes(p.v.vault) == before);  // the same pull, saved within the hour: no vault write
+
+    server.set_world(root_world({{"KUBECONFIG", "kube-2"}}));
+    REQUIRE(p.pull({}, "true").exit_code == 0);
+    (void)p.gp({"lock", "--discard"});
+    CHECK(read_bytes(p.v.vault) != before);
+    server.set_world(root_world({}));  // the server empty: --offline must show the new pull
+    auto offline = p.pull({"--offline"}, "cat ~/.kube/config");
+    INFO(offline.err);
+    CHECK(offline.exit_code == 0);
+    CHECK(offline.out == "kube-2");
+}
+
 TEST_CASE("pull --offline on a vault without a cache exits 4 naming the missing cache", "[pull]") {
     FakeInfisical server(root_world({{"KUBECONFIG", "kube"}}));
     Puller p(&server);
