@@ -71,10 +71,10 @@ public:
             } else if (key_ == "secretValue") {
                 // A duplicate field: the last one is the value, as a document would keep it.
                 if (!out_.add_value(text, current_.secret.chunk, current_.secret.offset)) return fail("out of secret memory");
-                current_.secret.length = text.size();
+                current_.secret.length = static_cast<std::uint32_t>(text.size());
                 current_.has_value = true;
             } else if (key_ == "secretPath") {
-                current_.secret.folder = as_text(text);
+                current_.secret.folder = out_.folder_index({reinterpret_cast<const char*>(text.data()), text.size()});
             }
         }
         return scalar();
@@ -90,7 +90,6 @@ public:
         else if (expecting_element()) next = top() == At::own_list ? At::own_secret : top() == At::import_list ? At::import_object : At::import_secret;
         if (next == At::own_secret || next == At::import_secret) {
             current_ = ReadSecret{};
-            current_.secret.folder = "/";
             current_.rank.group = next == At::import_secret ? imports_seen_ - 1 : -1;
             in_secret_ = true;
             secret_depth_ = stack_.size() + 1;
@@ -177,7 +176,19 @@ Error listing_error(const std::string& where, const std::string& why) {
 
 }  // namespace
 
-Status PulledSecrets::add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::size_t& offset) {
+std::uint32_t PulledSecrets::folder_index(std::string_view name) {
+    if (folders[last_folder_] == name) return last_folder_;  // the usual case: the same as before
+    std::string key(name);
+    // Looked up by hash: a server naming a new folder for each of a million secrets is not a
+    // quadratic scan.
+    if (folder_lookup_.empty())
+        for (std::size_t i = 0; i < folders.size(); ++i) folder_lookup_.emplace(folders[i], static_cast<std::uint32_t>(i));
+    auto [at, added] = folder_lookup_.emplace(key, static_cast<std::uint32_t>(folders.size()));
+    if (added) folders.push_back(std::move(key));
+    return last_folder_ = at->second;
+}
+
+Status PulledSecrets::add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::uint32_t& offset) {
     if (values.empty() || bytes.size() > room_) {
         auto fresh = SecretBuffer::allocate(std::max(kValueChunk, bytes.size()));
         if (!fresh) return std::move(fresh).error();
@@ -186,7 +197,7 @@ Status PulledSecrets::add_value(std::span<const std::uint8_t> bytes, std::uint32
         values.push_back(std::move(*fresh));
     }
     chunk = static_cast<std::uint32_t>(values.size() - 1);
-    offset = values.back().size();
+    offset = static_cast<std::uint32_t>(values.back().size());
     GP_TRY(values.back().append(bytes));
     room_ -= bytes.size();
     return {};

@@ -9,6 +9,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pod/net/http.hpp"
@@ -17,13 +19,14 @@
 
 namespace ghostpod {
 
-// One pulled secret: its key and where its value sits in PulledSecrets::values.
+// One pulled secret: its key and where its value sits in PulledSecrets::values. 48 bytes (a
+// short key inline): 10,000 of them are what a refresh holds beside the values.
 struct PulledSecret {
     std::string key;
-    std::string folder;  // the secretPath it came from (imports: the imported folder)
-    std::size_t offset = 0;
-    std::size_t length = 0;
-    std::uint32_t chunk = 0;  // which buffer of PulledSecrets::values
+    std::uint32_t folder = 0;  // the secretPath it came from (imports: the imported folder): PulledSecrets::folder()
+    std::uint32_t chunk = 0;   // which buffer of PulledSecrets::values
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
 };
 
 struct PulledSecrets {
@@ -32,10 +35,13 @@ struct PulledSecrets {
     // copy every value so far each time it doubles (two copies alive at once).
     std::vector<SecretBuffer> values;
     std::vector<std::string> skipped;   // keys that cannot be file names (e.g. with '/')
+    std::vector<std::string> folders{"/"};  // each folder named once (most secrets share one)
+    const std::string& folder(const PulledSecret& s) const { return folders[s.folder]; }
+    std::uint32_t folder_index(std::string_view name);
     std::span<const std::uint8_t> value(const PulledSecret& s) const { return {values[s.chunk].data() + s.offset, s.length}; }
     const PulledSecret* find(const std::string& key) const;
     // Copies `bytes` into secret memory: then at value({.., offset, bytes.size(), chunk}).
-    Status add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::size_t& offset);
+    Status add_value(std::span<const std::uint8_t> bytes, std::uint32_t& chunk, std::uint32_t& offset);
     // What add_value has filled, to roll back to (a retried download starts over).
     struct Mark {
         std::size_t chunks = 0, last_size = 0;
@@ -45,6 +51,8 @@ struct PulledSecrets {
 
 private:
     std::size_t room_ = 0;  // free capacity of values.back()
+    std::uint32_t last_folder_ = 0;
+    std::unordered_map<std::string, std::uint32_t> folder_lookup_;
 };
 
 // Reads a listing's answers (one per path, in order), each as it arrives, then merges them:

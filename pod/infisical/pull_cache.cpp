@@ -55,7 +55,7 @@ Result<SecretBuffer> encode_pull_cache(const PullSettings& s, const PulledSecret
     GP_TRY(out->append({word, 4}));
     for (const auto& secret : pulled.secrets) {
         GP_TRY(put_field(*out, text_bytes(secret.key), 2));
-        GP_TRY(put_field(*out, text_bytes(secret.folder), 2));
+        GP_TRY(put_field(*out, text_bytes(pulled.folder(secret)), 2));
         GP_TRY(put_field(*out, pulled.value(secret), 4));
     }
     return out;
@@ -81,7 +81,9 @@ Result<CachedPull> decode_pull_cache(std::span<const std::uint8_t> bytes) {
         PulledSecret s;
         std::uint32_t len = 0;
         std::span<const std::uint8_t> value;
-        if (!get_string(r, s.key) || !get_string(r, s.folder) || !r.u32(len) || !r.span(len, value)) return damaged();
+        std::string folder;
+        if (!get_string(r, s.key) || !get_string(r, folder) || !r.u32(len) || !r.span(len, value)) return damaged();
+        s.folder = cache.pulled.folder_index(folder);
         GP_TRY(cache.pulled.add_value(value, s.chunk, s.offset));
         s.length = len;
         cache.pulled.secrets.push_back(std::move(s));

@@ -200,18 +200,27 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
     // existing files whose placement or variable changed hands.
     // Sets of names are sorted views of the names c.files holds (no more are added from here):
     // a std::set would copy each of 10,000 names into a node of its own.
-    std::vector<std::string_view> now;
-    now.reserve(c.files.size());
-    for (std::size_t i = 0; i < c.files.size(); ++i)
-        if (c.origin[i] != Origin::stored) now.push_back(c.files[i].name);
-    std::sort(now.begin(), now.end());
+    // (indices into c.files, 4 bytes a name).
+    auto sorted_files = [&](auto wanted) {
+        std::vector<std::uint32_t> out;
+        for (std::size_t i = 0; i < c.files.size(); ++i)
+            if (wanted(c.origin[i])) out.push_back(static_cast<std::uint32_t>(i));
+        std::sort(out.begin(), out.end(), [&](std::uint32_t a, std::uint32_t b) { return c.files[a].name < c.files[b].name; });
+        return out;
+    };
+    auto in_files = [&](const std::vector<std::uint32_t>& sorted, std::string_view name) {
+        auto at = std::lower_bound(sorted.begin(), sorted.end(), name,
+                                   [&](std::uint32_t i, std::string_view n) { return c.files[i].name < n; });
+        return at != sorted.end() && c.files[*at].name == name;
+    };
     auto in = [](const std::vector<std::string_view>& sorted, std::string_view name) {
         return std::binary_search(sorted.begin(), sorted.end(), name);
     };
+    const std::vector<std::uint32_t> now = sorted_files([](Origin o) { return o != Origin::stored; });
     std::vector<std::string> gone;
     for (const auto* list : {&h.pull.files, &h.vault.files})
         for (const auto& name : *list)
-            if (!in(now, name)) gone.push_back(name);
+            if (!in_files(now, name)) gone.push_back(name);
     for (const auto& f : c.files)
         if (h.layout.sizes.count(f.name) && mapping_differs(h.layout, f, s.home)) gone.push_back(f.name);
 
@@ -244,7 +253,7 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
         (existed[i] ? changes.changed : changes.added).push_back(c.files[i].name);
     }
     for (const auto& name : gone)
-        if (!in(now, name) && std::find(changes.removed.begin(), changes.removed.end(), name) == changes.removed.end())
+        if (!in_files(now, name) && std::find(changes.removed.begin(), changes.removed.end(), name) == changes.removed.end())
             changes.removed.push_back(name);
     // The session's first pull also looks at the vault's own files, written when it started.
     std::optional<Vault> stored_vault;
@@ -260,24 +269,19 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
     // Whatever happened, the lists of pulled files are what the ghost now holds.
     auto keep = [&](std::vector<std::string>& list, Origin origin) {
         // This source's files now: `now` itself when every pulled file is this source's.
-        std::vector<std::string_view> own;
+        std::vector<std::uint32_t> own;
         std::size_t of_origin = std::count(c.origin.begin(), c.origin.end(), origin);
-        if (of_origin != now.size()) {
-            own.reserve(of_origin);
-            for (std::size_t i = 0; i < c.files.size(); ++i)
-                if (c.origin[i] == origin) own.push_back(c.files[i].name);
-            std::sort(own.begin(), own.end());
-        }
-        const std::vector<std::string_view>& fresh = of_origin == now.size() ? now : own;
+        if (of_origin != now.size()) own = sorted_files([&](Origin o) { return o == origin; });
+        const std::vector<std::uint32_t>& fresh = of_origin == now.size() ? now : own;
         // The old list, sorted, only when a name is not fresh (a file no source returned).
         std::optional<std::vector<std::string_view>> before;
         auto kept = [&](const std::string& name) {
-            if (in(fresh, name)) return true;
+            if (in_files(fresh, name)) return true;
             if (!before) {
                 before.emplace(list.begin(), list.end());
                 std::sort(before->begin(), before->end());
             }
-            return in(*before, name) && !in(now, name);
+            return in(*before, name) && !in_files(now, name);
         };
         // A refresh that brought no new and lost no name keeps the list as it is.
         std::size_t same = 0;

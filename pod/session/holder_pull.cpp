@@ -120,7 +120,7 @@ std::array<std::uint8_t, 32> pulled_digest(const PullSettings& s, const PulledSe
     for (std::size_t i = 0; i < pulled.secrets.size(); ++i) {
         const auto& secret = pulled.secrets[i];
         part.push_back(text_bytes(secret.key));
-        part.push_back(text_bytes(secret.folder));
+        part.push_back(text_bytes(pulled.folder(secret)));
         part.push_back(pulled.value(secret));
         if (part.size() == 3000 || i + 1 == pulled.secrets.size()) {
             parts.push_back(keyed_digest(part));

@@ -65,7 +65,7 @@ TEST_CASE("a later path beats an earlier one and a later duplicate within a list
     auto merged = merge_listings({&first, &second}, "test");
     REQUIRE(merged);
     CHECK(value_of(*merged, "K") == "from-sub-2");
-    CHECK(merged->find("K")->folder == "/sub/x");
+    CHECK(merged->folder(*merged->find("K")) == "/sub/x");
     CHECK(value_of(*merged, "ONLY") == "root-only");
 }
 
@@ -215,7 +215,7 @@ TEST_CASE("a listing with every field of the real server reads only the values, 
     REQUIRE(merged->secrets.size() == 2);
     CHECK(value_of(*merged, "A") == "real-a");
     CHECK(value_of(*merged, "B") == "import-b");
-    CHECK(merged->find("B")->folder == "/shared");
+    CHECK(merged->folder(*merged->find("B")) == "/shared");
     auto no_imports = body(R"({"secrets":[],"imports":null})");
     auto empty = merge_listings({&no_imports}, "test");
     REQUIRE(empty);
