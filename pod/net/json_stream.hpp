@@ -2,7 +2,8 @@
 // libcurl write callback), so a large answer is never held whole, and hands each string,
 // unescaped, to its events from a buffer in secret memory that it wipes before reuse. It
 // accepts exactly what nlohmann::json's strict parser accepts (RFC 8259, strict UTF-8, a leading
-// byte-order mark, finite numbers), and bounds nesting; no recursion, no tree.
+// byte-order mark, finite numbers) but for a NUL byte after the document, which nlohmann takes
+// for the end of the input and this parser refuses; it bounds nesting; no recursion, no tree.
 #pragma once
 
 #include <cstddef>

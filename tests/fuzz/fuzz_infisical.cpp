@@ -2,9 +2,10 @@
 // parser of pod/net/json_stream.hpp), the login/renew answer (read_token_answer) and the
 // error-body description (describe_server_error), all on server-controlled bytes. NUL bytes
 // split the input into several listing bodies, as a pull of several paths reads them; the first
-// body also goes to the other two readers. The whole input also goes to the push parser in two
+// body also goes to the other two readers. Each body also goes to the push parser alone, in two
 // pieces split where its first byte says: it must accept exactly what nlohmann's strict parser
-// accepts (a difference aborts), nesting beyond its limit aside.
+// accepts (a difference aborts), nesting beyond its limit aside (bodies hold no NUL byte, which
+// nlohmann reads as the end of the input and the push parser refuses).
 #include <sodium.h>
 
 #include <cstddef>
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
 
-    compare_with_nlohmann(data, size);
+    for (const auto& b : bodies) compare_with_nlohmann(b.data(), b.size());
 
     std::string_view first = bodies.front().view();
     (void)read_token_answer(first, "log in to https://fuzz.invalid/api");

@@ -115,6 +115,9 @@ TEST_CASE("the push parser accepts exactly what nlohmann's strict parser accepts
         CHECK(push_accepts(text, 1) == expected);
         CHECK(push_accepts(text, 3) == expected);
     }
+    // Stricter in one thing: nlohmann reads a NUL byte after the document as the end of the input.
+    CHECK(nlohmann::json::accept(std::string("{}\0x", 4)));
+    CHECK_FALSE(push_accepts(std::string("{}\0x", 4), 0));
     // Mutations of a real listing: a byte replaced, dropped or doubled.
     std::string base = sample_listing(3);
     std::mt19937 rng(16);
