@@ -132,9 +132,10 @@ void forget(Materialised& layout, const std::string& name) {
     std::erase(layout.secrets, name);
     std::erase_if(layout.placements, [&](const Placement& p) { return p.secret == name; });
     std::erase_if(layout.env, [&](const GhostEnv& e) { return e.secret == name; });
-    layout.bytes -= layout.sizes[name];
-    layout.sizes.erase(name);
-    layout.digests.erase(name);
+    if (auto it = layout.facts.find(name); it != layout.facts.end()) {
+        layout.bytes -= it->second.size;
+        layout.facts.erase(it);
+    }
 }
 
 }  // namespace
@@ -142,7 +143,7 @@ void forget(Materialised& layout, const std::string& name) {
 Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& files, Materialised& layout,
                          std::vector<std::string>* changed) {
     std::uint64_t total = layout.bytes;
-    for (const auto& f : files) total = total - (layout.sizes.count(f.name) ? layout.sizes[f.name] : 0) + f.value.size();
+    for (const auto& f : files) total = total - (layout.facts.count(f.name) ? layout.facts[f.name].size : 0) + f.value.size();
     if (total > w.ram_limit)
         return make_error(ErrorCode::runtime, "write secrets into the ghost",
                           "they need " + std::to_string(total >> 20) + " MiB, more than the RAM limit of " +
@@ -152,9 +153,9 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
     std::set<std::string> made_dirs;
     for (const auto& f : files) {
         std::string inside = w.ghost_dir + "/" + f.name;
-        bool exists = layout.sizes.count(f.name) != 0;
+        bool exists = layout.facts.count(f.name) != 0;
         auto digest = ghost_digest(f.value);
-        if (exists && layout.digests[f.name] == digest) continue;
+        if (exists && layout.facts[f.name].digest == digest) continue;
         // A mapping's "mode" (0600: a tool edits its config in place) wins over the entry's own.
         std::uint16_t mode = f.mapping && f.mapping->mode ? *f.mapping->mode : f.mode;
         if (f.name.find('/') != std::string::npos && !made_dirs.count(f.name.substr(0, f.name.rfind('/')))) {
@@ -181,14 +182,12 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
                 return replaced;
             }
             if (old.valid()) (void)!::ftruncate(old.get(), 0);
-            layout.bytes = layout.bytes - layout.sizes[f.name] + f.value.size();
-            layout.sizes[f.name] = f.value.size();
-            layout.digests[f.name] = digest;
+            layout.bytes = layout.bytes - layout.facts[f.name].size + f.value.size();
+            layout.facts[f.name] = {f.value.size(), digest};
         } else {
             GP_TRY(create_file(root, f.name, f.value, mode));
             layout.secrets.push_back(f.name);
-            layout.sizes[f.name] = f.value.size();
-            layout.digests[f.name] = digest;
+            layout.facts[f.name] = {f.value.size(), digest};
             layout.bytes += f.value.size();
             if (f.mapping) {
                 std::string target = f.mapping->path.empty() ? inside : expand_home(f.mapping->path, w.home);
@@ -211,7 +210,7 @@ Status write_ghost_files(const GhostWriter& w, const std::vector<GhostFile>& fil
 Status remove_ghost_files(const GhostWriter& w, const std::vector<std::string>& names, Materialised& layout) {
     int root = w.ghost.root_dir.get();
     for (const auto& name : names) {
-        if (!layout.sizes.count(name)) continue;
+        if (!layout.facts.count(name)) continue;
         for (const auto& p : layout.placements)
             if (p.secret == name) GP_TRY(sandbox::unplace_in_ghost(w.ghost, p.target));
         UniqueFd old = open_for_wipe(root, name);

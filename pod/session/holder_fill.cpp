@@ -222,16 +222,16 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
         for (const auto& name : *list)
             if (!in_files(now, name)) gone.push_back(name);
     for (const auto& f : c.files)
-        if (h.layout.sizes.count(f.name) && mapping_differs(h.layout, f, s.home)) gone.push_back(f.name);
+        if (h.layout.facts.count(f.name) && mapping_differs(h.layout, f, s.home)) gone.push_back(f.name);
 
     GhostWriter writer = h.writer(s.home);
     // Checked before anything is touched, counting what goes: a refresh that cannot fit leaves
     // the ghost as it was.
     std::uint64_t total = h.layout.bytes;
-    for (const auto& name : gone) total -= h.layout.sizes[name];
+    for (const auto& name : gone) total -= h.layout.facts[name].size;
     for (const auto& f : c.files) {
-        bool stays = h.layout.sizes.count(f.name) && std::find(gone.begin(), gone.end(), f.name) == gone.end();
-        total = total - (stays ? h.layout.sizes[f.name] : 0) + f.value.size();
+        bool stays = h.layout.facts.count(f.name) && std::find(gone.begin(), gone.end(), f.name) == gone.end();
+        total = total - (stays ? h.layout.facts[f.name].size : 0) + f.value.size();
     }
     if (total > writer.ram_limit)
         return make_error(ErrorCode::runtime, "write the pulled secrets into the ghost",
@@ -239,7 +239,7 @@ Status fill_ghost(Holder& h, const PullContents& contents, std::vector<std::stri
                               std::to_string(writer.ram_limit >> 20) + " MiB; the ghost keeps its previous contents",
                           "raise session.ram_limit_mib in the config");
     std::vector<bool> existed(c.files.size());  // by index: no second copy of 10,000 names
-    for (std::size_t i = 0; i < c.files.size(); ++i) existed[i] = h.layout.sizes.count(c.files[i].name) != 0;
+    for (std::size_t i = 0; i < c.files.size(); ++i) existed[i] = h.layout.facts.count(c.files[i].name) != 0;
     std::vector<std::string> rewritten;  // only the files whose digest changed are written, in order
     Status written = remove_ghost_files(writer, gone, h.layout);
     if (written) written = write_ghost_files(writer, c.files, h.layout, &rewritten);

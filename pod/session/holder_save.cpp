@@ -66,9 +66,9 @@ Result<SavePlan> plan_save(Holder& h) {
         if (!present && !pulled(name)) plan.removed.push_back(name);
     }
     for (auto& f : files) {
-        auto known = h.layout.digests.find(f.name);
-        bool created = known == h.layout.digests.end();
-        bool unchanged = !created && known->second == ghost_digest(f.value.bytes());
+        auto known = h.layout.facts.find(f.name);
+        bool created = known == h.layout.facts.end();
+        bool unchanged = !created && known->second.digest == ghost_digest(f.value.bytes());
         if (pulled(f.name)) {  // a pull brings them, the vault keeps only its cache
             if (!unchanged && !holds_session_certificate(f.name)) plan.pulled_changed.push_back(f.name);
             continue;
@@ -137,8 +137,7 @@ Status save_ghost_changes(Holder& h, bool force, std::string* summary_json) {
         // The ghost now matches the vault: the next save starts from here.
         for (std::size_t i = 0; i < plan->writes.size(); ++i) {
             const auto& f = plan->writes[i];
-            h.layout.digests[f.name] = ghost_digest(f.value.bytes());
-            h.layout.sizes[f.name] = f.value.size();
+            h.layout.facts[f.name] = {f.value.size(), ghost_digest(f.value.bytes())};
             if (plan->created[i]) {
                 h.layout.secrets.push_back(f.name);
                 created.push_back(f.name);
@@ -176,7 +175,7 @@ Result<nlohmann::json> unsaved_changes(Holder& h) {
         std::string name = s.value("name", std::string());
         if (std::find(plan->certificate_files.begin(), plan->certificate_files.end(), name) != plan->certificate_files.end())
             continue;  // ghostpod's own change: the certificate goes with the session
-        lost.push_back(lost_entry(h.paths.ghost_dir + "/" + name, h.layout.digests.count(name) ? "changed" : "new", false,
+        lost.push_back(lost_entry(h.paths.ghost_dir + "/" + name, h.layout.facts.count(name) ? "changed" : "new", false,
                                   s.value("why", std::string())));
     }
     for (const auto& name : plan->pulled_changed)
