@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pod/unlock/config.hpp"
@@ -40,7 +41,7 @@ struct Materialised {
         std::uint64_t size = 0;
         std::array<std::uint8_t, 32> digest{};
     };
-    std::map<std::string, Facts> facts;
+    std::unordered_map<std::string, Facts> facts;  // looked up by name, never walked in order
     std::uint64_t bytes = 0;
 };
 
