@@ -451,7 +451,7 @@ TEST_CASE("with the server gone, pull uses the offline cache of the last pull an
     CHECK(offline.out == "cached-kube");
 }
 
-TEST_CASE("a session's first pull of unchanged secrets leaves the vault as it was; changed ones rewrite its cache", "[pull]") {
+TEST_CASE("a session's first pull of unchanged secrets leaves the vault as it was, and changed ones rewrite its cache", "[pull]") {
     FakeInfisical server(root_world({{"KUBECONFIG", "kube-1"}}));
     Puller p(&server);
     REQUIRE(p.pull({}, "true").exit_code == 0);  // pins the identity, saves the cache
