@@ -51,7 +51,11 @@ const char* kSigintCounter =
     "print('sigint-count-%s=%d.' % (sys.argv[1], len(os.read(r, 100))), flush=True)\n";
 
 // Appends the pty's size to $1 at the start and on every SIGWINCH.
+// Ctrl-C ends it through a trap: bash that gets SIGINT while reaping a `sleep` that had just
+// exited normally takes the child to have handled it and loops on (the likely cause of a Ctrl-C
+// a CI run lost).
 const char* kWinchLogger =
+    "trap 'exit 130' INT\n"
     "trap 'stty size >>\"$1\"' WINCH\n"
     "stty size >\"$1\"\n"
     "while :; do sleep 0.05; done\n";
