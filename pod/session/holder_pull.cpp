@@ -148,16 +148,14 @@ Result<std::uint64_t> save_cache(Holder& h, const PullSettings& s, const PulledS
     std::uint64_t now = now_seconds();
     auto encoded = encode_pull_cache(s, pulled, now);
     if (!encoded) return std::move(encoded).error();
-    if (check_stored) {
-        if (auto vault = reopen_vault(h)) {
-            std::uint64_t stored_at = 0;
-            if (const Entry* entry = vault->find(kPullCacheEntry);
-                entry && same_pull_cache(entry->value(), encoded->bytes(), stored_at) && stored_at <= now && now - stored_at < 3600)
-                return stored_at;
-        }
-    }
-    GP_TRY(write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes()));
-    return now;
+    std::uint64_t stored_at = 0;
+    auto current = [&](const Entry& stored) {
+        return same_pull_cache(stored.value(), encoded->bytes(), stored_at) && stored_at <= now && now - stored_at < 3600;
+    };
+    bool kept = false;
+    GP_TRY(write_cache_entry(h, kPullCacheEntry, "infisical:" + s.target.base_url, encoded->bytes(),
+                             check_stored ? std::function<bool(const Entry&)>(current) : nullptr, &kept));
+    return kept ? stored_at : now;
 }
 
 std::uint64_t infisical_renewal_due(const Holder& h) {

@@ -47,11 +47,16 @@ std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std:
     return out;
 }
 
-Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded) {
+Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded,
+                         const std::function<bool(const Entry&)>& keep, bool* kept) {
     auto lock = VaultLock::acquire(h.vault_path);
     if (!lock) return std::move(lock).error();
     auto vault = reopen_vault(h);
     if (!vault) return std::move(vault).error();
+    if (const Entry* stored = keep ? vault->find(name) : nullptr; stored && keep(*stored)) {
+        if (kept) *kept = true;
+        return {};
+    }
     Entry entry;
     entry.name = name;
     entry.kind = EntryKind::token_cache;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -234,7 +235,10 @@ std::string age_text(std::uint64_t seconds);  // "42 s", "5 min", "3 h", "9 days
 // returned differs from what the offline cache holds, without keeping a copy of it.
 std::array<std::uint8_t, 32> keyed_digest(const std::vector<std::span<const std::uint8_t>>& fields);
 // Stores `encoded` as the offline cache entry `name` (kind token-cache) in the vault.
-Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded);
+// `keep`, when given, is asked about the stored entry (under the vault's lock, from the one
+// read of the vault): true leaves the vault as it is, and sets `*kept`.
+Status write_cache_entry(Holder& h, const char* name, const std::string& source, std::span<const std::uint8_t> encoded,
+                         const std::function<bool(const Entry&)>& keep = nullptr, bool* kept = nullptr);
 // Pins the vault's identity of `backend` (whose secret is `secret_entry`) to `base_url` and
 // `cacert` when it has none yet (pod/unlock/identity_pin); returns the notice for the user, or ""
 // when nothing was pinned. `what` names the identity, `repin` the command that changes the pin.
