@@ -295,6 +295,8 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
 // case of run_attached (no pty, no mask, no profile to narrow; the others' children move
 // descriptors out of the caller's objects and run on, so they fork), the pty's session leader
 // and a profile's init (which only wait afterwards). `mask`, when given, is the child's.
+// No memory of ours reaches the command: the exec replaces what the child shares, and until
+// then the child is as non-dumpable as we are (dumpability belongs to the shared memory).
 pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
                           const std::string& cwd, sandbox::TerminalStep step, const sigset_t* mask) {
     pid_t child = ::vfork();
