@@ -163,14 +163,19 @@ TEST_CASE("save_on_lock saves first, and still refuses for what save cannot keep
     CHECK_FALSE(l.running());
 }
 
-TEST_CASE("lock on a terminal asks: Enter keeps the session, y saves and locks", "[lock][tty]") {
-    LockVault l;
+// A session with three unsaved changes, a shell on a terminal in it, and `gp lock` asking.
+static void lock_with_changes_on_terminal(LockVault& l, Tmux& t) {
     l.start();
     make_three_changes(l);
-    Tmux t;
     start_shell(t, l.v, "GHOSTPOD_CONFIG='" + l.v.dir / "config.json" + "'");
     t.keys("gp lock; echo rc-$?-$((1+1))");
     REQUIRE(t.shows("[y = save", 10));
+}
+
+TEST_CASE("lock on a terminal asks: Enter keeps the session, y saves and locks", "[lock][tty]") {
+    LockVault l;
+    Tmux t;
+    lock_with_changes_on_terminal(l, t);
     CHECK(t.shows("new-in-shadow.txt"));
     t.keys("");  // Enter: the default, keep
     REQUIRE(t.shows("rc-7-2", 10));
@@ -186,12 +191,8 @@ TEST_CASE("lock on a terminal asks: Enter keeps the session, y saves and locks",
 
 TEST_CASE("lock on a terminal: d discards the changes and locks", "[lock][tty]") {
     LockVault l;
-    l.start();
-    make_three_changes(l);
     Tmux t;
-    start_shell(t, l.v, "GHOSTPOD_CONFIG='" + l.v.dir / "config.json" + "'");
-    t.keys("gp lock; echo rc-$?-$((1+1))");
-    REQUIRE(t.shows("[y = save", 10));
+    lock_with_changes_on_terminal(l, t);
     t.keys("d");
     REQUIRE(t.shows("rc-0-2", 20));
     CHECK_FALSE(l.running());
