@@ -4,11 +4,11 @@
 // call of any stub lands in ghostpod_net_resolve, which loads the module and fills every slot.
 //
 // The module is found by absolute path from this executable's own location, never by a search
-// the environment can steer (no LD_LIBRARY_PATH, no $ORIGIN): first where the package installs
-// it (GHOSTPOD_NET_MODULE_FROM_BIN, relative to the binary's directory), then next to the
-// binary (a build tree). It is opened once, checked on that descriptor (a regular file owned
-// by root, by this user or by the binary's owner, writable by no one else) and loaded from that same descriptor, so
-// what is checked is what is loaded; and it must carry this build's token.
+// the environment can steer (no LD_LIBRARY_PATH, no $ORIGIN): beside the binary, where both the
+// package and a build tree put it (lib/ghostpod/). It is opened once, checked on that
+// descriptor (a regular file owned by root, by this user or by the binary's owner, writable by
+// no one else) and loaded from that same descriptor, so what is checked is what is loaded; and
+// it must carry this build's token.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,10 +21,6 @@
 
 #include "pod/cli/messages.hpp"
 #include "vault/unique_fd.hpp"
-
-#ifndef GHOSTPOD_NET_MODULE_FROM_BIN
-#define GHOSTPOD_NET_MODULE_FROM_BIN "../lib/ghostpod/ghostpod-net.so"
-#endif
 
 extern "C" {
 extern void* ghostpod_net_slots[];
@@ -51,11 +47,11 @@ std::string executable_dir() {
     return exe.substr(0, exe.rfind('/'));
 }
 
-// Opens the first candidate that exists; an error for the first that exists but fails a check.
+// Opens the module beside the binary; an error when it is missing or fails a check.
 Result<UniqueFd> open_module(std::string& path) {
     std::string dir = executable_dir();
     if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
-    for (const std::string& candidate : {dir + "/" + GHOSTPOD_NET_MODULE_FROM_BIN, dir + "/" + kModuleName}) {
+    for (const std::string& candidate : {dir + "/" + kModuleName}) {
         UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         if (!fd.valid()) {
             if (errno == ENOENT) continue;
@@ -77,7 +73,7 @@ Result<UniqueFd> open_module(std::string& path) {
         return fd;
     }
     return make_error(ErrorCode::runtime, "load ghostpod's network module",
-                      std::string("no ") + kModuleName + " at " + dir + "/" + GHOSTPOD_NET_MODULE_FROM_BIN + " or next to the binary",
+                      std::string("no ") + kModuleName + " beside the binary, at " + dir + "/" + kModuleName,
                       "reinstall ghostpod (the module ships with the binary)");
 }
 

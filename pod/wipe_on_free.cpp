@@ -1,7 +1,7 @@
 // Every heap block this process frees is zeroed first. libcurl, OpenSSL and the JSON parser
 // copy what passes through them (request lines with the token, TLS records, parsed values) into
 // ordinary heap memory we cannot reach; interposing free() and realloc() makes sure none of
-// those copies outlives its use. Linked into the ghostpod executable only; sanitizer builds
+// those copies outlives its use. Linked into the two ghostpod executables only; sanitizer builds
 // keep their own allocator (GCC says so with __SANITIZE_ADDRESS__, clang before 15 only
 // through __has_feature).
 #if defined(__SANITIZE_ADDRESS__)
@@ -18,6 +18,13 @@
 #include <sodium.h>
 
 #include <cstring>
+
+// The static front cannot define free() and realloc() beside libc.a's own: it links with
+// --wrap=free,--wrap=realloc, and every call of theirs (ours, libstdc++'s) comes here instead.
+#if defined(GHOSTPOD_WRAP_FREE)
+#define free __wrap_free
+#define realloc __wrap_realloc
+#endif
 
 extern "C" {
 void __libc_free(void* block);

@@ -91,7 +91,8 @@ if [[ $(id -u) -eq 0 ]]; then
     u=$work/user
     mkdir -p "$u/bench" "$u/support"
     cp "$G" "$u/"
-    if [[ -e $(dirname "$G")/ghostpod-net.so ]]; then cp "$(dirname "$G")/ghostpod-net.so" "$u/"; fi  # its module
+    # the full program and its module, below the front as a build tree has them
+    if [[ -d $(dirname "$G")/lib/ghostpod ]]; then mkdir -p "$u/lib" && cp -r "$(dirname "$G")/lib/ghostpod" "$u/lib/"; fi
     cp tests/bench/bench_lib.sh tests/bench/bench_session.sh tests/bench/bench_summary.sh tests/bench/pty_run.c "$u/bench/"
     cp tests/support/fake_infisical.py "$u/support/"
     chmod 755 "$work"

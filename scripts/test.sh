@@ -133,8 +133,10 @@ copy_for_user() {
   build=$(cd "$1" && pwd) || return  # absolute: the ctest files name it so
   mkdir -p "$dest/build/tests" "$dest/src/man" "$dest/src/completions" "$dest/src/tests/support" || return
   cp "$build/ghostpod" "$dest/" || return
-  # The lazily loaded module is found next to the binary (pod/net_module.cpp).
-  if [[ -e $build/ghostpod-net.so ]]; then cp "$build/ghostpod-net.so" "$dest/" || return; fi
+  # The full program and its lazily loaded module are found below the front (pod/front.cpp).
+  if [[ -d $build/lib/ghostpod ]]; then
+    mkdir -p "$dest/lib/ghostpod" && cp "$build/lib/ghostpod/ghostpod" "$build/lib/ghostpod/ghostpod-net.so" "$dest/lib/ghostpod/" || return
+  fi
   cp "$build"/tests/ghostpod_unit_tests "$build"/tests/ghostpod_integration_tests "$dest/build/tests/" || return
   for f in "$build"/tests/CTestTestfile.cmake "$build"/tests/*_include-*.cmake "$build"/tests/*_tests-*.cmake; do
     text=$(<"$f") || return

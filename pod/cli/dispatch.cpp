@@ -9,6 +9,7 @@
 #include "pod/cli/args.hpp"
 #include "pod/cli/command_table.hpp"
 #include "pod/cli/messages.hpp"
+#include "pod/cli/program.hpp"
 #include "pod/cli/suggest.hpp"
 #include "sandbox/process.hpp"
 #include "vault/fault.hpp"
@@ -62,6 +63,8 @@ int dispatch(Context& context, const std::string& word, std::vector<std::string>
         command = sub;
         rest.erase(rest.begin());
     }
+    // The front runs the joins; any other command runs in the full program, from its start.
+    if (!front_serves(command->name)) hand_over_if_front(command->name);
     auto parsed = parse_args(rest, command->options, context, command->name);
     if (!parsed) return report(parsed.error());
     if (parsed->help) {

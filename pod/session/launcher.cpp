@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "pod/cli/messages.hpp"
+#include "pod/cli/program.hpp"
 #include "pod/infisical/pull_settings.hpp"
 #include "pod/session/client.hpp"
 #include "pod/session/holder.hpp"
@@ -79,10 +80,6 @@ void resolve_start_settings(SessionOptions& o) {
 }
 
 Result<Attachment> join_or_start(const Context& context, SessionOptions& options, JoinInfo& info) {
-    // The INFISICAL_* credentials leave this process's environment before anything else: a
-    // new holder gets them by handoff, and no client (nor a command it forks) keeps a copy.
-    SessionCredentials credentials;
-    take_infisical_environment(credentials);
     auto vault_path = existing_vault_path(context);
     if (!vault_path) return std::move(vault_path).error();
     auto paths = session_paths(*vault_path);
@@ -101,7 +98,16 @@ Result<Attachment> join_or_start(const Context& context, SessionOptions& options
     auto joined = attach(*paths);
     found(joined);
     if (joined && options.explicit_lifetime) warn("a session is already running: --ttl and --linger apply only to a new one");
-    if (joined || !no_session_running(joined.error()) || !options.may_start) return joined;
+    bool starts = !joined && no_session_running(joined.error()) && options.may_start;
+    // The front starts no session: the full program does, with this command's argv and
+    // environment as they came (nothing has been read or changed yet).
+    if (starts) hand_over_if_front("start a session");
+    // The INFISICAL_* credentials leave this process's environment before anything else is
+    // done: a new holder gets them by handoff, and no client (nor a command it forks) keeps a
+    // copy. (Nothing before forks or execs but the hand-over, which must pass them on.)
+    SessionCredentials credentials;
+    take_infisical_environment(credentials);
+    if (!starts) return joined;
     // Only a new session needs the pull settings it is handed.
     GP_TRY(load_session_config(context, options));
     resolve_start_settings(options);

@@ -72,14 +72,21 @@ TEST_CASE("the .deb installs a working binary, man pages and completions and dec
     CHECK(help.out.find("Usage: ghostpod") != std::string::npos);
     CHECK(help.out.find("secret generate age") != std::string::npos);
 
-    // The lazily loaded module ships in the package's library directory, and the unpacked binary
-    // finds it there (no LD_LIBRARY_PATH): certs reads each secret with the module's parsers.
-    std::string module;
-    for (const auto& entry : fs::recursive_directory_iterator(scratch / "root"))
+    // The full program and its lazily loaded module ship in the package's library directory,
+    // and the unpacked front finds them there (no PATH, no LD_LIBRARY_PATH): certs runs in the
+    // full program and reads each secret with the module's parsers.
+    std::string module, full;
+    for (const auto& entry : fs::recursive_directory_iterator(scratch / "root")) {
         if (entry.path().filename() == "ghostpod-net.so") module = entry.path();
-    if (fs::exists(build_dir + "/ghostpod-net.so")) {
-        INFO(module);
+        if (entry.path().filename() == "ghostpod" && entry.path().parent_path().filename() == "ghostpod") full = entry.path();
+    }
+    std::vector<std::string> programs = {binary};
+    if (!full_program().empty()) {
+        INFO(module << " " << full);
         CHECK(module.find("/root/usr/lib/") != std::string::npos);
+        REQUIRE(full.find("/root/usr/lib/") != std::string::npos);
+        CHECK(fs::path(module).parent_path() == fs::path(full).parent_path());
+        programs.push_back(full);
         VaultFixture v;
         REQUIRE(v.set("note", "not a certificate").exit_code == 0);
         auto options = v.options();
@@ -121,12 +128,16 @@ TEST_CASE("the .deb installs a working binary, man pages and completions and dec
         CHECK(contains(simulated.out, "Inst ghostpod "));
     }
     // zlib and libcrypto are linked only while some code uses them (the linker drops the rest):
-    // each library the binary needs must be declared.
-    auto needed = run({"readelf", "-d", binary});
-    REQUIRE(needed.exit_code == 0);
-    for (auto [library, package] : {std::pair{"[libz.so", "zlib1g"}, std::pair{"[libcrypto.so", "libssl3"}}) {
-        INFO(library << " -> " << package);
-        if (contains(needed.out, library)) CHECK(depends.find(package) != std::string::npos);
+    // each library a program needs must be declared. The front needs none: it is static.
+    for (const auto& program : programs) {
+        auto needed = run({"readelf", "-d", program});
+        INFO(program);
+        REQUIRE(needed.exit_code == 0);
+        if (program == binary && !full_program().empty()) CHECK(!contains(needed.out, "(NEEDED)"));
+        for (auto [library, package] : {std::pair{"[libz.so", "zlib1g"}, std::pair{"[libcrypto.so", "libssl3"}}) {
+            INFO(library << " -> " << package);
+            if (contains(needed.out, library)) CHECK(depends.find(package) != std::string::npos);
+        }
     }
 }
 

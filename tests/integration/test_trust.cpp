@@ -355,14 +355,12 @@ TEST_CASE("Protects: A squatted runtime directory", "[threat]") {
     REQUIRE(run({"chown", "-R", std::to_string(uid) + ":" + std::to_string(uid), v.dir.path()}).exit_code == 0);
     RunOptions o = v.options();
     o.env["XDG_RUNTIME_DIR"] = "";
-    // The binary and its network module as an install has them, readable by that uid: the build
-    // tree may sit where it cannot look (a clone in /root), and the module is opened by path.
+    // The programs and the network module as an install has them, readable by that uid: the
+    // build tree may sit where it cannot look (a clone in /root), and both are opened by path.
     std::string bin = v.dir / "bin";
     fs::create_directory(bin);
     fs::permissions(bin, fs::perms(0755));
-    fs::path built = ghostpod_binary();
-    for (const char* name : {"ghostpod", "ghostpod-net.so"})
-        if (fs::exists(built.parent_path() / name)) fs::copy_file(built.parent_path() / name, bin + "/" + name);
+    copy_programs(bin);
     auto as_user = [&](const std::vector<std::string>& args) {
         std::vector<std::string> argv = {"setpriv", "--reuid", std::to_string(uid), "--regid", std::to_string(uid), "--clear-groups", "--"};
         for (const auto& a : gp(v.vault, args)) argv.push_back(a);

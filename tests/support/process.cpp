@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -168,6 +169,26 @@ void Spawned::kill_now(int sig) { ::kill(pid_, sig); }
 std::string ghostpod_binary() {
     if (const char* env = std::getenv("GHOSTPOD_TEST_BINARY")) return env;
     return GHOSTPOD_BINARY;
+}
+
+std::string full_program() {
+    std::string binary = ghostpod_binary();
+    std::string full = binary.substr(0, binary.rfind('/') + 1) + "lib/ghostpod/ghostpod";
+    return ::access(full.c_str(), X_OK) == 0 ? full : "";
+}
+
+std::string copy_programs(const std::string& dir) {
+    namespace fs = std::filesystem;
+    fs::copy_file(ghostpod_binary(), dir + "/ghostpod", fs::copy_options::overwrite_existing);
+    if (std::string full = full_program(); !full.empty()) {
+        fs::path from = fs::path(full).parent_path();
+        fs::create_directories(dir + "/lib/ghostpod");
+        for (const char* name : {"ghostpod", "ghostpod-net.so"})
+            fs::copy_file(from / name, dir + "/lib/ghostpod/" + name, fs::copy_options::overwrite_existing);
+        fs::permissions(dir + "/lib", fs::perms(0755));
+        fs::permissions(dir + "/lib/ghostpod", fs::perms(0755));
+    }
+    return dir + "/ghostpod";
 }
 
 std::string source_dir() {

@@ -45,6 +45,12 @@ private:
 };
 
 std::string ghostpod_binary();
+// The full program beside the front, lib/ghostpod/ghostpod below ghostpod_binary()'s directory
+// (pod/cli/program.hpp), with its module; "" in a build that is one executable (sanitizers).
+std::string full_program();
+// Copies the front, and the full program with its module when the build has them, into `dir`
+// as a build tree lays them out; returns the copied front (dir/ghostpod).
+std::string copy_programs(const std::string& dir);
 std::string source_dir();
 // argv for ghostpod with the vault and the passphrase on fd 3.
 std::vector<std::string> gp(const std::string& vault, std::vector<std::string> args);

@@ -1,0 +1,102 @@
+// The front's own part (see pod/cli/program.hpp): main, and the hand-over to the full program.
+//
+// The front is linked statically (no dynamic loader runs, so no LD_* variable or library search
+// reaches it). The full program is found by absolute path from the front's own location, never
+// by a search the environment can steer: first where the package installs it
+// (GHOSTPOD_FULL_FROM_BIN, relative to the front's directory), then lib/ghostpod/ghostpod below
+// it (a build tree). It is opened once, checked on that descriptor (a regular file owned by root,
+// by this user or by the front's owner, writable by no one else) and executed from that same
+// descriptor, so what is checked is what runs.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "pod/cli/dispatch.hpp"
+#include "pod/cli/messages.hpp"
+#include "pod/cli/program.hpp"
+#include "vault/unique_fd.hpp"
+
+#ifndef GHOSTPOD_FULL_FROM_BIN
+#define GHOSTPOD_FULL_FROM_BIN "../lib/ghostpod/ghostpod"
+#endif
+
+extern "C" void* ghostpod_net_resolve(unsigned long index) noexcept;
+
+namespace ghostpod {
+namespace {
+
+char** g_argv = nullptr;
+
+std::string front_dir() {
+    char path[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return "";
+    std::string exe(path, static_cast<std::size_t>(n));
+    // A front replaced while it runs (an upgrade) reads "... (deleted)"; the full program beside
+    // it is then the new one, as it would be for the next command anyway.
+    if (const std::string deleted = " (deleted)"; exe.size() > deleted.size() && exe.ends_with(deleted))
+        exe.resize(exe.size() - deleted.size());
+    return exe.substr(0, exe.rfind('/'));
+}
+
+// Opens the first candidate that exists; an error for the first that exists but fails a check.
+Result<UniqueFd> open_full_program(std::string& path) {
+    std::string dir = front_dir();
+    if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
+    const std::string installed = dir + "/" + GHOSTPOD_FULL_FROM_BIN, built = dir + "/lib/ghostpod/ghostpod";
+    for (const std::string& candidate : {installed, built}) {
+        UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!fd.valid()) {
+            if (errno == ENOENT) continue;
+            return sys_error("open " + candidate);
+        }
+        path = candidate;
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + candidate);
+        // The front's own owner counts as root does: the full program is then trusted exactly
+        // as the code already running is (in a user namespace that does not map root, a
+        // root-owned front and program both show the overflow uid).
+        struct stat exe {};
+        bool same_owner_as_front = ::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid;
+        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid() && !same_owner_as_front) ||
+            (st.st_mode & (S_IWGRP | S_IWOTH)))
+            return make_error(ErrorCode::runtime, "run " + candidate,
+                              "it is not a regular file owned by root, by you or by ghostpod's owner and writable by no one else",
+                              "reinstall ghostpod, or fix the file's owner and mode");
+        return fd;
+    }
+    return make_error(ErrorCode::runtime, "find ghostpod's full program",
+                      "no program at " + installed + " or " + built,
+                      "reinstall ghostpod (the full program ships with this one)");
+}
+
+[[noreturn]] void hand_over(const std::string& why) {
+    std::string path;
+    auto fd = open_full_program(path);
+    if (fd) {
+        ::syscall(SYS_execveat, fd->get(), "", g_argv, environ, AT_EMPTY_PATH);
+        fd = sys_error("run " + path);
+    }
+    Error e = std::move(fd).error();
+    e.what = why + ": " + e.what;
+    report(e);
+    ::_exit(1);
+}
+
+}  // namespace
+}  // namespace ghostpod
+
+// The stubs of the module's functions land here (cmake/net_stubs.sh). The front has no module:
+// the commands it serves reach none of them (the integration tests run every command through
+// the front); should one, the command goes to the full program from its start.
+void* ghostpod_net_resolve(unsigned long) noexcept { ghostpod::hand_over("load the network module"); }
+
+int main(int argc, char** argv) {
+    ghostpod::g_argv = argv;
+    ghostpod::set_hand_over(&ghostpod::hand_over);
+    return ghostpod::run_cli(argc, argv);
+}
