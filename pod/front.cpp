@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "pod/cli/dispatch.hpp"
@@ -98,5 +99,10 @@ void* ghostpod_net_resolve(unsigned long) noexcept { ghostpod::hand_over("load t
 int main(int argc, char** argv) {
     ghostpod::g_argv = argv;
     ghostpod::set_hand_over(&ghostpod::hand_over);
-    return ghostpod::run_cli(argc, argv);
+    int status = ghostpod::run_cli(argc, argv);
+    // Ends without the exit-time destructors and handlers (nothing of the front's needs them:
+    // every secret buffer went with its scope), once what is buffered is written: a join's
+    // client is on its caller's path until it is gone.
+    std::fflush(nullptr);
+    ::_exit(status);
 }
