@@ -17,9 +17,9 @@ namespace {
 // an rc file that appends to PROMPT_COMMAND keeps it). Other shells get PS1 (dash and zsh take
 // it from the environment; a ~/.zshrc that sets PROMPT replaces it). The names are the
 // marker's, reduced to [A-Za-z0-9._+@-]: nothing in them is expanded by the shell.
-std::vector<ExtraVariable> prompt_variables(const SessionOptions& options, const Attachment& a, const std::string& shell) {
+std::vector<ExtraVariable> prompt_variables(const Attachment& a, const std::string& shell) {
     const char* opt_out = std::getenv("GHOSTPOD_PROMPT");
-    if (!options.config.session.prompt || (opt_out && std::strcmp(opt_out, "0") == 0)) return {};
+    if (!a.prompt || (opt_out && std::strcmp(opt_out, "0") == 0)) return {};
     MarkerNames names = marker_names(a);
     std::string mark = "(ghostpod:" + names.vault + (names.profile == "*" ? "" : "/" + names.profile) + ") ";
     std::string name = shell.substr(shell.find_last_of('/') + 1);
@@ -42,7 +42,7 @@ int open_shell(Context& context, const ParsedArgs& args, const std::string& comm
     Attachment& a = *attachment;
     std::string narrowed = a.profile;
     if (options->profile) a.profile = options->profile_name;
-    auto extra = prompt_variables(*options, a, shell);
+    auto extra = prompt_variables(a, shell);
     a.profile = narrowed;
     return run_attached(a, {shell}, *options, extra);
 }

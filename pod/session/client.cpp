@@ -94,6 +94,8 @@ Result<Attachment> attach(const SessionPaths& paths) {
     a.connection = std::move(*conn);
     a.place = attached->place;
     a.profile = attached->profile;
+    a.pass_env = std::move(attached->pass_env);
+    a.prompt = attached->prompt;
     if (full) {
         a.ns_mnt = std::move(fds[0]);
         a.ns_pid = std::move(fds[1]);

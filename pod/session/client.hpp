@@ -37,6 +37,8 @@ struct Attachment {
     std::vector<std::string> mapped_names; // every variable this view maps, kept through narrowing
     std::string vault_path;                // the session's vault (GHOSTPOD_VAULT inside)
     std::string config_path;               // the config this command was named (GHOSTPOD_CONFIG inside), if any
+    std::vector<std::string> pass_env;     // the session's session.pass_env
+    bool prompt = true;                    // the session's session.prompt
 
     SessionView view() const { return {ghost_dir, secrets, placements, env}; }
     void narrow(const SessionView& v);

@@ -206,7 +206,7 @@ int run_spawned(Attachment& a, const std::vector<std::string>& argv, const Sessi
     a.narrow(narrow_view(a.view(), *options.profile));
     a.profile = options.profile_name;
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, options.settings.pass_env, offsets, extra);
+    auto env = command_environment(a, a.pass_env, offsets, extra);
     if (!env) return report(env.error());
     int control[2], command[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) return report(sys_error("socketpair for the command"));
@@ -387,7 +387,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         if (auto narrowed = apply_profile(a, options, proc_self.get()); !narrowed) return report(narrowed.error());
     // The environment reads value-mapped files, which exist only inside: built after joining.
     std::vector<std::size_t> offsets;
-    auto env = command_environment(a, options.settings.pass_env, offsets, extra);
+    auto env = command_environment(a, a.pass_env, offsets, extra);
     if (!env) return report(env.error());
     // The pty comes from the ghost's /dev/ptmx (after joining), before the fork that needs it.
     // From inside the ghost the terminal is already one of its ptys, which the command shares

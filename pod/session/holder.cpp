@@ -114,7 +114,8 @@ bool serve(Holder& h, UniqueFd& conn_fd, bool& shutdown) {
     const protocol::Request& req = **request;
     if (!authorise(req, who)) return answer(conn, refused(protocol::request_name(req), who)), false;
     if (std::holds_alternative<protocol::AttachRequest>(req)) {
-        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h), sandbox::seccomp_program()};
+        protocol::Attached a{who.place, who.profile ? who.profile->name : "", full_view(h), sandbox::seccomp_program(),
+                             h.settings.pass_env, h.settings.prompt};
         std::vector<int> fds;
         if (who.profile) {
             a.view = narrow_view(a.view, who.profile->allowed);

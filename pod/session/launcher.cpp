@@ -32,16 +32,24 @@ Result<SessionOptions> join_options(const Context& context, const ParsedArgs& ar
             o.explicit_lifetime = true;
         }
     }
-    // The config's session settings (pass_env, prompt) and profiles apply to a join too; what
-    // only a new session needs (the pull settings, whose checks load the network module) waits.
-    if (auto name = args.value("--profile")) o.profile_name = *name;
-    GP_TRY(load_session_config(context, o));
+    // A join reads no config: the session's settings (pass_env, prompt) come with the attach
+    // answer, kept from the config that started it. Only --profile reads one, for its profiles;
+    // join_or_start reads it when it starts a session. A config named explicitly (--config,
+    // GHOSTPOD_CONFIG) is still noted, for GHOSTPOD_CONFIG inside.
+    if (auto name = args.value("--profile")) {
+        o.profile_name = *name;
+        GP_TRY(load_session_config(context, o));
+    } else if (Located where = locate_config(context.paths); where.origin == "--config" || where.origin == "GHOSTPOD_CONFIG") {
+        o.config_path = where.path;
+        o.config_named = true;
+    }
     return o;
 }
 
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command) {
     auto o = join_options(context, args, command);
     if (!o) return o;
+    GP_TRY(load_session_config(context, *o));
     resolve_start_settings(*o);
     return o;
 }

@@ -39,8 +39,10 @@ struct JoinInfo {
 
 // The options with the config read (its trust checked) and the pull settings resolved.
 Result<SessionOptions> session_options(const Context& context, const ParsedArgs& args, const std::string& command);
-// The options of a command that joins (run, shell, enter): the config is read, the pull
-// settings (whose checks load the network module) only when join_or_start starts a session.
+// The options of a command that joins (run, shell, enter): no config is read (the session's
+// settings come with the attach answer) unless --profile names one of its profiles; the config
+// and the pull settings (whose checks load the network module) are read when join_or_start
+// starts a session.
 Result<SessionOptions> join_options(const Context& context, const ParsedArgs& args, const std::string& command);
 // Reads the config into `o` (once): settings with --ttl/--linger applied, profile.
 Status load_session_config(const Context& context, SessionOptions& o);

@@ -124,6 +124,8 @@ struct ReplyEncoder {
         w.str(m.profile);
         put_view(w, m.view);
         w.bytes(m.seccomp);
+        w.strings(m.pass_env);
+        w.u8(m.prompt ? 1 : 0);
         return frame(Kind::attached, std::move(w));
     }
     wire::Frame operator()(const StatusReply& m) const {
@@ -263,8 +265,12 @@ Result<Reply> decode_reply(const wire::Frame& f) {
         Attached m;
         std::uint8_t place = 0;
         std::span<const std::uint8_t> seccomp;
-        if (!r.u8(place) || place < 1 || place > 3 || !r.str(m.profile) || !get_view(r, m.view) || !r.bytes(seccomp) || !r.done()) break;
+        std::uint8_t prompt = 0;
+        if (!r.u8(place) || place < 1 || place > 3 || !r.str(m.profile) || !get_view(r, m.view) || !r.bytes(seccomp) ||
+            !r.strings(m.pass_env) || !r.u8(prompt) || prompt > 1 || !r.done())
+            break;
         m.place = static_cast<Place>(place);
+        m.prompt = prompt == 1;
         m.seccomp.assign(seccomp.begin(), seccomp.end());
         return Reply(std::move(m));
     }

@@ -108,6 +108,10 @@ struct Attached {
     std::string profile;  // when place is profile
     SessionView view;
     std::vector<std::uint8_t> seccomp;  // the session's BPF program (sandbox/seccomp.hpp), compiled once by the holder
+    // The session's settings a join applies (session.pass_env, session.prompt of the config that
+    // started it): a join reads no config of its own (pod/session/launcher.hpp).
+    std::vector<std::string> pass_env;
+    bool prompt = true;
 };
 struct StatusReply {
     std::string json;  // the session's part of 'ghostpod status --json'

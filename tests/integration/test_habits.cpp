@@ -101,6 +101,40 @@ TEST_CASE("session.pass_env passes names and PREFIX_* patterns, never a refused 
     CHECK_FALSE(contains(r.out, "OTHER_X"));
 }
 
+TEST_CASE("a join reads no config: the session keeps the pass_env and prompt of the config that started it", "[session][env]") {
+    VaultFixture v;
+    REQUIRE(v.set("a", "x").exit_code == 0);
+    RunOptions o = with_config(v, R"({"version": 1, "session": {"pass_env": ["KUBE_*"], "prompt": false}})");
+    start_lingering_session(v, unique_sleep(), o);
+    o.env["KUBE_X"] = "kube-passed";
+    o.env["TF_LOG"] = "DEBUG";
+    o.env["SHELL"] = "/bin/sh";
+    // The config is now unreadable, then says otherwise: a join reads neither.
+    for (const char* text : {"{not json", R"({"version": 1, "session": {"pass_env": ["TF_*"], "prompt": true}})"}) {
+        INFO(text);
+        write_text(v.dir / "config.json", text);
+        auto r = run(gp(v.vault, {"run", "--", "env"}), o);
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        CHECK(has_line(r.out, "KUBE_X=kube-passed"));
+        CHECK_FALSE(contains(r.out, "TF_LOG"));
+        RunOptions in_shell = o;
+        in_shell.stdin_data = "env\n";
+        auto shell = run(gp(v.vault, {"shell"}), in_shell);
+        INFO(shell.err);
+        REQUIRE(shell.exit_code == 0);
+        CHECK(has_line(shell.out, "KUBE_X=kube-passed"));
+        CHECK_FALSE(contains(shell.out, "PS1=(ghostpod"));  // session.prompt false, as the session has it
+    }
+    // --profile reads the config (its profiles are read each time): an unreadable one stops it.
+    write_text(v.dir / "config.json", "{not json");
+    auto profiled = run(gp(v.vault, {"run", "--profile", "p", "--", "true"}), o);
+    CHECK(profiled.exit_code != 0);
+    CHECK(contains(profiled.err, v.dir / "config.json"));
+    write_text(v.dir / "config.json", R"({"version": 1})");
+    REQUIRE(v.gp({"lock"}).exit_code == 0);
+}
+
 TEST_CASE("session.pass_env entries that would pass a refused variable are a config error", "[session][env]") {
     VaultFixture v;
     REQUIRE(v.set("a", "x").exit_code == 0);

@@ -45,7 +45,7 @@ TEST_CASE("a project vault is named after its project directory, and odd charact
     CHECK(r.out == "vault=my_proj__id_;profile=*\n");
 }
 
-TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile, and GHOSTPOD_PROMPT=0 or session.prompt false removes the mark",
+TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile, and GHOSTPOD_PROMPT=0 or the session's session.prompt false removes the mark",
           "[session][marker][tty]") {
     ProfileVault p("api/token");
     write_text(p.v.dir / ".bashrc", "PS1='rc-prompt> '\n");
@@ -71,16 +71,22 @@ TEST_CASE("shell marks the prompt the user's .bashrc sets, with the profile, and
     CHECK(t.count("(ghostpod:") == 0);
     t.keys("exit");
     REQUIRE(t.shell_in_foreground());
+    // The shells' new ~/.bash_history lives in the ghost's shadow of HOME: a plain lock refuses.
+    REQUIRE(p.v.gp_with({"lock", "--discard"}, p.options).exit_code == 0);
+    // session.prompt is the session's: false in the config that starts it, no mark in any join
+    // (which reads no config of its own).
     std::string quiet = p.v.dir / "quiet.json";
     write_text(quiet, R"({"version": 1, "session": {"prompt": false}, "profiles": {"terraform": ["aws/credentials"]}})");
-    t.keys("clear; GHOSTPOD_CONFIG='" + quiet + "' '" + ghostpod_binary() + "' --vault '" + p.v.vault + "' enter");
+    RunOptions quiet_options = p.options;
+    quiet_options.env["GHOSTPOD_CONFIG"] = quiet;
+    start_lingering_session(p.v, unique_sleep(), quiet_options);
+    t.keys("clear; '" + ghostpod_binary() + "' --vault '" + p.v.vault + "' enter");
     CHECK(t.shows("rc-prompt>"));
     t.keys("echo config-off-$((40+1))");
     CHECK(t.shows("config-off-41"));
     CHECK(t.count("(ghostpod:") == 0);
     t.keys("exit");
-    // The shells' new ~/.bash_history lives in the ghost's shadow of HOME: a plain lock refuses.
-    REQUIRE(p.v.gp_with({"lock", "--discard"}, p.options).exit_code == 0);
+    REQUIRE(p.v.gp_with({"lock", "--discard"}, quiet_options).exit_code == 0);
 }
 
 TEST_CASE("a shell other than bash gets the marked prompt through PS1", "[session][marker][tty]") {

@@ -65,8 +65,11 @@ T round_trip_request(const Request& request) {
 }  // namespace
 
 TEST_CASE("an attach answer keeps every byte of names, paths and variables (a tab no longer drops a variable)", "[protocol]") {
-    Attached a{Place::profile, all_bytes("prof"), hostile_view()};
+    Attached a{Place::profile, all_bytes("prof"), hostile_view(), {}, {"KUBE_*", all_bytes("V")}, false};
     auto back = round_trip<Attached>(a);
+    CHECK(back.pass_env == a.pass_env);
+    CHECK_FALSE(back.prompt);
+    CHECK(round_trip<Attached>(Attached{Place::ghost, "", hostile_view()}).prompt);
     CHECK(back.place == Place::profile);
     CHECK(back.profile == a.profile);
     CHECK(same(back.view, a.view));
