@@ -8,8 +8,6 @@
 // by this user or by the front's owner, writable by no one else) and executed from that same
 // descriptor, so what is checked is what runs.
 #include <fcntl.h>
-#include <limits.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,47 +30,15 @@ namespace {
 
 char** g_argv = nullptr;
 
-std::string front_dir() {
-    char path[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0) return "";
-    std::string exe(path, static_cast<std::size_t>(n));
-    // A front replaced while it runs (an upgrade) reads "... (deleted)"; the full program beside
-    // it is then the new one, as it would be for the next command anyway.
-    if (const std::string deleted = " (deleted)"; exe.size() > deleted.size() && exe.ends_with(deleted))
-        exe.resize(exe.size() - deleted.size());
-    return exe.substr(0, exe.rfind('/'));
-}
-
-// Opens the first candidate that exists; an error for the first that exists but fails a check.
+// The full program, where the package or a build tree puts it; an error when it is missing or
+// fails a check.
 Result<UniqueFd> open_full_program(std::string& path) {
-    std::string dir = front_dir();
+    std::string dir = own_directory();
     if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
     const std::string installed = dir + "/" + GHOSTPOD_FULL_FROM_BIN, built = dir + "/lib/ghostpod/ghostpod";
-    for (const std::string& candidate : {installed, built}) {
-        UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (!fd.valid()) {
-            if (errno == ENOENT) continue;
-            return sys_error("open " + candidate);
-        }
-        path = candidate;
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + candidate);
-        // The front's own owner counts as root does: the full program is then trusted exactly
-        // as the code already running is (in a user namespace that does not map root, a
-        // root-owned front and program both show the overflow uid).
-        struct stat exe {};
-        bool same_owner_as_front = ::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid;
-        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid() && !same_owner_as_front) ||
-            (st.st_mode & (S_IWGRP | S_IWOTH)))
-            return make_error(ErrorCode::runtime, "run " + candidate,
-                              "it is not a regular file owned by root, by you or by ghostpod's owner and writable by no one else",
-                              "reinstall ghostpod, or fix the file's owner and mode");
-        return fd;
-    }
-    return make_error(ErrorCode::runtime, "find ghostpod's full program",
-                      "no program at " + installed + " or " + built,
-                      "reinstall ghostpod (the full program ships with this one)");
+    return open_own_file({installed, built}, "run", "ghostpod's owner", "find ghostpod's full program",
+                         "no program at " + installed + " or " + built, "reinstall ghostpod (the full program ships with this one)",
+                         path);
 }
 
 [[noreturn]] void hand_over(const std::string& why) {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "pod/cli/messages.hpp"
+#include "pod/cli/program.hpp"
 #include "vault/unique_fd.hpp"
 
 extern "C" {
@@ -35,46 +36,13 @@ namespace {
 
 constexpr const char* kModuleName = "ghostpod-net.so";
 
-std::string executable_dir() {
-    char path[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0) return "";
-    std::string exe(path, static_cast<std::size_t>(n));
-    // A binary replaced while it runs (an upgrade) reads "... (deleted)"; its module then is
-    // the new build's, which the build token refuses.
-    if (const std::string deleted = " (deleted)"; exe.size() > deleted.size() && exe.ends_with(deleted))
-        exe.resize(exe.size() - deleted.size());
-    return exe.substr(0, exe.rfind('/'));
-}
-
 // Opens the module beside the binary; an error when it is missing or fails a check.
 Result<UniqueFd> open_module(std::string& path) {
-    std::string dir = executable_dir();
+    std::string dir = own_directory();
     if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
-    for (const std::string& candidate : {dir + "/" + kModuleName}) {
-        UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (!fd.valid()) {
-            if (errno == ENOENT) continue;
-            return sys_error("open " + candidate);
-        }
-        path = candidate;
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + candidate);
-        // The binary's own owner counts as root does: the module is then trusted exactly as
-        // the code already running is. (In a user namespace that does not map root, as a
-        // rootless ghost, a root-owned binary and module both show the overflow uid.)
-        struct stat exe {};
-        bool same_owner_as_binary = ::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid;
-        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid() && !same_owner_as_binary) ||
-            (st.st_mode & (S_IWGRP | S_IWOTH)))
-            return make_error(ErrorCode::runtime, "load " + candidate,
-                              "it is not a regular file owned by root, by you or by the binary's owner and writable by no one else",
-                              "reinstall ghostpod, or fix the file's owner and mode");
-        return fd;
-    }
-    return make_error(ErrorCode::runtime, "load ghostpod's network module",
-                      std::string("no ") + kModuleName + " beside the binary, at " + dir + "/" + kModuleName,
-                      "reinstall ghostpod (the module ships with the binary)");
+    return open_own_file({dir + "/" + kModuleName}, "load", "the binary's owner", "load ghostpod's network module",
+                         std::string("no ") + kModuleName + " beside the binary, at " + dir + "/" + kModuleName,
+                         "reinstall ghostpod (the module ships with the binary)", path);
 }
 
 Status load_module() {

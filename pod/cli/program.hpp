@@ -9,6 +9,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "vault/result.hpp"
+#include "vault/unique_fd.hpp"
 
 namespace ghostpod {
 
@@ -22,5 +26,17 @@ void hand_over_if_front(const std::string& why);
 
 // Whether the front runs `command` (a command table name, "secret set") itself.
 bool front_serves(const std::string& command);
+
+// The directory of this process's own executable (/proc/self/exe), "" when unreadable.
+std::string own_directory();
+// Opens the first of `candidates` that exists (absolute paths the caller derived from
+// own_directory(), never from a search), without following a symbolic link, and checks it on
+// that descriptor: a regular file owned by root, by this user or by the running executable's
+// owner (`owner_name` in the message: "the binary's owner"), writable by no one else. `verb`
+// ("load", "run") names the use in the refusal. `path` gets the candidate opened. No candidate:
+// an error with what = `missing_what`, why = `missing_why`.
+Result<UniqueFd> open_own_file(const std::vector<std::string>& candidates, const std::string& verb, const std::string& owner_name,
+                               const std::string& missing_what, const std::string& missing_why, const std::string& missing_hint,
+                               std::string& path);
 
 }  // namespace ghostpod
