@@ -30,15 +30,21 @@ namespace {
 
 char** g_argv = nullptr;
 
-// The full program, where the package or a build tree puts it; an error when it is missing or
-// fails a check.
+// The full program: first below the front's own directory (a build tree), then where the
+// package puts it (GHOSTPOD_FULL_FROM_BIN from the front's directory: its leading "../" steps
+// are the start, the rest is walked below it); an error when neither is there or it fails a check.
 Result<UniqueFd> open_full_program(std::string& path) {
     std::string dir = own_directory();
     if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
-    const std::string installed = dir + "/" + GHOSTPOD_FULL_FROM_BIN, built = dir + "/lib/ghostpod/ghostpod";
-    return open_own_file({installed, built}, "run", "ghostpod's owner", "find ghostpod's full program",
-                         "no program at " + installed + " or " + built, "reinstall ghostpod (the full program ships with this one)",
-                         path);
+    OwnFile built{dir, "lib/ghostpod/ghostpod"}, installed{dir, GHOSTPOD_FULL_FROM_BIN};
+    while (installed.below.rfind("../", 0) == 0) {
+        installed.start += "/..";
+        installed.below.erase(0, 3);
+    }
+    return open_own_file({built, installed}, "run", "ghostpod's owner", "find ghostpod's full program",
+                         "no program at " + built.display() + " or " + installed.display() +
+                             " (one on a way someone else could have laid counts as none)",
+                         "reinstall ghostpod (the full program ships with this one)", path);
 }
 
 [[noreturn]] void hand_over(const std::string& why) {

@@ -40,7 +40,7 @@ constexpr const char* kModuleName = "ghostpod-net.so";
 Result<UniqueFd> open_module(std::string& path) {
     std::string dir = own_directory();
     if (dir.empty()) return sys_error("find this program's directory (/proc/self/exe)");
-    return open_own_file({dir + "/" + kModuleName}, "load", "the binary's owner", "load ghostpod's network module",
+    return open_own_file({{dir, kModuleName}}, "load", "the binary's owner", "load ghostpod's network module",
                          std::string("no ") + kModuleName + " beside the binary, at " + dir + "/" + kModuleName,
                          "reinstall ghostpod (the module ships with the binary)", path);
 }

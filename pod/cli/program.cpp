@@ -1,11 +1,14 @@
 #include "pod/cli/program.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace ghostpod {
 namespace {
@@ -42,25 +45,56 @@ std::string own_directory() {
     return exe.substr(0, exe.rfind('/'));
 }
 
-Result<UniqueFd> open_own_file(const std::vector<std::string>& candidates, const std::string& verb, const std::string& owner_name,
+namespace {
+
+// Who may own a file ghostpod trusts as its own code: root, this user, or whoever owns the
+// executable already running. (In a user namespace that does not map root, as a rootless
+// ghost, root-owned files show the overflow uid; so may any other user's, which is why every
+// directory on the way must also be writable by no one else.)
+bool trusted_owner(const struct stat& st) {
+    struct stat exe {};
+    return st.st_uid == 0 || st.st_uid == ::geteuid() || (::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid);
+}
+
+bool trusted_directory(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && trusted_owner(st) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int open_beneath(int dir, const std::string& name, std::uint64_t flags) {
+    struct open_how how {};
+    how.flags = flags | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    return static_cast<int>(::syscall(SYS_openat2, dir, name.c_str(), &how, sizeof how));
+}
+
+}  // namespace
+
+Result<UniqueFd> open_own_file(const std::vector<OwnFile>& candidates, const std::string& verb, const std::string& owner_name,
                                const std::string& missing_what, const std::string& missing_why, const std::string& missing_hint,
                                std::string& path) {
-    for (const std::string& candidate : candidates) {
-        UniqueFd fd(::open(candidate.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    for (const OwnFile& candidate : candidates) {
+        UniqueFd dir(::open(candidate.start.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        bool usable = dir.valid() && trusted_directory(dir.get());
+        std::string rest = candidate.below;
+        for (std::size_t slash; usable && (slash = rest.find('/')) != std::string::npos; rest.erase(0, slash + 1)) {
+            UniqueFd next(open_beneath(dir.get(), rest.substr(0, slash), O_PATH | O_DIRECTORY));
+            usable = next.valid() && trusted_directory(next.get());
+            dir = std::move(next);
+        }
+        if (!usable) continue;  // absent, or on a way someone else could have laid
+        UniqueFd fd(open_beneath(dir.get(), rest, O_RDONLY));
         if (!fd.valid()) {
             if (errno == ENOENT) continue;
-            return sys_error("open " + candidate);
+            return sys_error("open " + candidate.display());
         }
-        path = candidate;
-        struct stat st {};
-        if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + candidate);
-        // The running executable's owner counts as root does: the file is then trusted exactly
-        // as the code already running is. (In a user namespace that does not map root, as a
-        // rootless ghost, root-owned files all show the overflow uid.)
-        struct stat exe {};
-        bool same_owner = ::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid;
-        if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != ::geteuid() && !same_owner) || (st.st_mode & (S_IWGRP | S_IWOTH)))
-            return make_error(ErrorCode::runtime, verb + " " + candidate,
+        path = candidate.display();
+        struct stat st {}, self {};
+        if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
+        if (::stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino)
+            return make_error(ErrorCode::runtime, verb + " " + path, "it is this program itself", "reinstall ghostpod");
+        if (!S_ISREG(st.st_mode) || !trusted_owner(st) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+            return make_error(ErrorCode::runtime, verb + " " + path,
                               "it is not a regular file owned by root, by you or by " + owner_name + " and writable by no one else",
                               "reinstall ghostpod, or fix the file's owner and mode");
         return fd;

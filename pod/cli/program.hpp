@@ -29,13 +29,21 @@ bool front_serves(const std::string& command);
 
 // The directory of this process's own executable (/proc/self/exe), "" when unreadable.
 std::string own_directory();
-// Opens the first of `candidates` that exists (absolute paths the caller derived from
-// own_directory(), never from a search), without following a symbolic link, and checks it on
-// that descriptor: a regular file owned by root, by this user or by the running executable's
-// owner (`owner_name` in the message: "the binary's owner"), writable by no one else. `verb`
-// ("load", "run") names the use in the refusal. `path` gets the candidate opened. No candidate:
-// an error with what = `missing_what`, why = `missing_why`.
-Result<UniqueFd> open_own_file(const std::vector<std::string>& candidates, const std::string& verb, const std::string& owner_name,
+// A file ghostpod runs or loads from beside itself: `start` (a directory derived from
+// own_directory(), never from a search) and the path below it, "a/b/file".
+struct OwnFile {
+    std::string start;
+    std::string below;
+    std::string display() const { return start + "/" + below; }
+};
+// Opens the first of `candidates` that exists, walking from its start one component at a time
+// with openat2 (no symbolic link, no escape from the start, no magic link), and checks each
+// directory on the way (owned by root, by you or by the running executable's owner; writable by
+// no one else: else the candidate counts as absent) and the file on its descriptor (a regular
+// file owned so, writable by no one else, and not this very executable). `verb` ("load", "run")
+// and `owner_name` ("the binary's owner") word the refusal; `path` gets the candidate opened.
+// No candidate: an error with `missing_what`, `missing_why`, `missing_hint`.
+Result<UniqueFd> open_own_file(const std::vector<OwnFile>& candidates, const std::string& verb, const std::string& owner_name,
                                const std::string& missing_what, const std::string& missing_why, const std::string& missing_hint,
                                std::string& path);
 

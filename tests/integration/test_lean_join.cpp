@@ -241,6 +241,46 @@ TEST_CASE("the front runs the full program from its own directory only, and not 
     CHECK(contains(missing.err, "secret ls: find ghostpod's full program"));
 }
 
+TEST_CASE("the front runs no program from a way someone else could have laid: a shared parent, a linked directory, itself", "[lean]") {
+    if (!has_module()) GP_SKIP("this build is one executable (no front and full program: a sanitizer build)");
+    VaultFixture v;
+    TempDir base;
+    auto secret_ls = [&](const std::string& front) { return run({front, "--vault", v.vault, "--passphrase-fd", "3", "secret", "ls"}, v.options()); };
+    // A front alone in x/, below a directory anyone may write to (as /tmp): a program planted
+    // at ../lib/ghostpod/ghostpod there (here one that would succeed) is not run.
+    fs::permissions(base.path(), fs::perms(01777));
+    fs::create_directories(base / "x");
+    fs::permissions(base / "x", fs::perms(0755));
+    fs::copy_file(ghostpod_binary(), base / "x/ghostpod");
+    fs::create_directories(base / "lib/ghostpod");
+    fs::copy_file("/bin/true", base / "lib/ghostpod/ghostpod");
+    auto planted = secret_ls(base / "x/ghostpod");
+    INFO(planted.err);
+    CHECK(planted.exit_code == 1);
+    CHECK(contains(planted.err, "find ghostpod's full program"));
+    // Its lib/ is a symbolic link to a working full program: not followed either.
+    fs::create_directory_symlink(fs::path(full_program()).parent_path().parent_path(), base / "x/lib");
+    auto linked = secret_ls(base / "x/ghostpod");
+    INFO(linked.err);
+    CHECK(linked.exit_code == 1);
+    CHECK(contains(linked.err, "find ghostpod's full program"));
+    fs::remove(base / "x/lib");
+    // The front itself in the full program's place (a hard link): refused, not exec'd in a loop.
+    fs::create_directories(base / "x/lib/ghostpod");
+    fs::create_hard_link(base / "x/ghostpod", base / "x/lib/ghostpod/ghostpod");
+    auto itself = secret_ls(base / "x/ghostpod");
+    INFO(itself.err);
+    CHECK(itself.exit_code == 1);
+    CHECK(contains(itself.err, "it is this program itself"));
+    // The control: a real full program there runs.
+    fs::remove(base / "x/lib/ghostpod/ghostpod");
+    for (const char* name : {"ghostpod", "ghostpod-net.so"})
+        fs::copy_file(fs::path(full_program()).parent_path() / name, fs::path(base / "x/lib/ghostpod") / name);
+    auto works = secret_ls(base / "x/ghostpod");
+    INFO(works.err);
+    CHECK(works.exit_code == 0);
+}
+
 TEST_CASE("a module of another build is refused before any of its code is called", "[lean]") {
     TempDir copy;
     std::string binary = copy_binary_and_module(copy);
