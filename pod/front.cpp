@@ -1,12 +1,11 @@
 // The front's own part (see pod/cli/program.hpp): main, and the hand-over to the full program.
 //
 // The front is linked statically (no dynamic loader runs, so no LD_* variable or library search
-// reaches it). The full program is found by absolute path from the front's own location, never
-// by a search the environment can steer: first where the package installs it
-// (GHOSTPOD_FULL_FROM_BIN, relative to the front's directory), then lib/ghostpod/ghostpod below
-// it (a build tree). It is opened once, checked on that descriptor (a regular file owned by root,
-// by this user or by the front's owner, writable by no one else) and executed from that same
-// descriptor, so what is checked is what runs.
+// reaches it). The full program is found from the front's own location, never by a search the
+// environment can steer: lib/ghostpod/ghostpod below it (a build tree), else where the package
+// installs it (GHOSTPOD_FULL_FROM_BIN from the front's directory). open_own_file walks each way
+// without following a link and through directories no one else can write, checks the file on
+// its descriptor and the front executes that same descriptor: what is checked is what runs.
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -48,17 +48,16 @@ std::string own_directory() {
 namespace {
 
 // Who may own a file ghostpod trusts as its own code: root, this user, or whoever owns the
-// executable already running. (In a user namespace that does not map root, as a rootless
-// ghost, root-owned files show the overflow uid; so may any other user's, which is why every
-// directory on the way must also be writable by no one else.)
-bool trusted_owner(const struct stat& st) {
-    struct stat exe {};
-    return st.st_uid == 0 || st.st_uid == ::geteuid() || (::stat("/proc/self/exe", &exe) == 0 && exe.st_uid == st.st_uid);
+// executable already running (`self`, its stat). (In a user namespace that does not map root,
+// as a rootless ghost, root-owned files show the overflow uid; so may any other user's, which
+// is why every directory on the way must also be writable by no one else.)
+bool trusted_owner(const struct stat& st, const struct stat& self) {
+    return st.st_uid == 0 || st.st_uid == ::geteuid() || (self.st_ino != 0 && self.st_uid == st.st_uid);
 }
 
-bool trusted_directory(int fd) {
+bool trusted_directory(int fd, const struct stat& self) {
     struct stat st {};
-    return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && trusted_owner(st) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+    return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && trusted_owner(st, self) && !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
 int open_beneath(int dir, const std::string& name, std::uint64_t flags) {
@@ -73,13 +72,15 @@ int open_beneath(int dir, const std::string& name, std::uint64_t flags) {
 Result<UniqueFd> open_own_file(const std::vector<OwnFile>& candidates, const std::string& verb, const std::string& owner_name,
                                const std::string& missing_what, const std::string& missing_why, const std::string& missing_hint,
                                std::string& path) {
+    struct stat self {};
+    if (::stat("/proc/self/exe", &self) != 0) self = {};  // then only root's and this user's files count
     for (const OwnFile& candidate : candidates) {
         UniqueFd dir(::open(candidate.start.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        bool usable = dir.valid() && trusted_directory(dir.get());
+        bool usable = dir.valid() && trusted_directory(dir.get(), self);
         std::string rest = candidate.below;
         for (std::size_t slash; usable && (slash = rest.find('/')) != std::string::npos; rest.erase(0, slash + 1)) {
             UniqueFd next(open_beneath(dir.get(), rest.substr(0, slash), O_PATH | O_DIRECTORY));
-            usable = next.valid() && trusted_directory(next.get());
+            usable = next.valid() && trusted_directory(next.get(), self);
             dir = std::move(next);
         }
         if (!usable) continue;  // absent, or on a way someone else could have laid
@@ -89,11 +90,11 @@ Result<UniqueFd> open_own_file(const std::vector<OwnFile>& candidates, const std
             return sys_error("open " + candidate.display());
         }
         path = candidate.display();
-        struct stat st {}, self {};
+        struct stat st {};
         if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
-        if (::stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino)
+        if (self.st_ino != 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino)
             return make_error(ErrorCode::runtime, verb + " " + path, "it is this program itself", "reinstall ghostpod");
-        if (!S_ISREG(st.st_mode) || !trusted_owner(st) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        if (!S_ISREG(st.st_mode) || !trusted_owner(st, self) || (st.st_mode & (S_IWGRP | S_IWOTH)))
             return make_error(ErrorCode::runtime, verb + " " + path,
                               "it is not a regular file owned by root, by you or by " + owner_name + " and writable by no one else",
                               "reinstall ghostpod, or fix the file's owner and mode");

@@ -5,7 +5,7 @@
 //   the full program (beside the network module, in the library directory): everything else,
 //     and every start of a session (unlock, holder, ghost, pull).
 // The front hands a command over by exec'ing the full program with this process's argv and
-// environment exactly as they came, before it has read, changed or started anything.
+// environment exactly as they came, before it has read any input, written any file or started anything.
 #pragma once
 
 #include <string>

@@ -39,8 +39,8 @@ Result<SessionOptions> join_options(const Context& context, const ParsedArgs& ar
     if (auto name = args.value("--profile")) {
         o.profile_name = *name;
         GP_TRY(load_session_config(context, o));
-    } else if (Located where = locate_config(context.paths); where.origin == "--config" || where.origin == "GHOSTPOD_CONFIG") {
-        o.config_path = where.path;
+    } else if (auto named = named_config(context.paths)) {
+        o.config_path = named->path;
         o.config_named = true;
     }
     return o;

@@ -58,9 +58,14 @@ Located locate_vault(const PathOptions& options) {
     return {user_vault_path(), "user"};
 }
 
+std::optional<Located> named_config(const PathOptions& options) {
+    if (options.config) return Located{*options.config, "--config"};
+    if (auto env = env_or_empty("GHOSTPOD_CONFIG"); !env.empty()) return Located{env, "GHOSTPOD_CONFIG"};
+    return std::nullopt;
+}
+
 Located locate_config(const PathOptions& options) {
-    if (options.config) return {*options.config, "--config"};
-    if (auto env = env_or_empty("GHOSTPOD_CONFIG"); !env.empty()) return {env, "GHOSTPOD_CONFIG"};
+    if (auto named = named_config(options)) return *named;
     if (auto root = find_project_root()) return {(*root == "/" ? "" : *root) + "/.ghostpod/config.json", "project"};
     return {user_config_path(), "user"};
 }

@@ -22,6 +22,8 @@ struct PathOptions {
 std::optional<std::string> find_project_root();
 Located locate_vault(const PathOptions& options);
 Located locate_config(const PathOptions& options);
+// The config named by --config or GHOSTPOD_CONFIG, without the search locate_config goes on to.
+std::optional<Located> named_config(const PathOptions& options);
 std::string user_vault_path();
 std::string user_config_path();
 // Creates every missing directory of `path`'s parent with mode 0700. Returns false (errno set).
