@@ -319,10 +319,7 @@ void stop_ghost(Ghost& ghost) {
     ghost.pid = -1;
 }
 
-Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid) {
-    // A namespace the caller is already in is not joined again (a command in the ghost running
-    // ghostpod has no privilege to, and needs none). Read before the first setns: once in the
-    // ghost's mount namespace, its /proc does not show a caller from outside.
+Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid, bool outside) {
     struct Join {
         int fd;
         int type;
@@ -333,15 +330,25 @@ Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid) {
                           {ns_mnt, CLONE_NEWNS, "/proc/self/ns/mnt", "mount"},
                           {ns_ipc, CLONE_NEWIPC, "/proc/self/ns/ipc", "IPC"},
                           {ns_pid, CLONE_NEWPID, "/proc/self/ns/pid_for_children", "pid"}};
+    auto same = [](const Join& j) {
+        UniqueFd own(::open(j.own, O_RDONLY | O_CLOEXEC));
+        return own.valid() && namespace_id(own.get(), j.type) == namespace_id(j.fd, j.type);
+    };
+    // A namespace the caller is already in is not joined again (a command in the ghost running
+    // ghostpod has no privilege to, and needs none). Read before the first setns: once in the
+    // ghost's mount namespace, its /proc does not show a caller from outside. A caller the
+    // holder placed outside (its pid namespace is not the ghost's or below it) joins each
+    // without looking first: setns into a mount, IPC or pid namespace it may already be in
+    // succeeds for it as for anyone with the privilege to join; the user namespace alone refuses
+    // the one the caller is in (EINVAL), which is looked at then.
     bool already[4] = {};
-    for (int i = 0; i < 4; ++i) {
-        if (joins[i].fd < 0) continue;
-        UniqueFd own(::open(joins[i].own, O_RDONLY | O_CLOEXEC));
-        already[i] = own.valid() && namespace_id(own.get(), joins[i].type) == namespace_id(joins[i].fd, joins[i].type);
-    }
+    for (int i = 0; i < 4 && !outside; ++i) already[i] = joins[i].fd >= 0 && same(joins[i]);
     for (int i = 0; i < 4; ++i) {
         if (joins[i].fd < 0 || already[i]) continue;
-        if (::setns(joins[i].fd, joins[i].type) != 0) return sys_error(std::string("join the ghost's ") + joins[i].name + " namespace (setns)");
+        if (::setns(joins[i].fd, joins[i].type) == 0) continue;
+        int saved = errno;
+        if (outside && i == 0 && saved == EINVAL && same(joins[i])) continue;
+        return sys_error(std::string("join the ghost's ") + joins[i].name + " namespace (setns)", saved);
     }
     return {};
 }

@@ -57,7 +57,8 @@ Result<std::vector<std::string>> ghost_only_files_in(Ghost& ghost);
 void stop_ghost(Ghost& ghost);
 
 // Joins the ghost's namespaces (user, mount, ipc, pid) from passed descriptors. The caller must
-// be single-threaded; the pid namespace applies to its children.
-Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid);
+// be single-threaded; the pid namespace applies to its children. `outside`: the holder placed
+// the caller outside the ghost, so it joins without first reading which it is already in.
+Status join_ghost(int ns_user, int ns_mnt, int ns_ipc, int ns_pid, bool outside);
 
 }  // namespace ghostpod::sandbox

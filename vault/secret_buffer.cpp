@@ -154,10 +154,18 @@ Result<SecretBuffer> SecretBuffer::read_fd(int fd, std::size_t max_bytes, const 
     return buffer;
 }
 
+bool ensure_sodium() {
+    static const bool ready = sodium_init() >= 0;  // thread-safe, once
+    return ready;
+}
+
 Status SecretBuffer::reserve(std::size_t capacity) {
     if (capacity <= capacity_ && data_ != nullptr) return {};
     // sodium_malloc(0) is legal but returns a pointer we could not write to; keep one byte.
     std::size_t wanted = std::max<std::size_t>(capacity, 1);
+    // sodium_malloc needs the page size and canary sodium_init sets (the front initialises
+    // libsodium only when it first needs it, pod/cli/dispatch.cpp).
+    if (!ensure_sodium()) return make_error(ErrorCode::runtime, "initialise libsodium", "sodium_init failed");
     auto* fresh = static_cast<std::uint8_t*>(sodium_malloc(wanted));
     if (fresh == nullptr) return sys_error("allocate " + std::to_string(wanted) + " bytes of locked memory", ENOMEM);
     if (children_ == InChildren::wiped) {

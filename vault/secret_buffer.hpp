@@ -21,6 +21,10 @@
 
 namespace ghostpod {
 
+// sodium_init, once per process (thread-safe); false when it failed. Every SecretBuffer
+// allocation calls it first.
+bool ensure_sodium();
+
 class SecretBuffer {
 public:
     enum class Backing { none, sodium, secretmem };

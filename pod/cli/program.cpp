@@ -19,6 +19,8 @@ HandOver g_hand_over = nullptr;
 
 void set_hand_over(HandOver hand_over) { g_hand_over = hand_over; }
 
+bool is_front() { return g_hand_over != nullptr; }
+
 void hand_over_if_front(const std::string& why) {
     if (g_hand_over) g_hand_over(why);
 }

@@ -19,6 +19,8 @@ namespace ghostpod {
 // Set by the front's main; the full program leaves it unset.
 using HandOver = void (*)(const std::string& why);
 void set_hand_over(HandOver hand_over);
+// Whether this process is the front (set_hand_over was called).
+bool is_front();
 
 // In the front: execs the full program (does not return; a failure is reported, exit 1).
 // `why` names what needs it, for that report. In the full program: returns at once.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sched.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cctype>
@@ -55,19 +56,67 @@ bool passed_through(const std::string& name, const std::vector<std::string>& pas
     return std::any_of(pass_env.begin(), pass_env.end(), [&](const std::string& entry) { return pass_env_allows(entry, name); });
 }
 
-// Builds the command's environment in secret memory: values mapped "env_value" are secrets.
-// The one buffer meant to cross a fork (into the command, which execs with it): inherited.
-Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<std::string>& pass_env,
-                                         std::vector<std::size_t>& offsets, const std::vector<ExtraVariable>& extra = {}) {
-    // One allocation in the usual case (each growth maps, locks, copies and wipes a new area):
-    // the caller's variables, ours and the view's, with room for a page of file-held values.
+// The command's environment as one buffer of NAME=value entries. Values mapped "env_value"
+// (read from the ghost's files) are secrets: with any of them, the buffer is secret memory,
+// inherited by the fork meant to cross (into the command, which execs with it). Without, it
+// holds the caller's own variables (in its plain memory already), ghostpod's paths and the
+// prompt's, and is plain memory (wiped when freed, as all of it is): mapping, guarding and
+// locking a buffer costs a join ten system calls, more than the rest of its own start.
+class CommandEnv {
+public:
+    static Result<CommandEnv> make(std::size_t expected, bool holds_secrets) {
+        CommandEnv env;
+        if (!holds_secrets) {
+            env.plain_.reserve(expected);
+            return env;
+        }
+        auto secret = SecretBuffer::allocate(expected, SecretBuffer::InChildren::inherited);
+        if (!secret) return std::move(secret).error();
+        secret->truncate(0);
+        env.secret_ = std::move(*secret);
+        env.in_secret_ = true;
+        return env;
+    }
+    std::size_t size() const { return in_secret_ ? secret_.size() : plain_.size(); }
+    std::uint8_t* data() { return in_secret_ ? secret_.data() : plain_.data(); }
+    std::span<const std::uint8_t> bytes() const {
+        return in_secret_ ? secret_.bytes() : std::span<const std::uint8_t>(plain_.data(), plain_.size());
+    }
+    Status append(std::span<const std::uint8_t> more) {
+        if (in_secret_) return secret_.append(more);
+        plain_.insert(plain_.end(), more.begin(), more.end());
+        return {};
+    }
+    Status push_back(std::uint8_t byte) {
+        if (in_secret_) return secret_.push_back(byte);
+        plain_.push_back(byte);
+        return {};
+    }
+    // Wiped and let go of: the command's copy is its own.
+    void release() {
+        secret_ = SecretBuffer{};
+        sodium_memzero(plain_.data(), plain_.size());
+        plain_ = {};
+    }
+
+private:
+    bool in_secret_ = false;
+    SecretBuffer secret_;
+    std::vector<std::uint8_t> plain_;
+};
+
+Result<CommandEnv> command_environment(const Attachment& a, const std::vector<std::string>& pass_env,
+                                       std::vector<std::size_t>& offsets, const std::vector<ExtraVariable>& extra = {}) {
+    // One allocation in the usual case (each growth of secret memory maps, locks, copies and
+    // wipes a new area): the caller's variables, ours and the view's, with room for a page of
+    // file-held values.
     std::size_t expected = 4096 + a.ghost_dir.size() + a.vault_path.size() + a.config_path.size();
     for (char** e = environ; *e; ++e) expected += std::strlen(*e) + 1;
     for (const auto& x : extra) expected += x.name.size() + x.value.size() + 2;
     for (const auto& e : a.env) expected += e.name.size() + e.path.size() + 2;
-    auto env = SecretBuffer::allocate(expected, SecretBuffer::InChildren::inherited);
+    bool holds_secrets = std::any_of(a.env.begin(), a.env.end(), [](const GhostEnv& e) { return e.value_from_file; });
+    auto env = CommandEnv::make(expected, holds_secrets);
     if (!env) return env;
-    env->truncate(0);
     auto add = [&](const std::string& name, std::span<const std::uint8_t> value) -> Status {
         offsets.push_back(env->size());
         GP_TRY(env->append(text_bytes(name)));
@@ -112,7 +161,7 @@ Result<SecretBuffer> command_environment(const Attachment& a, const std::vector<
     return env;
 }
 
-[[noreturn]] void exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+[[noreturn]] void exec_in_ghost(const std::vector<std::string>& argv, CommandEnv& env, const std::vector<std::size_t>& offsets,
                                 const std::string& cwd, sandbox::TerminalStep terminal) {
     std::vector<char*> envp;
     for (std::size_t off : offsets) envp.push_back(reinterpret_cast<char*>(env.data() + off));
@@ -180,10 +229,10 @@ Status apply_profile(Attachment& a, const SessionOptions& options, int proc_self
 // thread of ours (with every signal blocked: they are relay_spawned's) masks them on their way
 // to our stdout and stderr while relay_spawned waits for the command.
 int relay_spawned_masked(int control, UniqueFd command_write, const std::vector<std::string>& argv, const std::string& cwd,
-                         SecretBuffer& env, MaskedOutput& masked) {
+                         CommandEnv& env, MaskedOutput& masked) {
     for (auto& p : masked.pipes) p.write_end.reset();
     (void)sandbox::send_command(std::move(command_write), argv, cwd, env.bytes());
-    env = SecretBuffer{};
+    env.release();
     int stop[2];
     if (::pipe2(stop, O_CLOEXEC) != 0) return report(sys_error("pipe for the masked output"));
     UniqueFd stop_read(stop[0]), stop_write(stop[1]);
@@ -229,7 +278,7 @@ int run_spawned(Attachment& a, const std::vector<std::string>& argv, const Sessi
     if (options.mask) return relay_spawned_masked(ours.get(), std::move(command_write), argv, cwd, *env, masked);
     // A failure here shows as the command's own (it reports why it did not run).
     (void)sandbox::send_command(std::move(command_write), argv, cwd, env->bytes());
-    *env = SecretBuffer{};
+    env->release();
     return sandbox::relay_spawned(ours.get(), [](const Error& e) { report(e); });
 }
 
@@ -297,7 +346,7 @@ int take_slave(const UserTerminal& terminal, std::optional<sandbox::Pty>& pty) {
 // and a profile's init (which only wait afterwards). `mask`, when given, is the child's.
 // No memory of ours reaches the command: the exec replaces what the child shares, and until
 // then the child is as non-dumpable as we are (dumpability belongs to the shared memory).
-pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, CommandEnv& env, const std::vector<std::size_t>& offsets,
                           const std::string& cwd, sandbox::TerminalStep step, const sigset_t* mask) {
     pid_t child = ::vfork();
     if (child == 0) {
@@ -310,7 +359,7 @@ pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& en
 // The first process of the pty's session: it leads the session and starts the command as a
 // job under it, so the job has a parent in its session and Ctrl-Z stops it (a session
 // leader's own group is orphaned: terminal stop signals do nothing there).
-[[noreturn]] void lead_pty_session(int tty, const std::vector<std::string>& argv, SecretBuffer& env,
+[[noreturn]] void lead_pty_session(int tty, const std::vector<std::string>& argv, CommandEnv& env,
                                    const std::vector<std::size_t>& offsets, const std::string& cwd) {
     if (auto led = sandbox::lead_terminal_session(tty); !led) {
         report(led.error());
@@ -318,14 +367,14 @@ pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& en
     }
     pid_t command = vfork_exec_in_ghost(argv, env, offsets, cwd, sandbox::TerminalStep::foreground_job, nullptr);
     if (command < 0) ::_exit(126);
-    env = SecretBuffer{};  // the command has its environment; we wait for as long as it runs
+    env.release();  // the command has its environment; we wait for as long as it runs
     ::setpgid(command, command);  // also here: a signal passed on before the child's own setpgid finds the group
     wait_and_pass_on(command, true);
 }
 
 // pid 1 of a profile's pid namespace: a fresh /proc, then the command as its child, a job of
 // its own; reaps and passes the command's status on.
-[[noreturn]] void profile_init(const std::vector<std::string>& argv, SecretBuffer& env, const std::vector<std::size_t>& offsets,
+[[noreturn]] void profile_init(const std::vector<std::string>& argv, CommandEnv& env, const std::vector<std::size_t>& offsets,
                                const std::string& cwd, bool on_pty) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (auto proc = sandbox::mount_proc(); !proc) {
@@ -335,7 +384,7 @@ pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& en
     pid_t command = vfork_exec_in_ghost(argv, env, offsets, cwd,
                                         on_pty ? sandbox::TerminalStep::foreground_job : sandbox::TerminalStep::new_group, nullptr);
     if (command < 0) ::_exit(126);
-    env = SecretBuffer{};
+    env.release();
     ::setpgid(command, command);
     wait_and_pass_on(command, true);
 }
@@ -343,7 +392,7 @@ pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& en
 // A profile's command gets a pid namespace of its own. The client joined the ghost's with
 // setns, after which the kernel refuses it a new one, so this child (already inside) makes it.
 // It first leaves the user's session (leading the pty's, when there is one).
-[[noreturn]] void start_profile_pid_namespace(int tty, const std::vector<std::string>& argv, SecretBuffer& env,
+[[noreturn]] void start_profile_pid_namespace(int tty, const std::vector<std::string>& argv, CommandEnv& env,
                                               const std::vector<std::size_t>& offsets, const std::string& cwd) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     auto session = tty >= 0 ? sandbox::lead_terminal_session(tty) : sandbox::leave_terminal_session();
@@ -358,7 +407,7 @@ pid_t vfork_exec_in_ghost(const std::vector<std::string>& argv, SecretBuffer& en
     pid_t init = ::fork();
     if (init < 0) ::_exit(126);
     if (init == 0) profile_init(argv, env, offsets, cwd, tty >= 0);
-    env = SecretBuffer{};
+    env.release();
     wait_and_pass_on(init, false);
 }
 
@@ -381,7 +430,9 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
     UniqueFd proc_self(narrow_here ? ::open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
     if (narrow_here && !proc_self.valid()) return report(sys_error("open /proc/self"));
     // Namespaces this process is already in (a command in the ghost) are not joined again.
-    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_ipc.get(), a.ns_pid.get()); !joined) return report(joined.error());
+    if (auto joined = sandbox::join_ghost(a.ns_user.get(), a.ns_mnt.get(), a.ns_ipc.get(), a.ns_pid.get(), a.place == protocol::Place::outside);
+        !joined)
+        return report(joined.error());
     g_joined_ghost = true;
     if (narrow_here)
         if (auto narrowed = apply_profile(a, options, proc_self.get()); !narrowed) return report(narrowed.error());
@@ -430,7 +481,7 @@ int run_attached(Attachment& a, const std::vector<std::string>& argv, const Sess
         if (tty >= 0) lead_pty_session(tty, argv, *env, offsets, where);
         exec_in_ghost(argv, *env, offsets, where, step);
     }
-    *env = SecretBuffer{};  // the command's copy is its own; none stays here while it runs
+    env->release();  // the command's copy is its own; none stays here while it runs
     UniqueFd master;
     if (pty) {
         master = std::move(pty->master);
