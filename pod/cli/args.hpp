@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pod/unlock/locate.hpp"
@@ -22,8 +23,8 @@ struct Context {
 struct OptionSpec {
     std::string name;           // "--file"
     bool takes_value = false;
-    std::string value_name;     // "PATH" in the help; empty for a flag
-    std::string doc;            // one line for the help; empty: not listed
+    std::string_view value_name;  // "PATH" in the help; empty for a flag (a literal's view)
+    std::string_view doc;         // one line for the help; empty: not listed (a literal's view)
     std::string short_name;     // "-q": the same option (stored under `name`)
 };
 

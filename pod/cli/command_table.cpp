@@ -253,13 +253,13 @@ std::string overview_text() {
     constexpr std::size_t kColumn = 35;
     for (const auto& c : command_table()) {
         if (c.handler == nullptr) continue;  // a group: its subcommands are listed
-        std::string synopsis = c.brief.empty() ? c.synopsis : c.brief;
+        std::string synopsis(c.brief.empty() ? c.synopsis : c.brief);
         std::string left = "  " + c.name + (synopsis.empty() ? "" : " " + synopsis);
-        text += left.size() + 2 > kColumn ? left + "\n" + std::string(kColumn, ' ') + c.summary + "\n"
-                                          : pad(left, kColumn) + c.summary + "\n";
+        std::string summary(c.summary);
+        text += left.size() + 2 > kColumn ? left + "\n" + std::string(kColumn, ' ') + summary + "\n" : pad(left, kColumn) + summary + "\n";
     }
     text += "\nGlobal options:\n";
-    for (const auto& o : global_options()) text += pad("  " + o.name + " " + o.value_name, 25) + o.doc + "\n";
+    for (const auto& o : global_options()) text += pad("  " + o.name + " " + std::string(o.value_name), 25) + std::string(o.doc) + "\n";
     text += pad("  -h, --help", 25) + "show help;  --version  show the version\n";
     text += R"(
 Exit codes:
@@ -281,7 +281,7 @@ namespace {
 std::string usage_line(const Command& c) {
     std::string head = "Usage: ghostpod " + c.name + " ";
     std::string line = head, out;
-    std::istringstream words(c.synopsis);
+    std::istringstream words{std::string(c.synopsis)};
     for (std::string w; words >> w;) {
         if (line.size() + w.size() > 96 && line.size() > head.size()) {
             out += line.substr(0, line.size() - 1) + "\n";
@@ -295,10 +295,10 @@ std::string usage_line(const Command& c) {
 }  // namespace
 
 std::string help_text(const Command& c) {
-    std::string text = usage_line(c) + "\n" + c.description;
+    std::string text = usage_line(c) + "\n" + std::string(c.description);
     if (c.handler == nullptr) {
         text += "\n";
-        for (const Command* sub : subcommands_of(c)) text += pad("  " + sub->name, 24) + sub->summary + "\n";
+        for (const Command* sub : subcommands_of(c)) text += pad("  " + sub->name, 24) + std::string(sub->summary) + "\n";
     }
     bool first = true;
     for (const auto& o : c.options) {
@@ -306,8 +306,9 @@ std::string help_text(const Command& c) {
         if (first) text += "\nOptions:\n";
         first = false;
         std::string left = "  " + (o.short_name.empty() ? "" : o.short_name + ", ") + o.name +
-                           (o.value_name.empty() ? "" : " " + o.value_name);
-        text += left.size() + 2 > 26 ? left + "\n" + std::string(26, ' ') + o.doc + "\n" : pad(left, 26) + o.doc + "\n";
+                           (o.value_name.empty() ? "" : " " + std::string(o.value_name));
+        std::string doc(o.doc);
+        text += left.size() + 2 > 26 ? left + "\n" + std::string(26, ' ') + doc + "\n" : pad(left, 26) + doc + "\n";
     }
     text += "\nSee ghostpod(1) for the details.\n";
     return text;

@@ -57,7 +57,7 @@ int dispatch(Context& context, const std::string& word, std::vector<std::string>
         const Command* sub = find_command(command->name + " " + rest[0]);
         if (sub == nullptr)
             return report(usage_error(command->name,
-                                      "unknown " + command->subcommand_noun + " '" + rest[0] + "' (" +
+                                      "unknown " + std::string(command->subcommand_noun) + " '" + rest[0] + "' (" +
                                           names_of(subcommands_of(*command)) + ")",
                                       did_you_mean(rest[0], last_words(subcommands_of(*command)))));
         command = sub;
