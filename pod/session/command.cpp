@@ -74,21 +74,20 @@ public:
         if (!secret) return std::move(secret).error();
         secret->truncate(0);
         env.secret_ = std::move(*secret);
-        env.in_secret_ = true;
         return env;
     }
-    std::size_t size() const { return in_secret_ ? secret_.size() : plain_.size(); }
-    std::uint8_t* data() { return in_secret_ ? secret_.data() : plain_.data(); }
+    std::size_t size() const { return in_secret() ? secret_.size() : plain_.size(); }
+    std::uint8_t* data() { return in_secret() ? secret_.data() : plain_.data(); }
     std::span<const std::uint8_t> bytes() const {
-        return in_secret_ ? secret_.bytes() : std::span<const std::uint8_t>(plain_.data(), plain_.size());
+        return in_secret() ? secret_.bytes() : std::span<const std::uint8_t>(plain_.data(), plain_.size());
     }
     Status append(std::span<const std::uint8_t> more) {
-        if (in_secret_) return secret_.append(more);
+        if (in_secret()) return secret_.append(more);
         plain_.insert(plain_.end(), more.begin(), more.end());
         return {};
     }
     Status push_back(std::uint8_t byte) {
-        if (in_secret_) return secret_.push_back(byte);
+        if (in_secret()) return secret_.push_back(byte);
         plain_.push_back(byte);
         return {};
     }
@@ -100,7 +99,8 @@ public:
     }
 
 private:
-    bool in_secret_ = false;
+    bool in_secret() const { return secret_.backing() != SecretBuffer::Backing::none; }
+
     SecretBuffer secret_;
     std::vector<std::uint8_t> plain_;
 };

@@ -125,7 +125,7 @@ struct ReplyEncoder {
         put_view(w, m.view);
         w.bytes(m.seccomp);
         w.strings(m.pass_env);
-        w.u8(m.prompt ? 1 : 0);
+        w.boolean(m.prompt);
         return frame(Kind::attached, std::move(w));
     }
     wire::Frame operator()(const StatusReply& m) const {
@@ -265,12 +265,10 @@ Result<Reply> decode_reply(const wire::Frame& f) {
         Attached m;
         std::uint8_t place = 0;
         std::span<const std::uint8_t> seccomp;
-        std::uint8_t prompt = 0;
         if (!r.u8(place) || place < 1 || place > 3 || !r.str(m.profile) || !get_view(r, m.view) || !r.bytes(seccomp) ||
-            !r.strings(m.pass_env) || !r.u8(prompt) || prompt > 1 || !r.done())
+            !r.strings(m.pass_env) || !r.boolean(m.prompt) || !r.done())
             break;
         m.place = static_cast<Place>(place);
-        m.prompt = prompt == 1;
         m.seccomp.assign(seccomp.begin(), seccomp.end());
         return Reply(std::move(m));
     }
